@@ -1,0 +1,468 @@
+//! The typed IR: what the engines execute. Plain, immutable data (shared behind an `Arc`):
+//! enums rather than strings, `Duration`s, parsed addresses, compiled patterns. `defaults`
+//! inheritance is already resolved here, so engines never look at defaults, and a `listen`
+//! section appears as one [`Frontend`] plus one [`Backend`] of the same name.
+//!
+//! # Layout
+//! - this file: the whole config, proxies, binds, servers, timeouts, balancing.
+//! - [`sample`]: sample fetches, converters, ACLs, conditions, log-format expressions.
+//! - [`http`]: HTTP rules (`http-request`, `http-response`, `redirect`), error files.
+//! - [`tcp`]: layer-4 rules (`tcp-request connection|content`).
+
+pub mod http;
+pub mod sample;
+pub mod tcp;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::span::Span;
+
+/// Index of a backend in [`Config::backends`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BackendId(pub usize);
+
+/// A whole, validated config.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub global: Global,
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Backend>,
+    pub userlists: Vec<Userlist>,
+}
+
+impl Config {
+    pub fn backend(&self, id: BackendId) -> &Backend {
+        &self.backends[id.0]
+    }
+    pub fn backend_by_name(&self, name: &str) -> Option<BackendId> {
+        self.backends
+            .iter()
+            .position(|b| b.name == name)
+            .map(BackendId)
+    }
+}
+
+/// The `global` section.
+#[derive(Clone, Debug)]
+pub struct Global {
+    /// `maxconn` (or `-n`): process-wide limit on concurrent client connections.
+    pub maxconn: u32,
+    /// `nbthread`; `None` = one per CPU.
+    pub nbthread: Option<usize>,
+    pub daemon: bool,
+    pub logs: Vec<LogTarget>,
+    /// `tune.bufsize`, default 16384.
+    pub bufsize: usize,
+    /// `tune.maxrewrite`, default 1024.
+    pub maxrewrite: usize,
+    /// `tune.http.maxhdr`, default 101.
+    pub max_http_headers: usize,
+    pub pidfile: Option<PathBuf>,
+    /// `stats socket` lines (runtime API), kept for the stats work.
+    pub stats_sockets: Vec<Bind>,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            maxconn: 4096,
+            nbthread: None,
+            daemon: false,
+            logs: Vec::new(),
+            bufsize: 16384,
+            maxrewrite: 1024,
+            max_http_headers: 101,
+            pidfile: None,
+            stats_sockets: Vec::new(),
+        }
+    }
+}
+
+/// `mode tcp|http`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// A `log` target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    Stdout {
+        format: LogTransport,
+    },
+    Stderr {
+        format: LogTransport,
+    },
+    /// UDP syslog.
+    Udp {
+        addr: SocketAddr,
+        facility: u8,
+        max_level: u8,
+        format: LogTransport,
+    },
+    /// A unix datagram socket (`/dev/log`).
+    Unix {
+        path: PathBuf,
+        facility: u8,
+        max_level: u8,
+        format: LogTransport,
+    },
+}
+
+/// How a log line is framed on its way out (`log ... format raw|rfc3164|rfc5424|short`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogTransport {
+    #[default]
+    Rfc3164,
+    Rfc5424,
+    Short,
+    Raw,
+}
+
+/// Which log line a proxy emits per session.
+#[derive(Clone, Debug, Default)]
+pub enum LogFormat {
+    /// No `option tcplog/httplog/log-format`: HAProxy's short default format.
+    #[default]
+    Default,
+    TcpLog,
+    HttpLog,
+    /// `log-format` with its compiled expression.
+    Custom(sample::LogFormatExpr),
+}
+
+/// Timeouts, resolved from `defaults` and the proxy itself. `None` = not set (infinite).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub connect: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub check: Option<Duration>,
+    pub tarpit: Option<Duration>,
+}
+
+/// Where a bind listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindAddr {
+    /// An IP address and an inclusive port range (one port: `lo == hi`).
+    Inet {
+        addr: std::net::IpAddr,
+        port_lo: u16,
+        port_hi: u16,
+    },
+    Unix(PathBuf),
+    /// Linux abstract namespace socket (`abns@name`).
+    Abns(String),
+    /// `fd@N`: an already listening socket inherited from the parent.
+    Fd(i32),
+    /// `sockpair@N`: a socketpair over which the parent passes connections.
+    SockPair(i32),
+}
+
+/// One `bind` address (a `bind` line with a comma list yields several).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bind {
+    pub addr: BindAddr,
+    pub span: Span,
+    pub backlog: Option<u32>,
+    pub accept_proxy: bool,
+    pub v4v6: bool,
+    pub v6only: bool,
+    pub maxconn: Option<u32>,
+    pub name: Option<String>,
+    /// `ssl`: TLS termination (not implemented yet; refused at start).
+    pub ssl: bool,
+}
+
+/// A frontend (or the frontend half of a `listen`).
+#[derive(Clone, Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub span: Span,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    pub maxconn: u32,
+    pub timeouts: Timeouts,
+    pub acls: Vec<sample::Acl>,
+    pub tcp_request_connection: Vec<tcp::TcpRule>,
+    pub tcp_request_content: Vec<tcp::TcpRule>,
+    pub inspect_delay: Option<Duration>,
+    pub http: http::HttpProxyRules,
+    /// `use_backend` rules, in order.
+    pub switching: Vec<SwitchingRule>,
+    pub default_backend: Option<BackendId>,
+    pub logs: Vec<LogTarget>,
+    pub log_format: LogFormat,
+    pub options: ProxyOptions,
+    pub disabled: bool,
+}
+
+/// `use_backend NAME [if|unless COND]`.
+#[derive(Clone, Debug)]
+pub struct SwitchingRule {
+    pub backend: BackendTarget,
+    pub cond: Option<sample::Condition>,
+    pub span: Span,
+}
+
+/// A `use_backend` target: a fixed name, or a log-format expression resolved per request.
+#[derive(Clone, Debug)]
+pub enum BackendTarget {
+    Fixed(BackendId),
+    Dynamic(sample::LogFormatExpr),
+}
+
+/// Boolean and small-valued `option`s shared by frontends and backends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyOptions {
+    pub http_conn_mode: HttpConnMode,
+    pub forwardfor: Option<ForwardFor>,
+    pub http_buffer_request: bool,
+    pub redispatch: bool,
+    pub dontlognull: bool,
+    pub splice_auto: bool,
+    pub splice_request: bool,
+    pub splice_response: bool,
+    pub tcp_smart_accept: bool,
+    pub h1_case_adjust_bogus_client: bool,
+    pub h1_case_adjust_bogus_server: bool,
+}
+
+/// HTTP connection mode, from `option http-keep-alive|http-server-close|httpclose`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpConnMode {
+    #[default]
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardFor {
+    pub header: String,
+    pub except: Option<sample::IpNet>,
+    pub if_none: bool,
+}
+
+/// `http-reuse`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
+}
+
+/// `balance` algorithms.
+#[derive(Clone, Debug, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    /// `random(N)`: best of N draws (default 2).
+    Random {
+        draws: u32,
+    },
+    Uri {
+        len: Option<u32>,
+        depth: Option<u32>,
+        path_only: bool,
+        whole: bool,
+    },
+    UrlParam {
+        name: String,
+        check_post: Option<u32>,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    RdpCookie {
+        name: String,
+    },
+    /// `balance hash <expr>`.
+    Hash(sample::SampleExpr),
+}
+
+/// `hash-type map-based|consistent [function] [modifier]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashType {
+    pub consistent: bool,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+    None,
+}
+
+/// A backend (or the backend half of a `listen`).
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub name: String,
+    pub span: Span,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub hash_type: HashType,
+    pub servers: Vec<Server>,
+    pub timeouts: Timeouts,
+    /// `retries`, default 3.
+    pub retries: u32,
+    pub http_reuse: HttpReuse,
+    pub acls: Vec<sample::Acl>,
+    pub tcp_request_content: Vec<tcp::TcpRule>,
+    pub http: http::HttpProxyRules,
+    pub cookie: Option<CookiePersistence>,
+    pub health_check: Option<HealthCheck>,
+    pub fullconn: Option<u32>,
+    pub logs: Vec<LogTarget>,
+    pub log_format: LogFormat,
+    pub options: ProxyOptions,
+    /// `stats enable` and friends on this proxy.
+    pub stats: Option<StatsPage>,
+    pub disabled: bool,
+}
+
+/// `cookie NAME insert|rewrite|prefix [indirect] [nocache] [httponly] [secure] ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookiePersistence {
+    pub name: String,
+    pub mode: CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub httponly: bool,
+    pub secure: bool,
+    pub preserve: bool,
+    pub domain: Vec<String>,
+    pub maxidle: Option<Duration>,
+    pub maxlife: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieMode {
+    Insert,
+    Rewrite,
+    Prefix,
+}
+
+/// `option httpchk` / `option tcp-check` / `http-check ...`, plus defaults for `check`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthCheck {
+    Tcp,
+    Http {
+        method: String,
+        uri: String,
+        version: String,
+        host: Option<String>,
+        expect: Option<String>,
+    },
+}
+
+/// `stats enable|uri|realm|auth|refresh|admin|hide-version|show-legends`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsPage {
+    pub uri: String,
+    pub realm: Option<String>,
+    pub auth: Vec<(String, String)>,
+    pub refresh: Option<Duration>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+}
+
+/// Where a server is: a resolved address, a port or "the client's destination port".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerAddr {
+    /// IP and port. A port-less server (`server s1 10.0.0.1`) takes the client's
+    /// destination port: `port: None`. `+N`/`-N` offsets are kept as `port_offset`.
+    Inet {
+        ip: std::net::IpAddr,
+        port: Option<u16>,
+        port_offset: i32,
+    },
+    Unix(PathBuf),
+    Abns(String),
+}
+
+/// One `server` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    pub name: String,
+    pub span: Span,
+    pub addr: ServerAddr,
+    /// `weight`, 0..=256, default 1.
+    pub weight: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    /// `maxconn`, 0 = unlimited.
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub send_proxy: Option<ProxyProtocol>,
+    pub check: Option<ServerCheck>,
+    pub cookie: Option<String>,
+    /// `ssl` to the server (not implemented yet; refused at start).
+    pub ssl: bool,
+    /// Numeric id (`id N`), else its position from 1, as HAProxy assigns.
+    pub id: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyProtocol {
+    V1,
+    V2,
+}
+
+/// `check` and its timing options on a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerCheck {
+    pub inter: Duration,
+    pub fastinter: Option<Duration>,
+    pub downinter: Option<Duration>,
+    pub rise: u32,
+    pub fall: u32,
+    pub port: Option<u16>,
+    pub addr: Option<std::net::IpAddr>,
+}
+
+/// A `userlist` section: users with crypt(3) or insecure passwords, and groups.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Userlist {
+    pub name: String,
+    pub users: Vec<User>,
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub password: Password,
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Password {
+    /// `insecure-password`.
+    Plain(String),
+    /// `password` with a crypt(3) hash.
+    Crypt(String),
+}

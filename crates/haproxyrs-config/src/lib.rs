@@ -1,0 +1,47 @@
+//! haproxyrs-config: reads haproxy.cfg files exactly as HAProxy 2.6 does and turns them
+//! into a typed, validated IR, or into HAProxy-style diagnostics.
+//!
+//! Data flows one way: text → [`ast`] (sections, lines, words with spans) → [`lower`]
+//! (defaults resolved, keywords interpreted, names cross-checked) → [`ir`]. This crate opens
+//! no sockets and knows nothing of tokio; what it needs from outside the text goes through
+//! [`env::Environment`].
+//!
+//! # Layout
+//! - [`span`], [`diag`]: positions and messages.
+//! - [`parse`]: lexer and preprocessor (`#`, quotes, escapes, `${VAR}`, `.if` …) → [`ast`].
+//! - [`lower`]: AST → [`ir`], with validation and the keyword table.
+//! - [`env`]: the environment interface and the real system environment.
+
+pub mod ast;
+pub mod diag;
+pub mod env;
+pub mod ir;
+pub mod lower;
+pub mod parse;
+pub mod span;
+
+pub use diag::{Diagnostic, Diagnostics, Level};
+
+/// The HAProxy version whose behaviour haproxyrs follows (for `-v` and `version_atleast()`).
+pub const HAPROXY_COMPAT_VERSION: &str = "2.6.12";
+
+/// The outcome of loading a config: the IR when there was no ALERT, and every message.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: Option<ir::Config>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Read, parse and lower the given `-f` paths (files or directories), in order.
+pub fn load(paths: &[String], env: &dyn env::Environment) -> Loaded {
+    let (ast, mut diagnostics) = parse::parse_paths(paths, env);
+    let config = if diagnostics.has_alerts() {
+        None
+    } else {
+        lower::lower(&ast, env, &mut diagnostics)
+    };
+    Loaded {
+        config,
+        diagnostics,
+    }
+}
