@@ -10,6 +10,22 @@
 //! - [`diff`]: the same config and bytes through both proxies, every difference reported.
 //! - [`haproxy`]: is Debian's haproxy installed; loud skips (a failure under `CI=true`).
 //! - [`tempdir`]: a fresh directory per proxy, removed on drop.
+//!
+//! # Usage
+//! ```ignore
+//! use crate::support::{backends::Backend, client, proxy::{Flavor, ProxyBuilder}};
+//! let app = Backend::http("app1"); // answers 200 "app1\n", records what it receives
+//! let p = ProxyBuilder::new(Flavor::Haproxyrs, "frontend f\n  mode http\n  bind {{fe0}}\n  \
+//!          default_backend b\nbackend b\n  mode http\n  server s1 {{app}}\n")
+//!     .var("app", app.addr_str())
+//!     .start();                                   // {{fe0}} became fd@3: no port race
+//! let resp = client::get(p.fe(0), "/x");          // bounded waits everywhere
+//! assert_eq!(resp.status(), 200, "{}", p.context());
+//! assert_eq!(app.requests()[0].target(), "/x");
+//! // Differential: crate::support::diff::Diff::new("name", cfg).http_backend("a1")
+//! //     .send("GET / HTTP/1.1\r\nhost: x\r\n\r\n").assert_same();   // {{be:a1}} in cfg
+//! // `-c`: crate::support::proxy::check(Flavor::Haproxy, cfg, &[], &[]).
+//! ```
 #![allow(dead_code)]
 
 pub mod backends;
