@@ -405,23 +405,8 @@ impl Diff {
 
 /// Is side B a haproxyrs that cannot run yet? (transitional: the runtime is being built)
 fn gate(b: &SideOutcome) -> Option<String> {
-    if b.flavor != Flavor::Haproxyrs {
-        return None;
-    }
-    let st = b.exited_early?;
-    if b.stderr.contains("not built yet") {
-        return Some(format!(
-            "haproxyrs runtime not built yet (exited {st}); comparison skipped until it lands"
-        ));
-    }
-    // Transitional: the skeleton binary loads the config and exits 0 without serving.
-    // Drop this arm once main.rs starts the runtime.
-    if st.success() && b.stderr.trim().is_empty() {
-        return Some(format!(
-            "haproxyrs exited {st} without serving (runtime not wired into main.rs yet)"
-        ));
-    }
-    None
+    super::proxy::runtime_gate(b.flavor, b.exited_early, &b.stderr)
+        .map(|why| format!("{why}; comparison skipped until it lands"))
 }
 
 fn normalise(bytes: &[u8], names: &[(String, String)]) -> Vec<u8> {
