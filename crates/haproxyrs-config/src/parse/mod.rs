@@ -354,13 +354,18 @@ impl FileParser<'_> {
                     _ => Level::Alert,
                 };
                 let text = words.get(1).map_or("", |w| w.text.as_str());
-                self.message(
+                // The user's own message: no source excerpt under it.
+                let span = self.span(number, words[0].col as usize);
+                self.diags.push(Diagnostic::new(
                     level,
-                    number,
-                    words[0].col as usize,
-                    format_args!("'{text}'."),
-                );
-                Flow::Continue
+                    format!("parsing [{span}]: '{text}'."),
+                ));
+                // `.alert` stops reading the configuration, as in HAProxy.
+                if level == Level::Alert {
+                    Flow::Abort
+                } else {
+                    Flow::Continue
+                }
             }
             _ => {
                 self.message(

@@ -117,17 +117,18 @@ fn missing_lf_and_stray_nul() {
 
 #[test]
 fn message_directives() {
-    let (_, d) = parse(".notice \"hello world\"\n.warning w\n.diag x\n.alert a\n.notice\n");
+    let (_, d) = parse(".notice \"hello world\"\n.warning w\n.diag x\n.notice\n.alert a\nfoo\n");
     assert_eq!(
         texts(&d),
         [
             "Notice parsing [c.cfg:1]: 'hello world'.",
             "Warning parsing [c.cfg:2]: 'w'.",
             "Diag parsing [c.cfg:3]: 'x'.",
-            "Alert parsing [c.cfg:4]: 'a'.",
-            "Notice parsing [c.cfg:5]: ''.",
+            "Notice parsing [c.cfg:4]: ''.",
+            "Alert parsing [c.cfg:5]: 'a'.",
         ]
     );
+    assert!(d.aborted, ".alert stops reading");
     let (_, d) = parse(".notice hello world\n.foo\n");
     assert_eq!(
         texts(&d),
