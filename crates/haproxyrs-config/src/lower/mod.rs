@@ -2,6 +2,8 @@
 //! keyword table, and cross-checks names (backends, ACLs, servers), emitting HAProxy's
 //! ALERTs and WARNINGs with file:line.
 
+pub mod http_rules;
+
 use crate::ast::ConfigAst;
 use crate::diag::Diagnostics;
 use crate::env::Environment;
