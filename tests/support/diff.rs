@@ -683,23 +683,6 @@ impl Report {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn glob_matches_paths() {
-        assert!(glob(
-            "conn*.resp*.header.server",
-            "conn0.resp1.header.server"
-        ));
-        assert!(!glob("conn*.resp*.header.server", "conn0.resp1.header.via"));
-        assert!(glob("*", "anything"));
-        assert!(glob("be.app.connections", "be.app.connections"));
-        assert!(!glob("be.app", "be.app.connections"));
-    }
-}
-
 /// `-c` on the same config text through both programs: `None` (after a loud skip) when
 /// haproxy is not installed. Compare `.status`, and the ALERT lines as the test needs.
 pub fn check_both(
@@ -727,4 +710,21 @@ pub fn diagnostic_lines(out: &super::proxy::CheckOutput, level: &str) -> Vec<Str
             None => l.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn glob_matches_paths() {
+        assert!(glob(
+            "conn*.resp*.header.server",
+            "conn0.resp1.header.server"
+        ));
+        assert!(!glob("conn*.resp*.header.server", "conn0.resp1.header.via"));
+        assert!(glob("*", "anything"));
+        assert!(glob("be.app.connections", "be.app.connections"));
+        assert!(!glob("be.app", "be.app.connections"));
+    }
 }
