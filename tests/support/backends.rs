@@ -354,7 +354,9 @@ impl Backend {
         })
     }
 
-    /// Wait (bounded) until every accepted connection has been closed by its peer.
+    /// Wait (bounded) until every connection accepted so far has been closed by its peer
+    /// (true at once when none has been accepted yet: use [`Backend::wait_until`] to wait
+    /// for an accept).
     pub fn wait_all_closed(&self, timeout: Duration) -> bool {
         self.wait_until(timeout, |cs| cs.iter().all(|c| c.closed))
     }

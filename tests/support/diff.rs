@@ -157,7 +157,7 @@ impl Diff {
             conns: Vec::new(),
             intended: Vec::new(),
             mode: Mode::Http,
-            close_grace: Duration::from_millis(500),
+            close_grace: Duration::from_millis(1000),
             strict_connections: false,
         }
     }
