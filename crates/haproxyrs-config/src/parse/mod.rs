@@ -125,6 +125,7 @@ pub fn parse_text(
         current: None,
         conds: Vec::new(),
         sections: Vec::new(),
+        out_cap: 0,
     };
     let flow = p.run(bytes);
     ast.sections.append(&mut p.sections);
@@ -163,6 +164,8 @@ struct FileParser<'a> {
     current: Option<Section>,
     conds: Vec<CondFrame>,
     sections: Vec<Section>,
+    /// The size HAProxy's per-file output line buffer has grown to.
+    out_cap: usize,
 }
 
 impl FileParser<'_> {
@@ -234,13 +237,24 @@ impl FileParser<'_> {
     }
 
     fn line(&mut self, number: u32, content: &[u8]) -> Flow {
-        let words = match lexer::lex_line(content, self.env) {
+        let lexed = match lexer::lex(content, self.env) {
             Ok(w) => w,
             Err(e) => {
                 self.message(Level::Alert, number, e.position(), &e);
                 return Flow::Continue;
             }
         };
+        // HAProxy 2.6 parses a line twice when its output buffer must grow (always on a
+        // file's first line), and its first pass has already cut the input at the `}` of
+        // a `${NAME-default}`: the second pass then refuses the reference.
+        if lexed.out_len > self.out_cap {
+            self.out_cap = lexed.out_len.div_ceil(1024) * 1024;
+            if let Some(pos) = lexed.default_brace {
+                self.message(Level::Alert, number, pos, lexer::LexError::EnvBrace(pos));
+                return Flow::Continue;
+            }
+        }
+        let words = lexed.words;
         let Some(first) = words.first() else {
             return Flow::Continue;
         };
