@@ -1,3 +1,8 @@
 //! Integration and differential tests: the real `haproxyrs` binary on real sockets.
 //! One test binary; each module is one area. `support` holds the shared harness.
+
+mod support;
+
 mod cli;
+mod diff;
+mod samples;

@@ -2,6 +2,8 @@
 //! keyword table, and cross-checks names (backends, ACLs, servers), emitting HAProxy's
 //! ALERTs and WARNINGs with file:line.
 
+pub mod http_rules;
+
 use crate::ast::ConfigAst;
 use crate::diag::Diagnostics;
 use crate::env::Environment;
@@ -14,3 +16,10 @@ pub fn lower(_ast: &ConfigAst, _env: &dyn Environment, diags: &mut Diagnostics) 
     }
     Some(Config::default())
 }
+
+// Samples, ACLs, conditions and log-format strings (the API is in `sample`).
+pub mod acl;
+pub mod condition;
+pub mod fetch;
+pub mod logformat;
+pub mod sample;
