@@ -3,58 +3,27 @@
 //! lines citing the same `[file:line]`s. Without haproxy the comparison is skipped loudly
 //! (and fails under `CI=true`); the hand-written expectations are checked either way.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-const HAPROXY: &str = "/usr/sbin/haproxy";
+use crate::support::haproxy::{haproxy_available, haproxy_path};
+use crate::support::tempdir::TempDir;
 
-/// A fresh directory for one test, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "haproxyrs-cli-{}-{}-{tag}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
+/// Write `files` into a fresh directory.
+fn dir_with(tag: &str, files: &[(&str, &[u8])]) -> TempDir {
+    let dir = TempDir::new(tag);
+    for (name, content) in files {
+        dir.write(name, content);
     }
-
-    fn file(&self, name: &str, content: impl AsRef<[u8]>) -> &Self {
-        let path = self.0.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(path, content).expect("write file");
-        self
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    dir
 }
 
 /// The reference binary, or `None` (said loudly; a failure under CI=true).
-fn haproxy() -> Option<&'static str> {
-    if Path::new(HAPROXY).exists() {
-        return Some(HAPROXY);
+fn haproxy() -> Option<String> {
+    if !haproxy_available("cli differential part") {
+        return None;
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{HAPROXY} is missing under CI=true: differential CLI tests cannot run");
-    }
-    eprintln!("SKIP differential part: {HAPROXY} is not installed");
-    None
+    haproxy_path().map(|p| p.display().to_string())
 }
 
 fn run(bin: &str, dir: &Path, args: &[&str]) -> Output {
@@ -114,7 +83,7 @@ fn same_exit_as_haproxy(dir: &Path, args: &[&str]) -> Output {
 fn compare(dir: &Path, args: &[&str], same_stdout: bool) -> Output {
     let mine = ours(dir, args);
     if let Some(h) = haproxy() {
-        let theirs = run(h, dir, args);
+        let theirs = run(&h, dir, args);
         let ctx = format!(
             "{}\n{}",
             describe("haproxyrs", &mine),
@@ -142,8 +111,7 @@ fn compare(dir: &Path, args: &[&str], same_stdout: bool) -> Output {
 }
 
 fn check_file(name: &str, content: impl AsRef<[u8]>) -> Output {
-    let dir = TempDir::new(name);
-    dir.file(name, content);
+    let dir = dir_with(name, &[(name, content.as_ref())]);
     same_as_haproxy(dir.path(), &["-c", "-f", name])
 }
 
@@ -273,9 +241,10 @@ fn missing_file() {
 
 #[test]
 fn quiet_prints_nothing() {
-    let dir = TempDir::new("quiet");
-    dir.file("bad.cfg", "foo\n")
-        .file("warn.cfg", ".warning \"w\"\n");
+    let dir = dir_with(
+        "quiet",
+        &[("bad.cfg", b"foo\n"), ("warn.cfg", b".warning \"w\"\n")],
+    );
     for f in ["bad.cfg", "warn.cfg"] {
         let o = same_as_haproxy(dir.path(), &["-c", "-q", "-f", f]);
         assert!(
@@ -288,8 +257,7 @@ fn quiet_prints_nothing() {
 
 #[test]
 fn zero_warning_makes_warnings_fatal() {
-    let dir = TempDir::new("zw");
-    dir.file("w.cfg", ".warning \"w\"\n");
+    let dir = dir_with("zw", &[("w.cfg", b".warning \"w\"\n")]);
     let o = same_as_haproxy(dir.path(), &["-c", "-dW", "-f", "w.cfg"]);
     assert_alert(
         &o,
@@ -301,12 +269,16 @@ fn zero_warning_makes_warnings_fatal() {
 
 #[test]
 fn directory_and_double_dash() {
-    let dir = TempDir::new("dir");
-    dir.file("d/10-b.cfg", "foo\n")
-        .file("d/02-a.cfg", "bar\n")
-        .file("d/.hidden.cfg", "hidden\n")
-        .file("d/x.conf", "conf\n")
-        .file("x.conf", "baz\n");
+    let dir = dir_with(
+        "dir",
+        &[
+            ("d/10-b.cfg", b"foo\n"),
+            ("d/02-a.cfg", b"bar\n"),
+            ("d/.hidden.cfg", b"hidden\n"),
+            ("d/x.conf", b"conf\n"),
+            ("x.conf", b"baz\n"),
+        ],
+    );
     let o = same_as_haproxy(dir.path(), &["-c", "-f", "d", "--", "x.conf"]);
     assert_eq!(
         alert_locations(&o.stderr),
@@ -369,8 +341,7 @@ fn version_names_both() {
 
 #[test]
 fn process_flags_accepted_with_check() {
-    let dir = TempDir::new("pm");
-    dir.file("g.cfg", "global\n");
+    let dir = dir_with("pm", &[("g.cfg", b"global\n")]);
     let args = [
         "-Ws",
         "-f",
@@ -416,8 +387,7 @@ fn process_flags_accepted_with_check() {
 
 #[test]
 fn unimplemented_flag_refuses_to_start() {
-    let dir = TempDir::new("refuse");
-    dir.file("g.cfg", "global\n");
+    let dir = dir_with("refuse", &[("g.cfg", b"global\n")]);
     let o = ours(dir.path(), &["-D", "-f", "g.cfg"]);
     assert_alert_plain(&o, "'-D'");
 }
