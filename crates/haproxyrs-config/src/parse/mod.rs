@@ -388,6 +388,11 @@ impl FileParser<'_> {
                     words[0].col as usize,
                     format_args!("unknown directive '{name}'."),
                 );
+                if let (Some(d), Some(hint)) =
+                    (self.diags.items.last_mut(), suggest(name, &DIRECTIVES))
+                {
+                    d.help = Some(hint);
+                }
                 Flow::Continue
             }
         }
@@ -506,14 +511,28 @@ fn column_in_words(words: &[lexer::LexWord], pos: usize) -> Option<usize> {
     last
 }
 
+/// The preprocessor's directives.
+const DIRECTIVES: [&str; 8] = [
+    ".if", ".elif", ".else", ".endif", ".diag", ".notice", ".warning", ".alert",
+];
+
 /// "did you mean" for a keyword found outside any section.
 fn suggest_section(word: &str) -> Option<String> {
-    SectionKind::ALL
+    let kinds: Vec<&str> = SectionKind::ALL.iter().map(|k| k.keyword()).collect();
+    suggest(word, &kinds)
+}
+
+/// The closest candidate within two edits, as a help text.
+fn suggest(word: &str, candidates: &[&str]) -> Option<String> {
+    if word.len() <= 2 {
+        return None;
+    }
+    candidates
         .iter()
-        .map(|k| k.keyword())
-        .filter(|k| edit_distance(word, k) <= 2 && word.len() > 2)
-        .min_by_key(|k| edit_distance(word, k))
-        .map(|k| format!("did you mean '{k}'?"))
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| format!("did you mean '{k}'?"))
 }
 
 /// Levenshtein distance between two short words.

@@ -137,6 +137,8 @@ fn message_directives() {
             "Alert parsing [c.cfg:2]: unknown directive '.foo'.",
         ]
     );
+    let (_, d) = parse(".iff 1\n");
+    assert_eq!(d.items[0].help.as_deref(), Some("did you mean '.if'?"));
 }
 
 #[test]
