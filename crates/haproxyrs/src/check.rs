@@ -94,11 +94,12 @@ pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result
     }
     if loaded.diags.has_alerts() {
         for file in &loaded.files {
-            let parse_error = loaded.diags.items.iter().any(|d| {
-                d.level == Level::Alert
-                    && d.text.starts_with("parsing [")
-                    && d.span.as_ref().is_some_and(|s| &*s.file == file.as_str())
-            });
+            let prefix = format!("parsing [{file}:");
+            let parse_error = loaded
+                .diags
+                .items
+                .iter()
+                .any(|d| d.level == Level::Alert && d.text.starts_with(&prefix));
             if parse_error {
                 out.config(
                     Level::Alert,

@@ -2,7 +2,7 @@
 //! `${NAME[*]}` (the value split into several words), as HAProxy 2.6 reads them.
 //!
 //! HAProxy 2.6 expands variables only between double quotes. `${NAME-default}` gives the
-//! default (taken literally, up to the first `}`) when NAME is unset or empty;
+//! default (taken literally, up to the first `}`) when NAME is unset;
 //! `${NAME:-default}` is not accepted. An unset variable expands to the empty string.
 
 use nom::bytes::complete::{tag, take_while};

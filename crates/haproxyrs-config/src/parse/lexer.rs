@@ -252,7 +252,7 @@ impl<'a> Lexer<'a> {
         if r.default.is_some() && self.default_brace.is_none() {
             self.default_brace = Some(at + 2);
         }
-        let value = match (self.env.var(r.name).filter(|v| !v.is_empty()), r.default) {
+        let value = match (self.env.var(r.name), r.default) {
             (Some(v), _) => v.into_bytes(),
             (None, Some(d)) => d.to_vec(),
             (None, None) => Vec::new(),
@@ -367,9 +367,10 @@ mod tests {
 
     #[test]
     fn default_values() {
+        // Only an unset variable takes the default.
         assert_eq!(
             words("\"${NOPE-x}\" \"${EMPTY-x}\" \"${FOO-x}\""),
-            ["x", "x", "bar"]
+            ["x", "", "bar"]
         );
         assert_eq!(words("\"${NOPE-a b}\" \"${NOPE-}\""), ["a b", ""]);
         assert_eq!(
