@@ -402,3 +402,26 @@ fn assert_alert_plain(o: &Output, needle: &str) {
         describe("haproxyrs", o)
     );
 }
+
+#[test]
+fn chdir_local_peer_and_diag_mode() {
+    let dir = dir_with(
+        "chdir",
+        &[(
+            "sub/p.cfg",
+            b".notice \"$HAPROXY_LOCALPEER\"\n.diag \"shown with -dD\"\n",
+        )],
+    );
+    let sub = dir.path().join("sub");
+    let sub = sub.to_str().expect("utf-8 temp path");
+    let o = same_as_haproxy(dir.path(), &["-c", "-C", sub, "-L", "peer1", "-f", "p.cfg"]);
+    let err = text(&o.stderr);
+    assert!(err.contains("parsing [p.cfg:1]: 'peer1'."), "{err}");
+    assert!(!err.contains("[DIAG]"), "{err}");
+    let o = same_as_haproxy(dir.path(), &["-c", "-dD", "-C", sub, "-f", "p.cfg"]);
+    assert!(text(&o.stderr).contains("[DIAG]     ("));
+    let o = same_as_haproxy(dir.path(), &["-c", "-C", "/nonexistent-dir", "-f", "p.cfg"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr)
+        .contains("Could not change to directory /nonexistent-dir : No such file or directory"));
+}
