@@ -3,5 +3,7 @@
 
 mod support;
 
+mod cli;
 mod diff;
+mod preprocess;
 mod samples;
