@@ -3,10 +3,10 @@
 //! (backends, servers and userlists named by fetches) and where a fetch may be used.
 //!
 //! # Layout
-//! - [`super::fetch`]: sample expressions (fetch and converter tables, arguments).
-//! - [`super::acl`]: ACL terms, flags, pattern compilation, `-f` files, [`AclScope`].
-//! - [`super::condition`]: `if`/`unless` conditions.
-//! - [`super::logformat`]: log-format strings.
+//! - [`super::fetch`] — sample expressions (fetch and converter tables, arguments).
+//! - [`super::acl`] — ACL terms, flags, pattern compilation, `-f` files, [`AclScope`].
+//! - [`super::condition`] — `if`/`unless` conditions.
+//! - [`super::logformat`] — log-format strings.
 //!
 //! # Using it from a keyword parser
 //! ```text
