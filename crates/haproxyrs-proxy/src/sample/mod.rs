@@ -36,12 +36,24 @@ use haproxyrs_config::ir::sample::SampleExpr;
 
 /// Two reusable buffers for converter output (one holds the current value while the
 /// next converter writes into the other).
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Scratch {
     pub(crate) cur: Vec<u8>,
     pub(crate) tmp: Vec<u8>,
     /// Values a fetch composes itself (`base`).
     pub(crate) fetch: Vec<u8>,
+}
+
+impl Default for Scratch {
+    /// Both converter buffers start with room for a typical value: they take turns, so
+    /// an empty one would otherwise allocate on a second evaluation.
+    fn default() -> Self {
+        Scratch {
+            cur: Vec::with_capacity(256),
+            tmp: Vec::with_capacity(256),
+            fetch: Vec::with_capacity(256),
+        }
+    }
 }
 
 thread_local! {
@@ -96,5 +108,7 @@ pub fn eval_sample_string(expr: &SampleExpr, src: &dyn SampleSource) -> Option<S
     })
 }
 
+#[cfg(test)]
+mod tests_alloc;
 #[cfg(test)]
 pub(crate) mod testsrc;
