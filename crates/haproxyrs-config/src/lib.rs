@@ -19,6 +19,7 @@ pub mod ir;
 pub mod lower;
 pub mod parse;
 pub mod span;
+pub mod suggest;
 
 pub use diag::{Diagnostic, Diagnostics, Level};
 
