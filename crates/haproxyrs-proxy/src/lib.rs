@@ -9,6 +9,8 @@
 //! - `sample`: evaluation of fetches, ACLs, conditions and log-format expressions.
 //! - `log`: log lines and sinks.
 
+pub mod http;
+
 use std::sync::Arc;
 
 use haproxyrs_config::ir::Config;

@@ -18,6 +18,7 @@
 //! - [`units`]: times, sizes, integers. [`validate`]: phases 2 and 3, building the IR.
 
 pub mod bind;
+pub mod http_rules;
 pub mod defaults;
 pub mod global;
 pub mod keywords;
@@ -164,3 +165,10 @@ pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) ->
     config.refused = std::mem::take(&mut cx.refused);
     Some(config)
 }
+
+// Samples, ACLs, conditions and log-format strings (the API is in `sample`).
+pub mod acl;
+pub mod condition;
+pub mod fetch;
+pub mod logformat;
+pub mod sample;
