@@ -3,5 +3,6 @@
 
 mod support;
 
+mod corpus;
 mod diff;
 mod samples;

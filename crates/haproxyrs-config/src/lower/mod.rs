@@ -18,9 +18,9 @@
 //! - [`units`]: times, sizes, integers. [`validate`]: phases 2 and 3, building the IR.
 
 pub mod bind;
-pub mod http_rules;
 pub mod defaults;
 pub mod global;
+pub mod http_rules;
 pub mod keywords;
 pub mod log;
 pub mod proxy;

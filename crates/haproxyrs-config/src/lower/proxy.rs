@@ -37,13 +37,7 @@ pub enum LogFormatDraft {
 #[derive(Clone, Debug)]
 pub struct SwitchDraft {
     pub backend: String,
-    pub span: Span,
-}
-
-/// An ACL name declared in this proxy (its terms are compiled by the sample parser).
-#[derive(Clone, Debug)]
-pub struct AclDecl {
-    pub name: String,
+    pub cond: Option<ir::sample::Condition>,
     pub span: Span,
 }
 
@@ -62,7 +56,7 @@ pub struct ProxyDraft {
     pub hash_type: HashType,
     pub servers: Vec<ServerDraft>,
     pub default_server: ServerDraft,
-    pub acls: Vec<AclDecl>,
+    pub acls: super::sample::AclScope,
     pub switching: Vec<SwitchDraft>,
     pub default_backend: Option<(String, Span)>,
     pub logs: Vec<LogEntry>,
@@ -102,7 +96,7 @@ impl ProxyDraft {
             hash_type: HashType::default(),
             servers: Vec::new(),
             default_server: ServerDraft::template(span),
-            acls: Vec::new(),
+            acls: super::sample::AclScope::default(),
             switching: Vec::new(),
             default_backend: None,
             logs: Vec::new(),
@@ -839,148 +833,171 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             cx.alert(&line.span, format!("'use_backend' requires either 'if' or 'unless' followed by a condition but found '{}'.", kw.text));
             return;
         }
-        // Delegated: the sample helper's condition parser replaces this minimal check.
-        if let Err(acl) = check_condition_acls(d, &args[2..]) {
-            cx.alert(
-                &line.span,
-                format!("error detected while parsing switching rule : no such ACL : '{acl}'."),
-            );
+    }
+    let cond = match condition(cx, d, &args[1..]) {
+        Ok(c) => c,
+        Err(e) => {
+            cx.diags
+                .push(e.diagnostic("error detected while parsing switching rule"));
             return;
         }
-    }
+    };
     d.switching.push(SwitchDraft {
         backend: name.text.clone(),
+        cond,
         span: line.span.clone(),
     });
 }
 
-/// HAProxy's predefined ACL names (always declared).
-pub const PREDEFINED_ACLS: &[&str] = &[
-    "FALSE",
-    "HTTP",
-    "HTTP_1.0",
-    "HTTP_1.1",
-    "HTTP_2.0",
-    "HTTP_3.0",
-    "HTTP_CONTENT",
-    "HTTP_URL_ABS",
-    "HTTP_URL_SLASH",
-    "HTTP_URL_STAR",
-    "LOCALHOST",
-    "METH_CONNECT",
-    "METH_DELETE",
-    "METH_GET",
-    "METH_HEAD",
-    "METH_OPTIONS",
-    "METH_POST",
-    "METH_PUT",
-    "METH_TRACE",
-    "RDP_COOKIE",
-    "REQ_CONTENT",
-    "TRUE",
-    "WAIT_END",
-];
-
-/// Minimal condition check (until the sample parser is merged): every named ACL of the
-/// condition words must be declared earlier in this proxy or be predefined.
-pub fn check_condition_acls(d: &ProxyDraft, words: &[Word]) -> Result<(), String> {
-    let mut depth = 0usize;
-    for w in words {
-        let t = w.text.as_str();
-        if t.trim_start_matches('!') == "{" {
-            depth += 1;
-            continue;
-        }
-        if t == "}" {
-            depth = depth.saturating_sub(1);
-            continue;
-        }
-        if depth > 0 || t == "||" || t.eq_ignore_ascii_case("or") || t == "!" || t.is_empty() {
-            continue;
-        }
-        let name = t.trim_start_matches('!');
-        if name.is_empty() {
-            continue;
-        }
-        if PREDEFINED_ACLS.contains(&name) || d.acls.iter().any(|a| a.name == name) {
-            continue;
-        }
-        return Err(name.to_string());
+/// Compile `if|unless …` (the words start there) against this proxy's ACLs so far.
+pub fn condition(
+    cx: &mut Cx,
+    d: &ProxyDraft,
+    words: &[Word],
+) -> Result<Option<ir::sample::Condition>, super::sample::CondError> {
+    match super::sample::parse_condition(words, &d.acls, cx.env, cx.diags) {
+        None => Ok(None),
+        Some(r) => r.map(Some),
     }
-    Ok(())
 }
 
 pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let Some(name) = args.first().filter(|w| !w.text.is_empty()) else {
-        cx.alert(&line.span, "'acl' expects an ACL name.");
-        return;
-    };
-    if let Some(bad) = name
-        .text
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')))
-    {
-        cx.alert(
-            &line.span,
-            format!(
-                "character '{bad}' is not permitted in acl name '{}'.",
-                name.text
-            ),
-        );
-        return;
-    }
-    if args.len() < 2 {
-        cx.alert(
-            &line.span,
-            format!(
-                "error detected while parsing ACL '{}' : missing fetch method.",
-                name.text
-            ),
-        );
-        return;
-    }
-    // Delegated: the sample helper's `parse_acl` compiles the criterion and patterns.
-    // Until it is merged, check what `-c` checks outside the text: pattern files.
-    let mut i = 2;
-    while i < args.len() {
-        let a = args[i].text.as_str();
-        if a == "-f" {
-            if let Some(file) = args.get(i + 1) {
-                if cx.env.read_file(std::path::Path::new(&file.text)).is_err() {
-                    cx.alert(&line.span, format!("error detected while parsing ACL '{}' : failed to open pattern file <{}>.", name.text, file.text));
-                    return;
-                }
-            }
-            i += 2;
-            continue;
+    match super::sample::parse_acl_line(args, &line.span, cx.env, cx.diags) {
+        Ok((name, term)) => {
+            d.acls.declare(&name, term);
         }
-        if a == "--" || !a.starts_with('-') {
-            break;
-        }
-        i += 1;
+        Err(diag) => cx.diags.push(diag),
     }
-    d.acls.push(AclDecl {
-        name: name.text.clone(),
-        span: line.span.clone(),
-    });
 }
 
-/// `http-request`, `http-response`, `redirect`, `errorfile(s)`, `http-error`, `capture`…:
-/// lowered by the HTTP rules module. Until it is merged, only the condition's ACL names and
-/// the error files are checked here.
+/// `http-request`, `http-response`, `redirect`, `errorfile`, `capture`…: lowered by the
+/// HTTP rules module ([`super::http_rules`]) with this proxy's ACLs and the sample compiler.
 pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    use super::http_rules as hr;
     let kw = line.keyword();
-    if kw == "errorfile" {
-        if let Some(file) = args.get(1) {
-            if cx.env.read_file(std::path::Path::new(&file.text)).is_err() {
-                cx.alert(&line.span, format!("error opening file <{}>.", file.text));
+    let scope = std::mem::take(&mut d.acls);
+    let result = {
+        let mut rc = RuleCx {
+            cx: &mut *cx,
+            scope: &scope,
+            kind: d.type_name(),
+            name: &d.name,
+            rule: format!(
+                "{kw} {}",
+                args.first().map(|w| w.text.as_str()).unwrap_or("")
+            ),
+            point: if kw == "http-response" || kw == "http-after-response" {
+                super::sample::UsePoint::HttpResponse
+            } else {
+                super::sample::UsePoint::HttpRequest
+            },
+        };
+        match kw {
+            "http-request" => hr::lower_http_request(line, &mut rc).map(|r| d.http.request.push(r)),
+            "http-response" => {
+                hr::lower_http_response(line, &mut rc).map(|r| d.http.response.push(r))
             }
-        } else {
-            cx.alert(&line.span, "errorfile : <code> and <file> expected.");
+            "redirect" => hr::lower_redirect(line, &mut rc).map(|r| d.http.redirects.push(r)),
+            "errorfile" => hr::lower_errorfile(line, &mut rc).map(|(code, raw)| {
+                d.http
+                    .error_files
+                    .push((code, ir::http::bytes_like::RawResponse(raw)))
+            }),
+            "capture" => hr::lower_capture(line).map(|(side, cap)| match side {
+                hr::CaptureSide::Request => d.http.capture_request.push(cap),
+                hr::CaptureSide::Response => d.http.capture_response.push(cap),
+            }),
+            "http-after-response" => Err(crate::diag::Diagnostic::unimplemented(
+                &line.span,
+                "http-after-response",
+            )),
+            _ => Err(crate::diag::Diagnostic::unimplemented(&line.span, kw)),
         }
-        return;
+    };
+    d.acls = scope;
+    if let Err(diag) = result {
+        let unimplemented = diag.unimplemented;
+        let is_alert = diag.level == crate::diag::Level::Alert;
+        cx.diags.push(diag);
+        if unimplemented && kw != "capture" && kw != "errorloc" {
+            // Running without this rule would not be what the config says.
+            cx.refused.push(ir::Refusal {
+                keyword: format!(
+                    "{kw} {}",
+                    args.first().map(|w| w.text.as_str()).unwrap_or("")
+                )
+                .trim()
+                .to_string(),
+                span: line.span.clone(),
+            });
+        }
+        if is_alert && matches!(kw, "http-request" | "http-response" | "http-after-response") {
+            // HAProxy stops reading the file after a bad HTTP rule (ERR_ABORT).
+            cx.abort = true;
+            cx.diags.aborted = true;
+        }
     }
-    delegated_condition(cx, d, line, args);
+}
+
+/// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
+/// sample expressions compiled with the sample lowering, files read through the environment.
+struct RuleCx<'c, 'e> {
+    cx: &'c mut Cx<'e>,
+    scope: &'c super::sample::AclScope,
+    kind: &'static str,
+    name: &'c str,
+    rule: String,
+    point: super::sample::UsePoint,
+}
+
+impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
+    fn condition(
+        &mut self,
+        words: &[Word],
+    ) -> Result<ir::sample::Condition, crate::diag::Diagnostic> {
+        match super::sample::parse_condition(words, self.scope, self.cx.env, self.cx.diags) {
+            Some(Ok(c)) => Ok(c),
+            Some(Err(e)) => Err(e.diagnostic(&format!(
+                "error detected while parsing an '{}' condition",
+                self.rule
+            ))),
+            None => Err(crate::diag::Diagnostic::alert(
+                &words
+                    .first()
+                    .map(|w| w.span.clone())
+                    .unwrap_or_else(|| Span::new("".into(), 0, 0)),
+                "expects 'if' or 'unless' before a condition.",
+            )),
+        }
+    }
+    fn log_format(
+        &mut self,
+        word: &Word,
+    ) -> Result<ir::sample::LogFormatExpr, crate::diag::Diagnostic> {
+        super::sample::parse_log_format(&word.text, Some(self.point), self.cx.env).map_err(|m| {
+            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
+        })
+    }
+    fn sample(&mut self, word: &Word) -> Result<ir::sample::SampleExpr, crate::diag::Diagnostic> {
+        super::sample::parse_sample_expr(&word.text, self.cx.env).map_err(|m| {
+            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
+        })
+    }
+    fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
+        self.cx
+            .env
+            .read_file(std::path::Path::new(&word.text))
+            .map_err(|e| {
+                crate::diag::Diagnostic::alert(
+                    &word.span,
+                    format!(
+                        "error opening file <{}> : {}.",
+                        word.text,
+                        super::bind::os_error_text(&e)
+                    ),
+                )
+            })
+    }
 }
 
 /// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
@@ -1002,18 +1019,39 @@ pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]
     delegated_condition(cx, d, line, args);
 }
 
+/// Rules lowered elsewhere (TCP rules until merged): their condition is compiled here.
 fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     let kw = line.keyword();
-    if let Some(pos) = args
-        .iter()
-        .position(|w| w.text == "if" || w.text == "unless")
-    {
-        if let Err(acl) = check_condition_acls(d, &args[pos + 1..]) {
-            let action = args.first().map(|w| w.text.as_str()).unwrap_or("");
-            cx.alert(&line.span, format!("error detected while parsing an '{kw} {action}' condition : no such ACL : '{acl}'."));
-            cx.abort = true;
-        }
+    let (_, cond) = super::sample::split_condition(args);
+    if let Err(e) = condition(cx, d, cond) {
+        let rule = format!(
+            "{kw} {}",
+            args.iter()
+                .take(2)
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        cx.diags.push(e.diagnostic_tcp(
+            &rule,
+            d.type_name(),
+            &d.name,
+            cond.first().map(|w| w.text.as_str()).unwrap_or("if"),
+        ));
+        return;
     }
+    // The TCP rule module lowers the action; until it is merged the rule is not run.
+    cx.refuse(
+        &line.span,
+        &format!(
+            "{kw} {}",
+            args.iter()
+                .take(2)
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    );
 }
 
 pub fn compression(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -1134,12 +1172,12 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                         "'stats {sub}' requires either 'if' or 'unless' followed by a condition."
                     ),
                 );
-            } else if let Some(pos) = args
-                .iter()
-                .position(|w| w.text == "if" || w.text == "unless")
-            {
-                if let Err(acl) = check_condition_acls(d, &args[pos + 1..]) {
-                    cx.alert(&line.span, format!("error detected while parsing a 'stats {sub}' rule : no such ACL : '{acl}'."));
+            } else {
+                let (_, cond) = super::sample::split_condition(args);
+                if let Err(e) = condition(cx, d, cond) {
+                    cx.diags.push(e.diagnostic(&format!(
+                        "error detected while parsing a 'stats {sub}' rule"
+                    )));
                 }
             }
         }

@@ -76,7 +76,7 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             };
             switching.push(SwitchingRule {
                 backend: target,
-                cond: None,
+                cond: rule.cond.clone(),
                 span: rule.span.clone(),
             });
         }
@@ -88,7 +88,7 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             binds: p.binds.clone(),
             maxconn: p.maxconn.unwrap_or(0),
             timeouts: p.timeouts.clone(),
-            acls: Vec::new(),
+            acls: p.acls.acls.clone(),
             tcp_request_connection: p.tcp_request_connection.clone(),
             tcp_request_content: p.tcp_request_content.clone(),
             inspect_delay: p.inspect_delay,
@@ -117,7 +117,7 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             timeouts: p.timeouts.clone(),
             retries: p.retries,
             http_reuse: p.http_reuse,
-            acls: Vec::new(),
+            acls: p.acls.acls.clone(),
             tcp_request_content: p.tcp_request_content.clone(),
             http: p.http.clone(),
             cookie: p.cookie.as_ref().map(|(c, _)| c.clone()),
