@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod corpus;
 mod diff;
 mod preprocess;
 mod samples;
