@@ -1,2 +1,7 @@
 //! Integration and differential tests: the real `haproxyrs` binary on real sockets.
 //! One test binary; each module is one area. `support` holds the shared harness.
+
+mod support;
+
+mod diff;
+mod samples;

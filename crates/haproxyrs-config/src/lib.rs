@@ -18,6 +18,7 @@ pub mod env;
 pub mod ir;
 pub mod lower;
 pub mod parse;
+pub mod render;
 pub mod span;
 
 pub use diag::{Diagnostic, Diagnostics, Level};

@@ -16,3 +16,10 @@ pub fn lower(_ast: &ConfigAst, _env: &dyn Environment, diags: &mut Diagnostics) 
     }
     Some(Config::default())
 }
+
+// Samples, ACLs, conditions and log-format strings (the API is in `sample`).
+pub mod acl;
+pub mod condition;
+pub mod fetch;
+pub mod logformat;
+pub mod sample;
