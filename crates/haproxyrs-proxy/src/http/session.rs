@@ -259,7 +259,9 @@ where
                 Ok(0) | Err(Some(_)) => return None,
                 Ok(_) => {}
                 Err(None) => {
-                    if self.cin.is_empty() {
+                    // 2.6 answers 408 on a first request even when nothing arrived; an idle
+                    // keep-alive connection is closed silently.
+                    if self.cin.is_empty() && self.requests > 0 {
                         return None;
                     }
                     return Some(Err(408));
@@ -703,7 +705,11 @@ where
             // keep `connection: upgrade` as the server sent it
         } else if client_close {
             self.resp.add(b"connection", b"close");
-        } else if self.req.version == Some(head::Version::Http10) && framing.client_keep_alive {
+        } else if (self.req.version == Some(head::Version::Http10) && framing.client_keep_alive)
+            || self.resp.version == Some(head::Version::Http10)
+        {
+            // An HTTP/1.0 message keeps the connection only when it says so.
+
             self.resp.add(b"connection", b"keep-alive");
         }
         let case = fe
