@@ -167,6 +167,11 @@ pub async fn serve<C, E>(
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
+    // The session's server connection outlives it in the shared idle list.
+    if let Some(a) = s.attached.take() {
+        let mode = proxy.config.backend(a.backend).http_reuse;
+        proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+    }
 }
 
 /// Facts gathered along one transaction, for the log line.
