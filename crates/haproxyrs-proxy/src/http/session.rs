@@ -131,6 +131,8 @@ pub struct Session<'p, C, E: Engine> {
     sin: Vec<u8>,
     out: Vec<u8>,
     scratch: Vec<u8>,
+    /// Copy of a request sent on a reused connection, for one retry.
+    resend: Vec<u8>,
     fields: Vec<Field>,
     req: Message,
     resp: Message,
@@ -159,6 +161,7 @@ pub async fn serve<C, E>(
         sin: Vec::with_capacity(16384),
         out: Vec::with_capacity(16384),
         scratch: Vec::new(),
+        resend: Vec::new(),
         fields: Vec::with_capacity(32),
         req: Message::default(),
         resp: Message::default(),
@@ -514,10 +517,30 @@ where
         };
         self.proxy.stats.record(reused);
         log.t_connect = t_conn.elapsed().as_millis() as i64;
-        // 7. Exchange.
-        let outcome = self
+        // 7. Exchange. A reused connection may have been closed by the server while idle:
+        // when it fails before any response byte and the request went out whole, the request
+        // is sent again once on a new connection.
+        let retryable = reused && req_body.is_done();
+        if retryable {
+            self.resend.clear();
+            self.resend.extend_from_slice(&self.out);
+        }
+        let mut outcome = self
             .exchange(&mut conn, framing, req_body, be_id, server, log)
             .await;
+        if retryable
+            && matches!(outcome, Exchange::Failed(502 | 503, t) if t == *b"SH" || t == *b"SC")
+            && log.bytes_out == 0
+        {
+            if let Ok(c) = self.eng.connect(be_id, server).await {
+                conn = c;
+                std::mem::swap(&mut self.out, &mut self.resend);
+                let done = BodyDecoder::new(BodyKind::Empty);
+                outcome = self
+                    .exchange(&mut conn, framing, done, be_id, server, log)
+                    .await;
+            }
+        }
         match outcome {
             Exchange::Done {
                 server_reusable,

@@ -156,6 +156,12 @@ struct Recorder {
 }
 
 async fn backend(name: &'static str) -> Recorder {
+    backend_with(name, false).await
+}
+
+/// `close_idle`: the backend closes each connection right after its first response, while
+/// advertising keep-alive (a server whose idle timeout is shorter than the proxy's).
+async fn backend_with(name: &'static str, close_idle: bool) -> Recorder {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -183,7 +189,7 @@ async fn backend(name: &'static str) -> Recorder {
                             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Srv: {name}\r\n\r\n{name}",
                             name.len()
                         );
-                        if s.write_all(resp.as_bytes()).await.is_err() {
+                        if s.write_all(resp.as_bytes()).await.is_err() || close_idle {
                             return;
                         }
                     }
@@ -452,4 +458,29 @@ async fn deny_and_redirect_replies() {
         "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/rp\r\ncache-control: no-cache\r\n\r\n"
     );
     assert!(!closed);
+}
+
+#[tokio::test]
+async fn reused_connection_closed_by_server_is_retried() {
+    let a = backend_with("A", true).await;
+    let (addr, eng) = proxy(config(vec![server("a", a.addr)], |_, _| {})).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let mut tmp = [0u8; 4096];
+    for _ in 0..3 {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(3), c.read(&mut tmp))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            tmp[..n].starts_with(b"HTTP/1.1 200 OK"),
+            "{:?}",
+            String::from_utf8_lossy(&tmp[..n])
+        );
+        // Let the server's close reach the proxy's idle connection.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(eng.connects.load(Ordering::Relaxed), 3);
 }
