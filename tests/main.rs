@@ -4,4 +4,5 @@
 mod support;
 
 mod diff;
+mod http_diff;
 mod samples;
