@@ -6,5 +6,6 @@ mod support;
 mod cli;
 mod corpus;
 mod diff;
+mod http_diff;
 mod preprocess;
 mod samples;
