@@ -341,6 +341,9 @@ where
             backend: None,
             pages: &self.proxy.fe_pages,
             proxy_name: &fe.name,
+            config: &cfg,
+            frontend: self.proxy.frontend,
+            acls: &fe.acls,
         };
         let mut verdict = rules::apply_request(
             &fe.http.request,
@@ -376,6 +379,9 @@ where
                 src: self.src,
                 dst: self.dst,
                 backend: None,
+                config: &cfg,
+                frontend: self.proxy.frontend,
+                acls: &fe.acls,
             };
             if rule.cond.as_ref().is_none_or(|c| self.eng.cond(c, &txn)) {
                 chosen = match &rule.backend {
@@ -409,6 +415,8 @@ where
         if be.name != fe.name {
             ctx.backend = Some(be_id);
             ctx.pages = &self.proxy.be_pages[be_id.0];
+            ctx.acls = &be.acls;
+            ctx.proxy_name = &be.name;
             let mut v = rules::apply_request(
                 &be.http.request,
                 &mut self.req,
@@ -687,13 +695,16 @@ where
                 Err(_) => return Exchange::Failed(502, *b"PH"),
             };
         // Response rules: backend first, then frontend.
-        let ctx = RuleCtx {
+        let mut ctx = RuleCtx {
             eng: self.eng,
             src: self.src,
             dst: self.dst,
             backend: Some(be_id),
             pages: &self.proxy.be_pages[be_id.0],
             proxy_name: &be.name,
+            config: &cfg,
+            frontend: self.proxy.frontend,
+            acls: &be.acls,
         };
         let mut v = rules::apply_response(
             &be.http.response,
@@ -703,6 +714,8 @@ where
             &mut self.scratch,
         );
         if v == Verdict::Continue && be.name != fe.name {
+            ctx.acls = &fe.acls;
+            ctx.proxy_name = &fe.name;
             v = rules::apply_response(
                 &fe.http.response,
                 &self.req,

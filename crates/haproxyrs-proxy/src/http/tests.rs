@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use haproxyrs_config::ir::sample::{Condition, LogFormatExpr, LogFormatPart, SampleExpr};
+use haproxyrs_config::ir::sample::{LogFormatExpr, LogFormatPart};
 use haproxyrs_config::ir::{self, BackendId};
 use haproxyrs_config::span::Span;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::engine::{Engine, Txn};
+use super::engine::Engine;
 use super::session::{serve, HttpProxy};
 
 struct FakeEngine {
@@ -24,19 +24,6 @@ struct FakeEngine {
 
 impl Engine for FakeEngine {
     type Conn = TcpStream;
-    fn cond(&self, _c: &Condition, _t: &Txn<'_>) -> bool {
-        true
-    }
-    fn format(&self, f: &LogFormatExpr, _t: &Txn<'_>, out: &mut Vec<u8>) {
-        for p in &f.parts {
-            if let LogFormatPart::Literal(s) = p {
-                out.extend_from_slice(s.as_bytes());
-            }
-        }
-    }
-    fn sample(&self, _e: &SampleExpr, _t: &Txn<'_>, _o: &mut Vec<u8>) -> bool {
-        false
-    }
     fn pick(&self, be: BackendId, _k: Option<&[u8]>, persist: Option<usize>) -> Option<usize> {
         let n = self.config.backend(be).servers.len();
         if n == 0 {
@@ -483,4 +470,62 @@ async fn reused_connection_closed_by_server_is_retried() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(eng.connects.load(Ordering::Relaxed), 3);
+}
+
+/// Lower a config text through the real config crate.
+fn load_cfg(text: &str) -> ir::Config {
+    use haproxyrs_config::env::MemoryEnv;
+    let env = MemoryEnv::new().with_file("/t/haproxy.cfg", text.as_bytes().to_vec());
+    let loaded = haproxyrs_config::load(&["/t/haproxy.cfg".to_string()], &env);
+    loaded
+        .config
+        .unwrap_or_else(|| panic!("config refused: {:?}", loaded.diagnostics.items))
+}
+
+/// The tutorial (`/work/shared/tutorial/haproxy.cfg` with test ports): `/` alternates, also on
+/// one keep-alive connection; `/app1` always 8081's app, `/APP2` always 8082's.
+#[tokio::test]
+async fn tutorial_routing_with_acls() {
+    let (a1, a2) = (backend("app1").await, backend("app2").await);
+    let text = include_str!("../../../../haproxy-samples/tutorial.cfg")
+        .replace("*:80", "fd@3")
+        .replace("127.0.0.1:8081", &a1.addr.to_string())
+        .replace("127.0.0.1:8082", &a2.addr.to_string());
+    let cfg = load_cfg(&text);
+    let fe = cfg.frontends.iter().position(|f| f.name == "http").unwrap();
+    assert_eq!(fe, 0);
+    let (addr, _) = proxy(cfg).await;
+    let body = |out: &[u8]| {
+        let t = String::from_utf8_lossy(out).into_owned();
+        t.split("\r\n\r\n")
+            .skip(1)
+            .map(|s| s.chars().take(4).collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    let (out, _) = exchange(
+        addr,
+        &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(4),
+        Duration::from_millis(300),
+    )
+    .await;
+    let b = body(&out);
+    assert_eq!(b.len(), 4, "{b:?}");
+    assert!(
+        b[0] != b[1] && b[0] == b[2] && b[1] == b[3],
+        "no alternation: {b:?}"
+    );
+    let (out, _) = exchange(
+        addr,
+        &b"GET /app1 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(body(&out), ["app1", "app1", "app1"]);
+    let (out, _) = exchange(
+        addr,
+        &b"GET /x/APP2 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(body(&out), ["app2", "app2", "app2"]);
 }
