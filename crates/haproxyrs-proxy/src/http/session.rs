@@ -17,7 +17,7 @@ use super::engine::{Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
-use super::log::HttpLogRecord;
+use super::log::{Capture, HttpLogRecord};
 use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
@@ -138,6 +138,10 @@ pub struct Session<'p, C, E: Engine> {
     resp: Message,
     attached: Option<Attached<E::Conn>>,
     requests: u64,
+    cap_req: Vec<Capture>,
+    cap_resp: Vec<Capture>,
+    /// The request carried a valid persistence cookie for the server it went to.
+    cookie_ok: bool,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -167,6 +171,9 @@ pub async fn serve<C, E>(
         resp: Message::default(),
         attached: None,
         requests: 0,
+        cap_req: vec![Capture::default(); proxy.fe().http.capture_request.len()],
+        cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
+        cookie_ok: false,
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -308,6 +315,14 @@ where
         self.requests += 1;
         self.req.load_request(&self.cin, &head, &self.fields);
         self.cin.drain(..head.len);
+        for c in &mut self.cap_resp {
+            c.present = false;
+            c.value.clear();
+        }
+        let caps = &self.proxy.fe().http.capture_request;
+        for (c, spec) in self.cap_req.iter_mut().zip(caps) {
+            c.take(&self.req, &spec.name, spec.len);
+        }
         let framing = match framing::analyze_request(&mut self.req) {
             Ok(f) => f,
             Err(e) => {
@@ -333,6 +348,17 @@ where
         let cfg = Arc::clone(&self.proxy.config);
         let fe = &cfg.frontends[self.proxy.frontend];
         let body_pending = !matches!(framing.body, Some(BodyKind::Empty) | None);
+        // `option http-buffer-request`: wait for the whole body (or a full buffer) before the
+        // rules run, answering `Expect: 100-continue` ourselves as 2.6 does.
+        if body_pending && fe.options.http_buffer_request {
+            if let Err(status) = self.buffer_body(&framing, log).await {
+                if status == 0 {
+                    return End::Close;
+                }
+                log.term = if status == 408 { *b"cD" } else { *b"PR" };
+                return self.error(status, Shape::Raw, log, true).await;
+            }
+        }
         // 1. Frontend http-request rules, then `redirect` lines.
         let mut ctx = RuleCtx {
             eng: self.eng,
@@ -503,6 +529,7 @@ where
                 .await;
         };
         log.server = Some(server);
+        self.cookie_ok = persist == Some(server);
         let t_conn = Instant::now();
         let first_request = self.requests == 1;
         let (mut conn, reused) = match self.take_conn(be_id, server, be.http_reuse, first_request) {
@@ -584,6 +611,42 @@ where
                     Shape::Analyser
                 };
                 self.error(status, shape, log, true).await
+            }
+        }
+    }
+
+    /// Read until the request body is complete or fills the buffer. `Err(status)`: answer
+    /// with it (0: the client went away).
+    async fn buffer_body(&mut self, framing: &RequestFraming, log: &mut TxnLog) -> Result<(), u16> {
+        if framing.expect_continue {
+            self.req.remove_all(b"expect");
+            let t = self.fe().timeouts.client;
+            if write_all(&mut self.client, b"HTTP/1.1 100 Continue\r\n\r\n", t)
+                .await
+                .is_err()
+            {
+                return Err(0);
+            }
+            log.bytes_out += 25;
+        }
+        let timeouts = &self.fe().timeouts;
+        let limit = timeouts.http_request.or(timeouts.client);
+        let deadline = limit.map(|t| Instant::now() + t);
+        let kind = framing.body.unwrap_or(BodyKind::Empty);
+        loop {
+            let mut probe = BodyDecoder::new(kind);
+            self.scratch.clear();
+            if probe.decode(&self.cin, &mut self.scratch).is_err() {
+                return Err(400);
+            }
+            if probe.is_done() || self.cin.len() >= self.proxy.limits.max_cost {
+                return Ok(());
+            }
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match read_some(&mut self.client, &mut self.cin, wait).await {
+                Ok(0) | Err(Some(_)) => return Err(0),
+                Ok(_) => {}
+                Err(None) => return Err(408),
             }
         }
     }
@@ -689,6 +752,10 @@ where
         log.t_response = sent_at.elapsed().as_millis() as i64;
         self.resp.load_response(&self.sin, &resp_head, &self.fields);
         self.sin.drain(..resp_head.len);
+        let caps = &fe.http.capture_response;
+        for (c, spec) in self.cap_resp.iter_mut().zip(caps) {
+            c.take(&self.resp, &spec.name, spec.len);
+        }
         let rf =
             match framing::analyze_response(&mut self.resp, framing.head_method, framing.connect) {
                 Ok(r) => r,
@@ -728,9 +795,7 @@ where
             return Exchange::Failed(status, *b"PH");
         }
         if let Some(c) = &be.cookie {
-            let had = balance_key::request_cookie(&self.req, &c.name).is_some_and(|v| {
-                be.servers[server].cookie.as_deref().map(str::as_bytes) == Some(v)
-            });
+            let had = self.cookie_ok;
             balance_key::apply_response_cookie(c, &be.servers[server], had, &mut self.resp);
         }
         log.status = self.resp.status;
@@ -874,8 +939,8 @@ where
             term: log.term,
             conns: [0; 5],
             queues: [0; 2],
-            captured_req: &[],
-            captured_resp: &[],
+            captured_req: if log.bad { &[] } else { &self.cap_req },
+            captured_resp: if log.bad { &[] } else { &self.cap_resp },
             request_line: line.as_deref(),
         };
         self.eng.log(&rec);
