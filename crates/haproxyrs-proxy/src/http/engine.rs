@@ -64,6 +64,11 @@ pub trait Engine: Send + Sync + 'static {
         server: usize,
     ) -> impl Future<Output = io::Result<Self::Conn>> + Send;
 
+    /// Whether transactions of this frontend are logged at all (saves building the record).
+    fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {
+        !fe.logs.is_empty()
+    }
+
     /// Emit a finished transaction's log line.
     fn log(&self, _record: &super::log::HttpLogRecord<'_>) {}
 }

@@ -36,7 +36,7 @@ pub struct HttpLogRecord<'a> {
     pub captured_req: &'a [Capture],
     pub captured_resp: &'a [Capture],
     /// The request line, `None` for `<BADREQ>`.
-    pub request_line: Option<&'a str>,
+    pub request_line: Option<&'a [u8]>,
 }
 
 /// One captured header value, kept in a buffer reused from request to request.
@@ -138,7 +138,7 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     match r.request_line {
         Some(l) => {
             out.push('"');
-            out.push_str(l);
+            out.push_str(&String::from_utf8_lossy(l));
             out.push('"');
         }
         None => out.push_str("\"<BADREQ>\""),
@@ -179,7 +179,7 @@ mod tests {
             queues: [0, 0],
             captured_req: &caps,
             captured_resp: &[],
-            request_line: Some("GET / HTTP/1.1"),
+            request_line: Some(b"GET / HTTP/1.1"),
         };
         let mut s = String::new();
         render_httplog(&r, &mut s);

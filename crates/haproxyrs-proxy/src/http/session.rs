@@ -142,6 +142,8 @@ pub struct Session<'p, C, E: Engine> {
     cap_resp: Vec<Capture>,
     /// The request carried a valid persistence cookie for the server it went to.
     cookie_ok: bool,
+    /// The request line for the log, in a reused buffer.
+    logline: Vec<u8>,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -174,6 +176,7 @@ pub async fn serve<C, E>(
         cap_req: vec![Capture::default(); proxy.fe().http.capture_request.len()],
         cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
         cookie_ok: false,
+        logline: Vec::new(),
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -486,8 +489,13 @@ where
             let excepted = ff.except.is_some_and(|n| net_contains(&n, ip));
             let present = ff.if_none && self.req.find(ff.header.as_bytes()).next().is_some();
             if !excepted && !present {
-                let v = ip.to_string();
-                self.req.add(ff.header.as_bytes(), v.as_bytes());
+                let mut buf = [0u8; 48];
+                let n = {
+                    let mut w = &mut buf[..];
+                    let _ = std::io::Write::write_fmt(&mut w, format_args!("{ip}"));
+                    48 - w.len()
+                };
+                self.req.add(ff.header.as_bytes(), &buf[..n]);
             }
         }
         let persist = be
@@ -907,7 +915,14 @@ where
         res
     }
 
-    fn emit_log(&self, log: &TxnLog) {
+    fn emit_log(&mut self, log: &TxnLog) {
+        if !self.eng.log_enabled(self.fe()) {
+            return;
+        }
+        self.logline.clear();
+        if !log.bad {
+            request_line(&self.req, &mut self.logline);
+        }
         let cfg = &self.proxy.config;
         let fe = self.fe();
         let backend = log
@@ -916,11 +931,6 @@ where
         let server = match (log.backend, log.server) {
             (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
             _ => "<NOSRV>",
-        };
-        let line = if log.bad {
-            None
-        } else {
-            Some(String::from_utf8_lossy(&request_line(&self.req)).into_owned())
         };
         let rec = HttpLogRecord {
             client: self.src,
@@ -941,14 +951,13 @@ where
             queues: [0; 2],
             captured_req: if log.bad { &[] } else { &self.cap_req },
             captured_resp: if log.bad { &[] } else { &self.cap_resp },
-            request_line: line.as_deref(),
+            request_line: (!log.bad).then_some(self.logline.as_slice()),
         };
         self.eng.log(&rec);
     }
 }
 
-fn request_line(m: &Message) -> Vec<u8> {
-    let mut v = Vec::with_capacity(m.method.len() + m.uri.len() + 10);
+fn request_line(m: &Message, v: &mut Vec<u8>) {
     v.extend_from_slice(m.method());
     v.push(b' ');
     v.extend_from_slice(m.uri());
@@ -959,7 +968,6 @@ fn request_line(m: &Message) -> Vec<u8> {
             .as_str()
             .as_bytes(),
     );
-    v
 }
 
 /// Whether `ip` is inside `net` (`option forwardfor except NET`).

@@ -39,6 +39,9 @@ impl Engine for FakeEngine {
         };
         TcpStream::connect(SocketAddr::new(ip, port.unwrap_or(80))).await
     }
+    fn log_enabled(&self, _fe: &ir::Frontend) -> bool {
+        true
+    }
     fn log(&self, r: &super::log::HttpLogRecord<'_>) {
         let mut s = String::new();
         super::log::render_httplog(r, &mut s);
