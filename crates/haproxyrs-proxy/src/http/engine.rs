@@ -53,16 +53,29 @@ pub trait Engine: Send + Sync + 'static {
     /// Store a variable (`set-var(txn.x)`).
     fn set_var(&self, _name: &str, _value: &[u8]) {}
 
-    /// Choose a server of `backend` (balancing with `key`, or `persist` when usable).
-    fn pick(&self, backend: BackendId, key: Option<&[u8]>, persist: Option<usize>)
-        -> Option<usize>;
+    /// Choose a server of `backend` before connecting (balancing with `key`, or `persist`
+    /// when usable), so that an idle connection to it can be reused. `None`: no choice can be
+    /// made ahead (no usable server, or a runtime that balances only while connecting);
+    /// then [`Engine::connect`] chooses and nothing is reused.
+    fn pick(
+        &self,
+        _backend: BackendId,
+        _key: Option<&[u8]>,
+        _persist: Option<usize>,
+    ) -> Option<usize> {
+        None
+    }
 
-    /// Open a new connection to `server` of `backend`.
+    /// Open a new connection to `server` of `backend` (or to the server the backend's
+    /// balancing chooses with `key` / `persist` when `server` is `None`). Returns the server
+    /// index and the connection.
     fn connect(
         &self,
         backend: BackendId,
-        server: usize,
-    ) -> impl Future<Output = io::Result<Self::Conn>> + Send;
+        server: Option<usize>,
+        key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> impl Future<Output = io::Result<(usize, Self::Conn)>> + Send;
 
     /// Whether transactions of this frontend are logged at all (saves building the record).
     fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {

@@ -523,41 +523,51 @@ where
                 return self.error(400, Shape::Raw, log, true).await;
             }
         }
-        // 6. Server choice and connection.
-        let key = balance_key::hash_key(&be.balance, &self.req).map(<[u8]>::to_vec);
-        let Some(server) = self.eng.pick(be_id, key.as_deref(), persist) else {
-            log.term = *b"SC";
-            return self
-                .error(
-                    503,
-                    Shape::Analyser,
-                    log,
-                    framing.client_close || body_pending,
-                )
-                .await;
+        // 6. Server choice and connection: an attached or idle connection to the chosen
+        // server when `http-reuse` allows, else a new one.
+        let mut key_buf = std::mem::take(&mut self.scratch);
+        key_buf.clear();
+        let has_key = match balance_key::hash_key(&be.balance, &self.req) {
+            Some(k) => {
+                key_buf.extend_from_slice(k);
+                true
+            }
+            None => false,
+        };
+        let key = has_key.then_some(key_buf.as_slice());
+        let picked = self.eng.pick(be_id, key, persist);
+        let t_conn = Instant::now();
+        let first_request = self.requests == 1;
+        let pooled = picked.and_then(|s| {
+            self.take_conn(be_id, s, be.http_reuse, first_request)
+                .map(|(c, r)| (c, s, r))
+        });
+        let got = match pooled {
+            Some(p) => Ok(p),
+            None => self
+                .eng
+                .connect(be_id, picked, key, persist)
+                .await
+                .map(|(s, c)| (c, s, false)),
+        };
+        self.scratch = key_buf;
+        let (mut conn, server, reused) = match got {
+            Ok(g) => g,
+            Err(e) => {
+                log::debug!("backend {}: no connection: {e}", be.name);
+                log.term = *b"SC";
+                return self
+                    .error(
+                        503,
+                        Shape::Analyser,
+                        log,
+                        framing.client_close || body_pending,
+                    )
+                    .await;
+            }
         };
         log.server = Some(server);
         self.cookie_ok = persist == Some(server);
-        let t_conn = Instant::now();
-        let first_request = self.requests == 1;
-        let (mut conn, reused) = match self.take_conn(be_id, server, be.http_reuse, first_request) {
-            Some(c) => c,
-            None => match self.eng.connect(be_id, server).await {
-                Ok(c) => (c, false),
-                Err(e) => {
-                    log::debug!("connect to {}/{} failed: {e}", be.name, server);
-                    log.term = *b"SC";
-                    return self
-                        .error(
-                            503,
-                            Shape::Analyser,
-                            log,
-                            framing.client_close || body_pending,
-                        )
-                        .await;
-                }
-            },
-        };
         self.proxy.stats.record(reused);
         log.t_connect = t_conn.elapsed().as_millis() as i64;
         // 7. Exchange. A reused connection may have been closed by the server while idle:
@@ -575,7 +585,7 @@ where
             && matches!(outcome, Exchange::Failed(502 | 503, t) if t == *b"SH" || t == *b"SC")
             && log.bytes_out == 0
         {
-            if let Ok(c) = self.eng.connect(be_id, server).await {
+            if let Ok((_, c)) = self.eng.connect(be_id, Some(server), None, None).await {
                 conn = c;
                 std::mem::swap(&mut self.out, &mut self.resend);
                 let done = BodyDecoder::new(BodyKind::Empty);

@@ -31,13 +31,27 @@ impl Engine for FakeEngine {
         }
         Some(persist.unwrap_or_else(|| self.rr.fetch_add(1, Ordering::Relaxed) % n))
     }
-    async fn connect(&self, be: BackendId, server: usize) -> std::io::Result<TcpStream> {
+    async fn connect(
+        &self,
+        be: BackendId,
+        server: Option<usize>,
+        key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> std::io::Result<(usize, TcpStream)> {
+        let server = match server {
+            Some(s) => s,
+            None => self
+                .pick(be, key, persist)
+                .ok_or_else(|| std::io::Error::other("no server"))?,
+        };
         self.connects.fetch_add(1, Ordering::Relaxed);
         let ir::ServerAddr::Inet { ip, port, .. } = self.config.backend(be).servers[server].addr
         else {
             return Err(std::io::Error::other("not inet"));
         };
-        TcpStream::connect(SocketAddr::new(ip, port.unwrap_or(80))).await
+        TcpStream::connect(SocketAddr::new(ip, port.unwrap_or(80)))
+            .await
+            .map(|c| (server, c))
     }
     fn log_enabled(&self, _fe: &ir::Frontend) -> bool {
         true
