@@ -476,7 +476,7 @@ where
         let req_version = self.req.version;
         if mode != HttpConnMode::KeepAlive {
             self.req.add(b"connection", b"close");
-        } else if req_version == Some(head::Version::Http10) {
+        } else if req_version == Some(head::Version::Http10) && !framing.insecure_te {
             self.req.add(b"connection", b"keep-alive");
         }
         if let Some(ff) = be
