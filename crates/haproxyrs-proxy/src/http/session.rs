@@ -57,7 +57,13 @@ impl<C> HttpProxy<C> {
                 .iter()
                 .map(|b| IdlePool::new(b.servers.len()))
                 .collect(),
-            case_adjust: CaseAdjust::default(),
+            case_adjust: CaseAdjust {
+                map: g
+                    .h1_case_adjust
+                    .iter()
+                    .map(|(l, c)| (l.as_bytes().to_vec(), c.as_bytes().to_vec()))
+                    .collect(),
+            },
             stats: ReuseStats::default(),
             frontend,
             config,
