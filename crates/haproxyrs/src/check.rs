@@ -74,10 +74,7 @@ fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
 /// Whether the config would listen anywhere: an enabled frontend bind, a stats socket,
 /// or a log-forward bind (what HAProxy 2.6 counts before its "no listener" exit).
 pub fn has_listener(ast: &ConfigAst, config: &Config) -> bool {
-    let frontends = config
-        .frontends
-        .iter()
-        .any(|f| !f.disabled && !f.binds.is_empty());
+    let frontends = config.has_listeners();
     let log_forward = ast
         .sections
         .iter()
