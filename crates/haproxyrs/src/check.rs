@@ -160,6 +160,45 @@ pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result
     Ok(())
 }
 
+/// `-c`: the verdict and its exit code.
+pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
+    let loaded = load(opts, env);
+    let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
+    if let Err(code) = report(&loaded, opts, &mut out) {
+        return code;
+    }
+    if loaded.diags.has_warnings() {
+        out.stdout("Warnings were found.");
+    }
+    let listens = master_worker(opts, &loaded.ast)
+        || loaded
+            .config
+            .as_ref()
+            .is_some_and(|c| has_listener(&loaded.ast, c));
+    if !listens {
+        out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
+        return 2;
+    }
+    out.stdout("Configuration file is valid");
+    0
+}
+
+/// `-cc EXPR`: 0 true, 1 false, 2 error.
+pub fn condition(expr: &str, opts: &Options, env: &dyn Environment) -> i32 {
+    match parse::eval_condition(expr, env) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(msg) => {
+            let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
+            out.config(
+                Level::Alert,
+                &format!("Failed to evaluate condition: {msg}"),
+            );
+            2
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,44 +246,5 @@ mod tests {
                 "missing timeouts for frontend 'fe'.",
             ]
         );
-    }
-}
-
-/// `-c`: the verdict and its exit code.
-pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
-    let loaded = load(opts, env);
-    let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
-    if let Err(code) = report(&loaded, opts, &mut out) {
-        return code;
-    }
-    if loaded.diags.has_warnings() {
-        out.stdout("Warnings were found.");
-    }
-    let listens = master_worker(opts, &loaded.ast)
-        || loaded
-            .config
-            .as_ref()
-            .is_some_and(|c| has_listener(&loaded.ast, c));
-    if !listens {
-        out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
-        return 2;
-    }
-    out.stdout("Configuration file is valid");
-    0
-}
-
-/// `-cc EXPR`: 0 true, 1 false, 2 error.
-pub fn condition(expr: &str, opts: &Options, env: &dyn Environment) -> i32 {
-    match parse::eval_condition(expr, env) {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(msg) => {
-            let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
-            out.config(
-                Level::Alert,
-                &format!("Failed to evaluate condition: {msg}"),
-            );
-            2
-        }
     }
 }
