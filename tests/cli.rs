@@ -341,7 +341,14 @@ fn check_condition() {
 #[test]
 fn usage_on_bad_command_lines() {
     let dir = TempDir::new("usage");
-    for args in [&[][..], &["-Z"][..], &["-c"][..], &["-c", "x.cfg"][..]] {
+    std::fs::create_dir_all(dir.path().join("empty")).expect("mkdir");
+    for args in [
+        &[][..],
+        &["-Z"][..],
+        &["-c"][..],
+        &["-c", "x.cfg"][..],
+        &["-c", "-f", "empty"][..],
+    ] {
         let o = same_exit_as_haproxy(dir.path(), args);
         assert_eq!(o.status.code(), Some(1));
         assert!(
