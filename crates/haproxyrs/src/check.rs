@@ -93,7 +93,11 @@ enum Item<'a> {
 
 /// `(file, line)` of a message HAProxy emits while reading the files (`parsing [f:l]…`).
 fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
-    let rest = d.text.strip_prefix("parsing [")?;
+    // HAProxy spells a few of these `Parsing [` (duplicate proxy names).
+    let rest = d
+        .text
+        .strip_prefix("parsing [")
+        .or_else(|| d.text.strip_prefix("Parsing ["))?;
     let end = rest.find(']')?;
     let (file, line) = rest[..end].rsplit_once(':')?;
     Some((file, line.parse().ok()?))
@@ -225,6 +229,7 @@ mod tests {
                 d(Level::Alert, "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3."),
                 d(Level::Notice, "parsing [a.cfg:2]: 'hi'."),
                 d(Level::Alert, "parsing [b.cfg:1]: unknown keyword 'x' out of section."),
+                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
                 // From lowering:
                 d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
                 d(Level::Alert, "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section"),
@@ -242,6 +247,7 @@ mod tests {
                 "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3.",
                 "Error(s) found in configuration file : a.cfg",
                 "parsing [b.cfg:1]: unknown keyword 'x' out of section.",
+                "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1.",
                 "Error(s) found in configuration file : b.cfg",
                 "missing timeouts for frontend 'fe'.",
             ]
