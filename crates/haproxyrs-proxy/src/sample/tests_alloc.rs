@@ -118,23 +118,27 @@ fn conditions_and_rendering_do_not_allocate() {
 }
 
 /// `cargo test -p haproxyrs-proxy --release -- --ignored --nocapture acl_eval_cost`:
-/// prints the cost of the tutorial routing behind 20 ACLs.
+/// prints the cost of the tutorial routing behind 20 ACLs (best of 20 batches, as the
+/// machine is shared).
 #[test]
 #[ignore]
 fn acl_eval_cost() {
     let (scope, conds) = setup();
     let src = TestSource::http("GET", "/x/app1", &[("Host", "www.example.com")]);
-    let n = 1_000_000u32;
-    let t = std::time::Instant::now();
+    let batch = 100_000u32;
+    let mut best = f64::MAX;
     let mut hits = 0u32;
-    for _ in 0..n {
-        if eval_condition(&conds[0], &scope.acls, &src).is_yes() {
-            hits += 1;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        for _ in 0..batch {
+            if eval_condition(&conds[0], &scope.acls, &src).is_yes() {
+                hits += 1;
+            }
+            if eval_condition(&conds[1], &scope.acls, &src).is_yes() {
+                hits += 1;
+            }
         }
-        if eval_condition(&conds[1], &scope.acls, &src).is_yes() {
-            hits += 1;
-        }
+        best = best.min(t.elapsed().as_nanos() as f64 / f64::from(batch));
     }
-    let ns = t.elapsed().as_nanos() as f64 / f64::from(n);
-    println!("20 ACLs (no match) + tutorial ACL (match): {ns:.0} ns per request, hits {hits}");
+    println!("20 ACLs (no match) + tutorial ACL (match): {best:.0} ns per request (best batch), hits {hits}");
 }
