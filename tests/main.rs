@@ -3,5 +3,6 @@
 
 mod support;
 
+mod acl_config;
 mod diff;
 mod samples;
