@@ -4,5 +4,9 @@
 mod support;
 
 mod acl_config;
+mod cli;
+mod corpus;
 mod diff;
+mod http_diff;
+mod preprocess;
 mod samples;

@@ -20,6 +20,7 @@ pub mod lower;
 pub mod parse;
 pub mod render;
 pub mod span;
+pub mod suggest;
 
 pub use diag::{Diagnostic, Diagnostics, Level};
 
