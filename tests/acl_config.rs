@@ -83,6 +83,44 @@ const CASES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Cases whose checks exist in the sample API but are not called by lowering yet, with
+/// what lowering must call. They are run and their differences printed, not asserted;
+/// remove a name once lowering calls the check.
+const PENDING: &[(&str, &str)] = &[
+    (
+        "never_match_status",
+        "lower: sample::check_condition_usage for each rule",
+    ),
+    (
+        "anonymous_incompatible",
+        "lower: sample::check_condition_usage for each rule",
+    ),
+    (
+        "nbsrv_unknown_backend",
+        "lower: sample::check_term_refs after all sections",
+    ),
+    (
+        "http_auth_unknown_userlist",
+        "lower: sample::check_term_refs after all sections",
+    ),
+    (
+        "srv_is_up_unknown_server",
+        "lower: sample::check_term_refs after all sections",
+    ),
+    (
+        "log_format_unknown_fetch",
+        "lower: sample::parse_log_format for `log-format`",
+    ),
+    (
+        "log_format_truncated",
+        "lower: sample::parse_log_format for `log-format`",
+    ),
+    (
+        "log_format_request_fetch",
+        "lower: sample::parse_log_format for `log-format`",
+    ),
+];
+
 /// The `parsing [...]` lines (ALERT/WARNING), with the config path and PIDs removed.
 fn messages(out: &CheckOutput) -> Vec<String> {
     let text = format!("{}\n{}", out.stdout, out.stderr);
@@ -114,7 +152,6 @@ fn strip_path(line: &str) -> String {
 }
 
 #[test]
-#[ignore = "enabled once lowering calls the sample API for acl/if/log-format (lower helper)"]
 fn acl_checks_match_haproxy() {
     crate::require_haproxy!("acl_checks_match_haproxy");
     let mut failures = Vec::new();
@@ -124,6 +161,14 @@ fn acl_checks_match_haproxy() {
         let ours = check(Flavor::Haproxyrs, &cfg, &[], &[]);
         let (tm, om) = (messages(&theirs), messages(&ours));
         if theirs.success() != ours.success() || tm != om {
+            if let Some((_, what)) = PENDING.iter().find(|(n, _)| n == name) {
+                eprintln!(
+                    "PENDING acl_config case {name} ({what}):\n  haproxy:   {}\n  haproxyrs: {}",
+                    tm.join(" | "),
+                    om.join(" | ")
+                );
+                continue;
+            }
             failures.push(format!(
                 "--- case {name}: haproxy ok={} haproxyrs ok={}\nhaproxy:\n  {}\nhaproxyrs:\n  {}\n{}",
                 theirs.success(),
