@@ -221,6 +221,9 @@ pub fn parse_acl_term(
     }
 
     let patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    for what in fetch::unimplemented_parts(&expr) {
+        diags.push(Diagnostic::unimplemented(&crit.span, what));
+    }
     Ok(AclTerm {
         sample: expr,
         method,

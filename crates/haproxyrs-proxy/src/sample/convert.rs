@@ -218,6 +218,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             json_escape(text(&input, &mut stack), out);
             str_out
         }
+        Converter::Unimplemented { .. } => return None,
         Converter::Not => Out::Val(Sample::Bool(!input.as_bool())),
         Converter::ToBool => Out::Val(Sample::Bool(input.as_bool())),
     })
