@@ -1419,7 +1419,7 @@ pub fn arg_counts(sig: &str) -> (usize, usize) {
     let count = |s: &str, required: bool| {
         s.split(',')
             .map(|p| p.trim_matches(|c| c == '[' || c == ']'))
-            .filter(|p| !p.is_empty() && !(required && matches!(*p, "table" | "backend")))
+            .filter(|p| !(p.is_empty() || required && matches!(*p, "table" | "backend")))
             .count()
     };
     let all = count(mandatory, false) + count(optional, false);

@@ -23,7 +23,7 @@
 use crate::diag::Diagnostic;
 use crate::env::Environment;
 use crate::ir::sample::{
-    AclRef, AclTerm, Condition, Fetch, FetchNeeds, LogFormatExpr, LogFormatPart, SampleExpr,
+    AclRef, AclTerm, Condition, Fetch, LogFormatExpr, LogFormatPart, SampleExpr,
 };
 use crate::span::Span;
 
@@ -57,7 +57,7 @@ impl UsePoint {
     /// Decided by HAProxy's own table of where each fetch may be used.
     pub fn check_at(self, fetch: &Fetch, backend_side: bool) -> Result<(), &'static str> {
         let usable = registry_name(fetch)
-            .and_then(|name| super::fetch_registry::fetch(name))
+            .and_then(super::fetch_registry::fetch)
             .map(|(_, _, mask)| mask.as_bytes().get(self.column(backend_side)) == Some(&b'Y'));
         match usable {
             Some(true) => Ok(()),
