@@ -107,7 +107,7 @@ fn conditions_and_rendering_do_not_allocate() {
     assert_eq!(allocations() - before, 0, "evaluation allocated");
     assert_eq!(
         String::from_utf8_lossy(&out),
-        "10.1.2.3www.example.com/x/APP1\"value\"xyz"
+        "10.1.2.3www.example.com/x/APP1valuexyz"
     );
     src.uri = Some("/app2".into());
     let r: Vec<Match> = conds
