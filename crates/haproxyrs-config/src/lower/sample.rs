@@ -549,6 +549,92 @@ mod tests {
         assert!(warn("if { path /x } TRUE", UsePoint::TcpRequestContent, false).is_empty());
     }
 
+    /// No input makes the sample parsers panic (multi-byte characters, stray brackets,
+    /// quotes and escapes in every position).
+    #[test]
+    fn parsers_never_panic() {
+        const ALPHABET: &[&str] = &[
+            "%",
+            "{",
+            "}",
+            "[",
+            "]",
+            "(",
+            ")",
+            ",",
+            "\\",
+            "\"",
+            "'",
+            "+Q",
+            "-",
+            " ",
+            "é",
+            "字",
+            "path",
+            "hdr",
+            "req.hdr",
+            "src",
+            "lower",
+            "regsub",
+            "field",
+            "map",
+            "ci",
+            "o",
+            "1",
+            "-1",
+            "x",
+            ":",
+            "/",
+            "*",
+            "(?",
+            "str",
+            "int",
+            "var",
+            "txn.a",
+            "-m",
+            "-i",
+            "-f",
+            "!",
+            "||",
+            "if",
+            "unless",
+            "TRUE",
+            "|",
+            "0x1",
+            "10.0.0.0/8",
+            "::1",
+            "lt",
+            "gt",
+            "5:3",
+        ];
+        let env = FakeEnv::default();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let scope = AclScope::default();
+        for _ in 0..20_000 {
+            let n = (next() % 12) as usize;
+            let mut text = String::new();
+            for _ in 0..n {
+                text.push_str(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
+            }
+            let _ = parse_log_format(&text, Some(UsePoint::HttpRequest), &env);
+            let _ = parse_sample_expr(&text, &env);
+            let ws = words(&text);
+            if !ws.is_empty() {
+                let mut d = Diagnostics::default();
+                let _ = parse_acl_term(&ws, &env, &mut d);
+                let mut cond = words("if");
+                cond.extend(ws);
+                let _ = parse_condition(&cond, &scope, &env, &mut d);
+            }
+        }
+    }
+
     #[test]
     fn directive_error_shape() {
         let span = words("x")[0].span.clone();
