@@ -3,6 +3,7 @@
 
 mod support;
 
+mod acl_config;
 mod cli;
 mod corpus;
 mod diff;
