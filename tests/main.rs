@@ -3,6 +3,9 @@
 
 mod support;
 
+mod cli;
 mod corpus;
 mod diff;
+mod http_diff;
+mod preprocess;
 mod samples;

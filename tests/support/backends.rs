@@ -35,6 +35,9 @@ pub struct Reply {
     pub raw: Option<Vec<u8>>,
     /// Close the connection after this response.
     pub close: bool,
+    /// Send the bytes after the head in pieces of this size, pausing `delay` between them
+    /// (a server that trickles its body). `None`: all at once.
+    pub trickle: Option<usize>,
 }
 
 impl Reply {
@@ -48,7 +51,15 @@ impl Reply {
             delay: Duration::ZERO,
             raw: None,
             close: false,
+            trickle: None,
         }
+    }
+
+    /// Send the body in pieces of `piece` bytes with `pause` between them.
+    pub fn trickle(mut self, piece: usize, pause: Duration) -> Reply {
+        self.trickle = Some(piece.max(1));
+        self.delay = pause;
+        self
     }
 
     pub fn header(mut self, n: &str, v: &str) -> Reply {
@@ -174,6 +185,12 @@ enum Kind {
     Record,
     Sink,
     Source(u64),
+    /// Close right after accepting (a server that hangs up).
+    Close,
+    /// Reset right after accepting (SO_LINGER 0).
+    Reset,
+    /// Send a banner first, then echo (a server that speaks first).
+    Banner(&'static [u8]),
 }
 
 /// A running backend. Dropping it stops accepting and unblocks its threads.
@@ -222,6 +239,21 @@ impl Backend {
     /// A TCP source: sends `n` bytes of [`pattern`] on each connection, then closes.
     pub fn source(name: &str, n: u64) -> Backend {
         Backend::start(name, Kind::Source(n), None)
+    }
+
+    /// A backend that accepts and immediately closes every connection.
+    pub fn closer(name: &str) -> Backend {
+        Backend::start(name, Kind::Close, None)
+    }
+
+    /// A backend that accepts and immediately resets every connection.
+    pub fn resetter(name: &str) -> Backend {
+        Backend::start(name, Kind::Reset, None)
+    }
+
+    /// A TCP backend that sends `banner` on accept, then echoes and records.
+    pub fn banner(name: &str, banner: &'static [u8]) -> Backend {
+        Backend::start(name, Kind::Banner(banner), None)
     }
 
     fn start(name: &str, kind: Kind, responder: Option<Responder>) -> Backend {
@@ -322,7 +354,9 @@ impl Backend {
         })
     }
 
-    /// Wait (bounded) until every accepted connection has been closed by its peer.
+    /// Wait (bounded) until every connection accepted so far has been closed by its peer
+    /// (true at once when none has been accepted yet: use [`Backend::wait_until`] to wait
+    /// for an accept).
     pub fn wait_all_closed(&self, timeout: Duration) -> bool {
         self.wait_until(timeout, |cs| cs.iter().all(|c| c.closed))
     }
@@ -361,6 +395,17 @@ fn serve(kind: Kind, stream: TcpStream, sh: &Shared, idx: usize, responder: Opti
         Kind::Echo | Kind::Record => serve_echo(stream, sh, idx, kind == Kind::Echo),
         Kind::Sink => serve_sink(stream, sh, idx),
         Kind::Source(n) => serve_source(stream, n),
+        Kind::Close => drop(stream),
+        Kind::Reset => {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream)
+        }
+        Kind::Banner(b) => {
+            let mut stream = stream;
+            if stream.write_all(b).is_ok() {
+                serve_echo(stream, sh, idx, true)
+            }
+        }
     }
 }
 
@@ -374,11 +419,8 @@ fn serve_http(mut stream: TcpStream, sh: &Shared, idx: usize, responder: Respond
                 Parsed::Complete(req, used) => {
                     buf.drain(..used);
                     let reply = responder(&req);
-                    if !reply.delay.is_zero() {
-                        std::thread::sleep(reply.delay);
-                    }
                     let head_req = req.method().eq_ignore_ascii_case("HEAD");
-                    if stream.write_all(&reply.encode(head_req)).is_err() {
+                    if send_reply(&mut stream, &reply, head_req).is_err() {
                         return;
                     }
                     let client_close = req
@@ -411,6 +453,28 @@ fn serve_http(mut stream: TcpStream, sh: &Shared, idx: usize, responder: Respond
                 sh.append(idx, &chunk[..n]);
                 buf.extend_from_slice(&chunk[..n]);
             }
+        }
+    }
+}
+
+/// Write a reply: after `delay`, at once, or head first then trickled pieces.
+fn send_reply(stream: &mut TcpStream, reply: &Reply, head_req: bool) -> std::io::Result<()> {
+    let bytes = reply.encode(head_req);
+    match reply.trickle {
+        None => {
+            if !reply.delay.is_zero() {
+                std::thread::sleep(reply.delay);
+            }
+            stream.write_all(&bytes)
+        }
+        Some(piece) => {
+            let head_end = http1::find(&bytes, b"\r\n\r\n").map_or(bytes.len(), |i| i + 4);
+            stream.write_all(&bytes[..head_end])?;
+            for part in bytes[head_end..].chunks(piece) {
+                std::thread::sleep(reply.delay);
+                stream.write_all(part)?;
+            }
+            Ok(())
         }
     }
 }

@@ -157,7 +157,7 @@ impl Diff {
             conns: Vec::new(),
             intended: Vec::new(),
             mode: Mode::Http,
-            close_grace: Duration::from_millis(500),
+            close_grace: Duration::from_millis(1000),
             strict_connections: false,
         }
     }
@@ -681,6 +681,35 @@ impl Report {
     pub fn has(&self, pattern: &str) -> bool {
         self.differences.iter().any(|d| glob(pattern, &d.path))
     }
+}
+
+/// `-c` on the same config text through both programs: `None` (after a loud skip) when
+/// haproxy is not installed. Compare `.status`, and the ALERT lines as the test needs.
+pub fn check_both(
+    name: &str,
+    config: &str,
+    args: &[&str],
+) -> Option<(super::proxy::CheckOutput, super::proxy::CheckOutput)> {
+    if !super::haproxy::haproxy_available(name) {
+        return None;
+    }
+    let a = super::proxy::check(Flavor::Haproxy, config, &[], args);
+    let b = super::proxy::check(Flavor::Haproxyrs, config, &[], args);
+    Some((a, b))
+}
+
+/// Lines of `-c` output at `level` (`"ALERT"`, `"WARNING"`), with the PID and file path
+/// removed so both programs' lines compare.
+pub fn diagnostic_lines(out: &super::proxy::CheckOutput, level: &str) -> Vec<String> {
+    let tag = format!("[{level}]");
+    out.stderr
+        .lines()
+        .filter(|l| l.starts_with(&tag))
+        .map(|l| match l.split_once(") : ") {
+            Some((_, rest)) => rest.to_string(),
+            None => l.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

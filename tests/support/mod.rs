@@ -36,6 +36,9 @@ pub mod http1;
 pub mod proxy;
 pub mod tempdir;
 
+#[cfg(test)]
+mod selftest;
+
 use std::time::Duration;
 
 /// The default bound for any single wait in the harness.

@@ -269,6 +269,14 @@ impl Capture {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
     }
+
+    /// Wait (bounded) until the writer closed its end and everything has been read.
+    pub fn wait_done(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !*self.done.lock().unwrap() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 /// Why a haproxyrs that is not serving is (transitionally) acceptable: the runtime is still
@@ -280,6 +288,12 @@ pub fn runtime_gate(flavor: Flavor, status: Option<ExitStatus>, stderr: &str) ->
     let st = status?;
     if stderr.contains("not built yet") {
         return Some(format!("haproxyrs runtime not built yet (exited {st})"));
+    }
+    // Transitional: lowering does not produce proxies yet. Drop once it does.
+    if stderr.contains("No enabled listener found") {
+        return Some(format!(
+            "haproxyrs lowering gives no listener yet (exited {st}: No enabled listener found)"
+        ));
     }
     // Transitional: the skeleton binary loads the config and exits 0 without serving.
     // Drop this arm once main.rs starts the runtime.
@@ -322,12 +336,23 @@ impl Proxy {
         self.child.as_ref().map(|c| c.id())
     }
 
+    /// Captured stdout so far (all of it once the process has exited).
     pub fn stdout(&self) -> String {
+        self.drain_if_exited();
         self.stdout.0.text()
     }
 
+    /// Captured stderr so far (all of it once the process has exited).
     pub fn stderr(&self) -> String {
+        self.drain_if_exited();
         self.stderr.0.text()
+    }
+
+    fn drain_if_exited(&self) {
+        if self.status.is_some() {
+            self.stdout.0.wait_done(Duration::from_secs(2));
+            self.stderr.0.wait_done(Duration::from_secs(2));
+        }
     }
 
     /// Has the process exited? (non-blocking)

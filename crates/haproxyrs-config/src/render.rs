@@ -67,27 +67,37 @@ fn word_len(line: &[u8], start: usize) -> usize {
     len.max(1)
 }
 
-/// The excerpt under a message: the source line, a caret line, the help.
+/// Bytes of context kept on each side of the caret when a line is long.
+const CONTEXT: usize = 60;
+
+/// The excerpt under a message: the source line, a caret line, the help. Long lines are
+/// cut around the caret and marked with `...`, as HAProxy does.
 pub fn excerpt(d: &Diagnostic, sources: &mut Sources<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(span) = &d.span {
         if let Some(line) = sources.line(&span.file, span.line) {
-            let text = String::from_utf8_lossy(line);
-            let text = text.trim_end_matches('\r');
-            let start = (span.col as usize).saturating_sub(1);
-            let prefix_bytes = &line[..start.min(line.len())];
-            let pad: String = String::from_utf8_lossy(prefix_bytes)
-                .chars()
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            let marks = if start >= line.len() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let start = (span.col as usize).saturating_sub(1).min(line.len());
+            let width = if start >= line.len() {
                 1
             } else {
-                String::from_utf8_lossy(&line[start..start + word_len(line, start)])
-                    .chars()
-                    .count()
+                word_len(line, start).min(CONTEXT)
             };
-            out.push(format!("   | {text}"));
+            let from = start.saturating_sub(CONTEXT);
+            let to = (start + width + CONTEXT).min(line.len());
+            let lead = if from > 0 { "..." } else { "" };
+            let tail = if to < line.len() { "..." } else { "" };
+            let text = String::from_utf8_lossy(&line[from..to]);
+            let pad: String = lead
+                .chars()
+                .chain(String::from_utf8_lossy(&line[from..start]).chars())
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let marks = String::from_utf8_lossy(&line[start..(start + width).min(line.len())])
+                .chars()
+                .count()
+                .max(1);
+            out.push(format!("   | {lead}{text}{tail}"));
             out.push(format!("   | {pad}{}", "^".repeat(marks)));
         }
     }
@@ -139,6 +149,23 @@ mod tests {
              \x20  | \t ^^^\n\
              \x20  = help: did you mean 'bind'?"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        let line = format!("{}bad{}\n", "a ".repeat(500), " b".repeat(500));
+        let env = MemoryEnv::new().with_file("a.cfg", line);
+        let mut src = Sources::new(&env);
+        let d = Diagnostic::alert(&Span::new("a.cfg".into(), 1, 1001), "m");
+        let ex = excerpt(&d, &mut src);
+        assert!(
+            ex[0].starts_with("   | ...") && ex[0].ends_with("..."),
+            "{}",
+            ex[0]
+        );
+        assert!(ex[0].len() < 200);
+        let caret = ex[1].find('^').unwrap();
+        assert_eq!(&ex[0][caret..caret + 3], "bad");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - `log`: log lines and sinks.
 
 pub mod http;
+pub mod sample;
 
 use std::sync::Arc;
 

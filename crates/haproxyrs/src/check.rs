@@ -30,8 +30,7 @@ pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     } else {
         lower::lower(&ast, env, &mut diags)
     };
-    let master_worker = opts.unimplemented.iter().any(|f| f == "-W" || f == "-Ws");
-    if !opts.master_cli.is_empty() && !master_worker {
+    if !opts.master_cli.is_empty() && !master_worker(opts, &ast) {
         diags.push(Diagnostic::new(
             Level::Warning,
             "a master CLI socket was defined, but master-worker mode (-W) is not enabled.",
@@ -52,15 +51,24 @@ pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     }
 }
 
+/// Whether a global keyword (without arguments that matter here) is set.
+fn global_has(ast: &ConfigAst, keyword: &str) -> bool {
+    ast.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Global)
+        .flat_map(|s| &s.lines)
+        .any(|l| l.keyword() == keyword)
+}
+
+/// Master-worker mode: `-W`, `-Ws` or `master-worker` in the global section. The master
+/// always has a listener of its own (its CLI socket pair).
+pub fn master_worker(opts: &Options, ast: &ConfigAst) -> bool {
+    opts.unimplemented.iter().any(|f| f == "-W" || f == "-Ws") || global_has(ast, "master-worker")
+}
+
 /// `zero-warning` in the global section, or `-dW`.
 fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
-    opts.zero_warning
-        || ast
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Global)
-            .flat_map(|s| &s.lines)
-            .any(|l| l.keyword() == "zero-warning")
+    opts.zero_warning || global_has(ast, "zero-warning")
 }
 
 /// Whether the config would listen anywhere: an enabled frontend bind, a stats socket,
@@ -86,11 +94,12 @@ pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result
     }
     if loaded.diags.has_alerts() {
         for file in &loaded.files {
-            let parse_error = loaded.diags.items.iter().any(|d| {
-                d.level == Level::Alert
-                    && d.text.starts_with("parsing [")
-                    && d.span.as_ref().is_some_and(|s| &*s.file == file.as_str())
-            });
+            let prefix = format!("parsing [{file}:");
+            let parse_error = loaded
+                .diags
+                .items
+                .iter()
+                .any(|d| d.level == Level::Alert && d.text.starts_with(&prefix));
             if parse_error {
                 out.config(
                     Level::Alert,
@@ -123,10 +132,11 @@ pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
     if loaded.diags.has_warnings() {
         out.stdout("Warnings were found.");
     }
-    let listens = loaded
-        .config
-        .as_ref()
-        .is_some_and(|c| has_listener(&loaded.ast, c));
+    let listens = master_worker(opts, &loaded.ast)
+        || loaded
+            .config
+            .as_ref()
+            .is_some_and(|c| has_listener(&loaded.ast, c));
     if !listens {
         out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
         return 2;

@@ -87,12 +87,7 @@ fn run() -> i32 {
         }
         Command::Load(opts) => {
             if let Err(msg) = change_dir(&opts) {
-                if !opts.quiet {
-                    eprintln!(
-                        "{}",
-                        render::header(Level::Alert, std::process::id(), None, &msg)
-                    );
-                }
+                report::Reporter::new(&env, opts.quiet, opts.diag_mode).plain(Level::Alert, &msg);
                 return 1;
             }
             set_local_peer(&opts);

@@ -89,7 +89,17 @@ fn parse_terms(
     let mut i = 0;
     while i < words.len() {
         let w = &words[i];
-        match w.text.as_str() {
+        // `!{` opens a negated anonymous ACL (HAProxy accepts it).
+        let text = match w.text.strip_prefix('!') {
+            Some(rest) if rest.trim_start_matches('!') == "{" => {
+                if (w.text.len() - 1) % 2 == 1 {
+                    negated = !negated;
+                }
+                "{"
+            }
+            _ => w.text.as_str(),
+        };
+        match text {
             "!" => {
                 negated = !negated;
                 i += 1;
@@ -229,6 +239,7 @@ mod tests {
         assert_eq!(shape(&cond("if ! ! a").unwrap()), "n0");
         assert_eq!(shape(&cond("if !!a ! !b").unwrap()), "n0&n1");
         assert_eq!(shape(&cond("if !a").unwrap()), "!n0");
+        assert_eq!(shape(&cond("if !{ path /x } a").unwrap()), "!{path}&n0");
         assert_eq!(shape(&cond("if a ||").unwrap()), "n0");
         assert_eq!(shape(&cond("if || a").unwrap()), "n0");
         assert_eq!(shape(&cond("if a !").unwrap()), "n0");

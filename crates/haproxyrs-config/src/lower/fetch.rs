@@ -357,13 +357,14 @@ fn parse_args(
                     quote = Some(c);
                     cur.pos += 1;
                 }
-                (_, b'\\') if quote != Some(b'\'') => {
-                    cur.pos += 1;
-                    let Some(next) = cur.text[cur.pos..].chars().next() else {
-                        return Err((None, "expected ')'".to_string()));
-                    };
-                    arg.push(next);
-                    cur.pos += next.len_utf8();
+                // A backslash escapes only quotes and itself; before anything else it is
+                // kept (regsub's `\1`), and it does not protect `,` or `)` (HAProxy).
+                (_, b'\\')
+                    if quote != Some(b'\'')
+                        && matches!(bytes.get(cur.pos + 1), Some(b'"' | b'\'' | b'\\')) =>
+                {
+                    arg.push(char::from(bytes[cur.pos + 1]));
+                    cur.pos += 2;
                 }
                 (None, b',') | (None, b')') => break,
                 _ => {
@@ -887,7 +888,15 @@ mod tests {
             }
         );
         assert_eq!(parse("str('a,b')").unwrap().fetch, Fetch::Str("a,b".into()));
-        assert_eq!(parse("str(a\\,b)").unwrap().fetch, Fetch::Str("a,b".into()));
+        assert_eq!(
+            parse("str(a\\\"b)").unwrap().fetch,
+            Fetch::Str("a\"b".into())
+        );
+        // HAProxy does not let a backslash protect a comma.
+        assert_eq!(
+            parse("str(a\\,b),lower]").unwrap_err(),
+            "failed to parse sample expression <str(a\\,b),lower]> : fetch method 'str' : expected ')' before ',b),lower]'."
+        );
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! (backends, servers and userlists named by fetches) and where a fetch may be used.
 //!
 //! # Layout
-//! - [`super::fetch`]: sample expressions (fetch and converter tables, arguments).
-//! - [`super::acl`]: ACL terms, flags, pattern compilation, `-f` files, [`AclScope`].
-//! - [`super::condition`]: `if`/`unless` conditions.
-//! - [`super::logformat`]: log-format strings.
+//! - [`super::fetch`] — sample expressions (fetch and converter tables, arguments).
+//! - [`super::acl`] — ACL terms, flags, pattern compilation, `-f` files, [`AclScope`].
+//! - [`super::condition`] — `if`/`unless` conditions.
+//! - [`super::logformat`] — log-format strings.
 //!
 //! # Using it from a keyword parser
 //! ```text
@@ -40,6 +40,8 @@ pub enum UsePoint {
     HttpRequest,
     UseBackend,
     HttpResponse,
+    /// `use-server`, `balance`, `stick match`.
+    UseServer,
     /// A `log-format` line: evaluated when the log is emitted.
     Log,
 }
@@ -52,7 +54,10 @@ impl UsePoint {
             (_, FetchNeeds::Always | FetchNeeds::L4) => true,
             (UsePoint::TcpRequestConnection, _) => false,
             (
-                UsePoint::TcpRequestContent | UsePoint::HttpRequest | UsePoint::UseBackend,
+                UsePoint::TcpRequestContent
+                | UsePoint::HttpRequest
+                | UsePoint::UseBackend
+                | UsePoint::UseServer,
                 FetchNeeds::ReqBuffer | FetchNeeds::HttpRequest | FetchNeeds::HttpHeaders,
             ) => true,
             (UsePoint::HttpResponse, FetchNeeds::HttpHeaders | FetchNeeds::HttpStatus) => true,
@@ -66,6 +71,83 @@ impl UsePoint {
             Err(needs.describe())
         }
     }
+}
+
+impl UsePoint {
+    /// HAProxy's name for this evaluation point, e.g. `frontend use-backend rule`.
+    /// `backend_side`: the rule belongs to a backend (not a frontend or `listen`).
+    pub fn describe(self, backend_side: bool) -> String {
+        let side = if backend_side { "backend" } else { "frontend" };
+        let what = match self {
+            UsePoint::TcpRequestConnection => "tcp-request connection rule",
+            UsePoint::TcpRequestContent => "tcp-request content rule",
+            UsePoint::HttpRequest => "http-request header rule",
+            UsePoint::UseBackend => "use-backend rule",
+            UsePoint::HttpResponse => "http-response header rule",
+            UsePoint::UseServer => "use-server, balance or stick-match rule",
+            UsePoint::Log => "log-format",
+        };
+        format!("{side} {what}")
+    }
+}
+
+/// HAProxy's warnings for a condition whose ACLs use fetches that cannot work where the
+/// rule is evaluated (`acl 'a' will never match because it only involves keywords that
+/// are incompatible with 'frontend use-backend rule'`). `span` is the rule's line.
+pub fn check_condition_usage(
+    cond: &Condition,
+    acls: &[crate::ir::sample::Acl],
+    point: UsePoint,
+    backend_side: bool,
+    span: &Span,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let place = point.describe(backend_side);
+    let in_tcp_conn = if point == UsePoint::TcpRequestConnection {
+        " in 'tcp-request connection'"
+    } else {
+        ""
+    };
+    for term in cond.alternatives.iter().flatten() {
+        match &term.acl {
+            AclRef::Anonymous(t) => {
+                if point.check(&t.sample.fetch).is_err() {
+                    out.push(Diagnostic::warning(
+                        span,
+                        format!(
+                            "anonymous acl will never match{in_tcp_conn} because it uses keyword '{}' which is incompatible with '{place}'",
+                            t.keyword
+                        ),
+                    ));
+                }
+            }
+            AclRef::Named(id) => {
+                let Some(acl) = acls.get(id.0) else { continue };
+                let bad: Vec<&AclTerm> = acl
+                    .terms
+                    .iter()
+                    .filter(|t| point.check(&t.sample.fetch).is_err())
+                    .collect();
+                if bad.is_empty() {
+                    continue;
+                }
+                let text = if bad.len() == acl.terms.len() {
+                    format!(
+                        "acl '{}' will never match{in_tcp_conn} because it only involves keywords that are incompatible with '{place}'",
+                        acl.name
+                    )
+                } else {
+                    format!(
+                        "acl '{}' involves keywords '{}' which is incompatible with '{place}'",
+                        acl.name, bad[0].keyword
+                    )
+                };
+                out.push(Diagnostic::warning(span, text));
+            }
+            AclRef::Predefined(_) => {}
+        }
+    }
+    out
 }
 
 /// Parse one standalone sample expression (`http-request set-var(txn.x) req.hdr(host)`,
@@ -319,6 +401,54 @@ mod tests {
             Err("HTTP request headers,HTTP response headers")
         );
         assert!(parse_sample_expr("src junk", &env).is_err());
+    }
+
+    #[test]
+    fn usage_warnings_match_haproxy() {
+        let env = FakeEnv::default();
+        let mut d = Diagnostics::default();
+        let mut scope = AclScope::default();
+        for (n, crit) in [("a", "status 200"), ("p", "path /x"), ("p", "status 200")] {
+            scope.declare(n, parse_acl_term(&words(crit), &env, &mut d).unwrap());
+        }
+        let span = words("x")[0].span.clone();
+        let warn = |cond: &str, point: UsePoint, be: bool| -> Vec<String> {
+            let c = parse_condition(&words(cond), &scope, &env, &mut Diagnostics::default())
+                .unwrap()
+                .unwrap();
+            check_condition_usage(&c, &scope.acls, point, be, &span)
+                .into_iter()
+                .map(|d| d.text)
+                .collect()
+        };
+        assert_eq!(
+            warn("if a", UsePoint::UseBackend, false),
+            vec!["parsing [t.cfg:1] : acl 'a' will never match because it only involves keywords that are incompatible with 'frontend use-backend rule'"]
+        );
+        assert_eq!(
+            warn("if a", UsePoint::HttpRequest, true),
+            vec!["parsing [t.cfg:1] : acl 'a' will never match because it only involves keywords that are incompatible with 'backend http-request header rule'"]
+        );
+        assert_eq!(
+            warn("if p", UsePoint::HttpResponse, false),
+            vec!["parsing [t.cfg:1] : acl 'p' involves keywords 'path' which is incompatible with 'frontend http-response header rule'"]
+        );
+        assert_eq!(
+            warn("if { req.len 1 }", UsePoint::TcpRequestConnection, false),
+            vec!["parsing [t.cfg:1] : anonymous acl will never match in 'tcp-request connection' because it uses keyword 'req.len' which is incompatible with 'frontend tcp-request connection rule'"]
+        );
+        assert_eq!(
+            warn("if !p { res.hdr(x) y }", UsePoint::UseBackend, false),
+            vec![
+                "parsing [t.cfg:1] : acl 'p' involves keywords 'status' which is incompatible with 'frontend use-backend rule'",
+                "parsing [t.cfg:1] : anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend use-backend rule'"
+            ]
+        );
+        assert_eq!(
+            warn("if { status 200 }", UsePoint::UseServer, true),
+            vec!["parsing [t.cfg:1] : anonymous acl will never match because it uses keyword 'status' which is incompatible with 'backend use-server, balance or stick-match rule'"]
+        );
+        assert!(warn("if { path /x } TRUE", UsePoint::TcpRequestContent, false).is_empty());
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl<'a> Parser<'a> {
                 self.pos += ident.len();
                 let args = if after.starts_with('(') {
                     self.pos += 1;
-                    self.args(pred, ident, start).map_err(TermError::Other)?
+                    self.args(pred, ident).map_err(TermError::Other)?
                 } else {
                     Vec::new()
                 };
@@ -198,9 +198,10 @@ impl<'a> Parser<'a> {
     }
 
     /// The arguments after `name(`, up to and including `)`.
-    fn args(&mut self, pred: Pred, name: &str, start: usize) -> Result<Vec<String>, CondError> {
+    fn args(&mut self, pred: Pred, name: &str) -> Result<Vec<String>, CondError> {
         let mut args = Vec::new();
-        let fail = |msg: String| CondError { msg, pos: start };
+        // HAProxy points at where argument parsing stopped.
+        let fail = |msg: String, pos: usize| CondError { msg, pos };
         loop {
             let arg = self.arg();
             let at_end = self.rest().is_empty() || arg.is_none();
@@ -212,11 +213,11 @@ impl<'a> Parser<'a> {
                     return Err(fail(format!(
                         "missing arguments (got {}/{}), type 'string' expected in argument {} of predicate '{}' used in conditional expression",
                         args.len(), pred.arity(), args.len().max(1), name
-                    )));
+                    ), self.pos));
                 }
                 return Err(fail(format!(
                     "expected ')' in argument 1 of predicate '{name}' used in conditional expression"
-                )));
+                ), self.pos));
             }
             if self.rest().starts_with(')') {
                 self.pos += 1;
@@ -227,7 +228,7 @@ impl<'a> Parser<'a> {
                 return Err(fail(format!(
                     "expected ')' before '{}' in argument 1 of predicate '{name}' used in conditional expression",
                     self.rest()
-                )));
+                ), self.pos));
             }
             self.pos += 1;
         }
@@ -235,7 +236,7 @@ impl<'a> Parser<'a> {
             return Err(fail(format!(
                 "missing arguments (got {}/{}), type 'string' expected in argument {} of predicate '{}' used in conditional expression",
                 args.len(), pred.arity(), args.len(), name
-            )));
+            ), self.pos - 1));
         }
         Ok(args)
     }

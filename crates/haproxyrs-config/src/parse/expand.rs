@@ -1,10 +1,9 @@
 //! Environment variable references inside double quotes: `$NAME`, `${NAME}` and
 //! `${NAME[*]}` (the value split into several words), as HAProxy 2.6 reads them.
 //!
-//! HAProxy 2.6 expands variables only between double quotes. Its `${NAME-default}` form
-//! is broken in 2.6.12 (every such reference is refused with "unmatched brace"), so
-//! haproxyrs refuses it the same way; `${NAME:-default}` was never accepted. An unset
-//! variable expands to the empty string.
+//! HAProxy 2.6 expands variables only between double quotes. `${NAME-default}` gives the
+//! default (taken literally, up to the first `}`) when NAME is unset;
+//! `${NAME:-default}` is not accepted. An unset variable expands to the empty string.
 
 use nom::bytes::complete::{tag, take_while};
 use nom::IResult;
@@ -16,6 +15,8 @@ pub struct EnvRef<'a> {
     pub name: &'a str,
     /// `${NAME[*]}`: the value is split on blanks into several words.
     pub split: bool,
+    /// `${NAME-default}`: the literal default text.
+    pub default: Option<&'a [u8]>,
     /// How many bytes of input the reference covers, `$` included.
     pub len: usize,
 }
@@ -46,7 +47,7 @@ fn name(input: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// Parse a reference starting at `input[0] == b'$'`.
 ///
-/// ref := '$' name | '$' '{' name ( '[*]' )? '}'
+/// ref := '$' name | '$' '{' name ( '[*]' )? ( '-' [^}]* )? '}'
 pub fn env_ref(input: &[u8]) -> Result<EnvRef<'_>, EnvRefError> {
     debug_assert_eq!(input.first(), Some(&b'$'));
     let rest = &input[1..];
@@ -64,6 +65,7 @@ pub fn env_ref(input: &[u8]) -> Result<EnvRef<'_>, EnvRefError> {
         return Ok(EnvRef {
             name: ident,
             split: false,
+            default: None,
             len: pos,
         });
     }
@@ -80,12 +82,24 @@ pub fn env_ref(input: &[u8]) -> Result<EnvRef<'_>, EnvRefError> {
             Err(_) => return Err(EnvRefError::Expansion(pos)),
         }
     }
+    let mut default = None;
+    if after.first() == Some(&b'-') {
+        let text = &after[1..];
+        let end = text
+            .iter()
+            .position(|&c| c == b'}')
+            .ok_or(EnvRefError::Brace(1))?;
+        default = Some(&text[..end]);
+        after = &text[end..];
+        pos += 1 + end;
+    }
     if after.first() != Some(&b'}') {
         return Err(EnvRefError::Brace(1));
     }
     Ok(EnvRef {
         name: ident,
         split,
+        default,
         len: pos + 1,
     })
 }
@@ -101,6 +115,7 @@ mod tests {
             Ok(EnvRef {
                 name: "FOO",
                 split: false,
+                default: None,
                 len: 4
             })
         );
@@ -109,6 +124,7 @@ mod tests {
             Ok(EnvRef {
                 name: "FOO",
                 split: false,
+                default: None,
                 len: 6
             })
         );
@@ -117,9 +133,14 @@ mod tests {
             Ok(EnvRef {
                 name: "_A1",
                 split: true,
+                default: None,
                 len: 9
             })
         );
+        let r = env_ref(b"${A-a b}}").unwrap();
+        assert_eq!((r.default, r.len), (Some(&b"a b"[..]), 8));
+        let r = env_ref(b"${A[*]-}").unwrap();
+        assert_eq!((r.default, r.split, r.len), (Some(&b""[..]), true, 8));
     }
 
     #[test]
@@ -131,9 +152,9 @@ mod tests {
         assert_eq!(env_ref(b"${}"), Err(EnvRefError::FirstChar(2)));
         assert_eq!(env_ref(b"${"), Err(EnvRefError::FirstChar(2)));
         assert_eq!(env_ref(b"${ FOO}"), Err(EnvRefError::FirstChar(2)));
-        // The brace is blamed for `${NAME` and for 2.6's broken default forms.
+        // The brace is blamed for `${NAME`, an unclosed default, and `:-`.
         assert_eq!(env_ref(b"${FOO"), Err(EnvRefError::Brace(1)));
-        assert_eq!(env_ref(b"${FOO-def}"), Err(EnvRefError::Brace(1)));
+        assert_eq!(env_ref(b"${FOO-def"), Err(EnvRefError::Brace(1)));
         assert_eq!(env_ref(b"${FOO:-def}"), Err(EnvRefError::Brace(1)));
         assert_eq!(env_ref(b"${FOO[x]}"), Err(EnvRefError::Expansion(5)));
     }

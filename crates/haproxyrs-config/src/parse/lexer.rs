@@ -106,6 +106,17 @@ struct Lexer<'a> {
     words: Vec<LexWord>,
     cur: Vec<u8>,
     cur_col: usize,
+    default_brace: Option<usize>,
+}
+
+/// A split line, with what HAProxy's output buffer handling needs to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lexed {
+    pub words: Vec<LexWord>,
+    /// Bytes HAProxy's output buffer needs for these words (each NUL-terminated).
+    pub out_len: usize,
+    /// 1-based position of the `{` of the first `${NAME-default}` reference, if any.
+    pub default_brace: Option<usize>,
 }
 
 impl<'a> Lexer<'a> {
@@ -137,7 +148,7 @@ impl<'a> Lexer<'a> {
         });
     }
 
-    fn run(mut self) -> Result<Vec<LexWord>, LexError> {
+    fn run(mut self) -> Result<Lexed, LexError> {
         loop {
             while self.peek().is_some_and(is_blank) {
                 self.pos += 1;
@@ -154,7 +165,11 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-        Ok(self.words)
+        Ok(Lexed {
+            out_len: self.words.iter().map(|w| w.text.len() + 1).sum(),
+            words: self.words,
+            default_brace: self.default_brace,
+        })
     }
 
     // word := ( plain | escape | single-quoted | double-quoted )+
@@ -234,14 +249,21 @@ impl<'a> Lexer<'a> {
             EnvRefError::Expansion(o) => LexError::WordExpansion(at + o + 1),
         })?;
         self.pos += r.len;
-        let value = self.env.var(r.name).unwrap_or_default();
+        if r.default.is_some() && self.default_brace.is_none() {
+            self.default_brace = Some(at + 2);
+        }
+        let value = match (self.env.var(r.name), r.default) {
+            (Some(v), _) => v.into_bytes(),
+            (None, Some(d)) => d.to_vec(),
+            (None, None) => Vec::new(),
+        };
         if !r.split {
-            self.cur.extend_from_slice(value.as_bytes());
+            self.cur.extend_from_slice(&value);
             return Ok(());
         }
         // `${NAME[*]}`: each run of blanks ends the current word and starts another.
         let mut in_blank = false;
-        for &b in value.as_bytes() {
+        for &b in &value {
             if is_blank(b) {
                 if !in_blank {
                     self.finish_word();
@@ -258,7 +280,7 @@ impl<'a> Lexer<'a> {
 }
 
 /// Split one line (without its LF) into words, expanding variables from `env`.
-pub fn lex_line(line: &[u8], env: &dyn Environment) -> Result<Vec<LexWord>, LexError> {
+pub fn lex(line: &[u8], env: &dyn Environment) -> Result<Lexed, LexError> {
     Lexer {
         line,
         pos: 0,
@@ -266,8 +288,14 @@ pub fn lex_line(line: &[u8], env: &dyn Environment) -> Result<Vec<LexWord>, LexE
         words: Vec::new(),
         cur: Vec::new(),
         cur_col: 0,
+        default_brace: None,
     }
     .run()
+}
+
+/// [`lex`], keeping only the words.
+pub fn lex_line(line: &[u8], env: &dyn Environment) -> Result<Vec<LexWord>, LexError> {
+    lex(line, env).map(|l| l.words)
 }
 
 #[cfg(test)]
@@ -338,6 +366,24 @@ mod tests {
     }
 
     #[test]
+    fn default_values() {
+        // Only an unset variable takes the default.
+        assert_eq!(
+            words("\"${NOPE-x}\" \"${EMPTY-x}\" \"${FOO-x}\""),
+            ["x", "", "bar"]
+        );
+        assert_eq!(words("\"${NOPE-a b}\" \"${NOPE-}\""), ["a b", ""]);
+        assert_eq!(
+            words("\"${NOPE-a}b}\" \"${NOPE-${FOO}}\""),
+            ["ab}", "${FOO}"]
+        );
+        assert_eq!(words("\"${NOPE-a\\x41}\""), ["a\\x41"]);
+        assert_eq!(words("\"${NOPE[*]-x y}\""), ["x", "y"]);
+        let l = lex(b".notice \"${NOPE-x}\"", &env()).unwrap();
+        assert_eq!((l.default_brace, l.out_len), (Some(11), 10));
+    }
+
+    #[test]
     fn word_expansion_splits() {
         assert_eq!(words("\"x${SP[*]}y\""), ["xa", "by"]);
         assert_eq!(words("\"${LEAD[*]}\" x"), ["", "a", "", "x"]);
@@ -368,7 +414,11 @@ mod tests {
             "forbidden first char in environment variable name at position 12:"
         );
         assert_eq!(
-            err(".notice \"${NOPE-def}\""),
+            err(".notice \"${NOPE-def\""),
+            "unmatched brace in environment variable name at position 11:"
+        );
+        assert_eq!(
+            err(".notice \"${NOPE:-def}\""),
             "unmatched brace in environment variable name at position 11:"
         );
         assert_eq!(

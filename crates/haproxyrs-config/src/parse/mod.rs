@@ -125,6 +125,7 @@ pub fn parse_text(
         current: None,
         conds: Vec::new(),
         sections: Vec::new(),
+        out_cap: 0,
     };
     let flow = p.run(bytes);
     ast.sections.append(&mut p.sections);
@@ -163,6 +164,8 @@ struct FileParser<'a> {
     current: Option<Section>,
     conds: Vec<CondFrame>,
     sections: Vec<Section>,
+    /// The size HAProxy's per-file output line buffer has grown to.
+    out_cap: usize,
 }
 
 impl FileParser<'_> {
@@ -234,13 +237,24 @@ impl FileParser<'_> {
     }
 
     fn line(&mut self, number: u32, content: &[u8]) -> Flow {
-        let words = match lexer::lex_line(content, self.env) {
+        let lexed = match lexer::lex(content, self.env) {
             Ok(w) => w,
             Err(e) => {
                 self.message(Level::Alert, number, e.position(), &e);
                 return Flow::Continue;
             }
         };
+        // HAProxy 2.6 parses a line twice when its output buffer must grow (always on a
+        // file's first line), and its first pass has already cut the input at the `}` of
+        // a `${NAME-default}`: the second pass then refuses the reference.
+        if lexed.out_len > self.out_cap {
+            self.out_cap = lexed.out_len.div_ceil(1024) * 1024;
+            if let Some(pos) = lexed.default_brace {
+                self.message(Level::Alert, number, pos, lexer::LexError::EnvBrace(pos));
+                return Flow::Continue;
+            }
+        }
+        let words = lexed.words;
         let Some(first) = words.first() else {
             return Flow::Continue;
         };
@@ -374,6 +388,11 @@ impl FileParser<'_> {
                     words[0].col as usize,
                     format_args!("unknown directive '{name}'."),
                 );
+                if let (Some(d), Some(hint)) =
+                    (self.diags.items.last_mut(), suggest(name, &DIRECTIVES))
+                {
+                    d.help = Some(hint);
+                }
                 Flow::Continue
             }
         }
@@ -492,14 +511,28 @@ fn column_in_words(words: &[lexer::LexWord], pos: usize) -> Option<usize> {
     last
 }
 
+/// The preprocessor's directives.
+const DIRECTIVES: [&str; 8] = [
+    ".if", ".elif", ".else", ".endif", ".diag", ".notice", ".warning", ".alert",
+];
+
 /// "did you mean" for a keyword found outside any section.
 fn suggest_section(word: &str) -> Option<String> {
-    SectionKind::ALL
+    let kinds: Vec<&str> = SectionKind::ALL.iter().map(|k| k.keyword()).collect();
+    suggest(word, &kinds)
+}
+
+/// The closest candidate within two edits, as a help text.
+fn suggest(word: &str, candidates: &[&str]) -> Option<String> {
+    if word.len() <= 2 {
+        return None;
+    }
+    candidates
         .iter()
-        .map(|k| k.keyword())
-        .filter(|k| edit_distance(word, k) <= 2 && word.len() > 2)
-        .min_by_key(|k| edit_distance(word, k))
-        .map(|k| format!("did you mean '{k}'?"))
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| format!("did you mean '{k}'?"))
 }
 
 /// Levenshtein distance between two short words.

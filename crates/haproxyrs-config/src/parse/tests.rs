@@ -137,6 +137,8 @@ fn message_directives() {
             "Alert parsing [c.cfg:2]: unknown directive '.foo'.",
         ]
     );
+    let (_, d) = parse(".iff 1\n");
+    assert_eq!(d.items[0].help.as_deref(), Some("did you mean '.if'?"));
 }
 
 #[test]
@@ -206,8 +208,35 @@ fn condition_error_caret_column() {
 }
 
 #[test]
+fn default_values_and_the_haproxy_2_6_buffer_growth_quirk() {
+    // Works on an ordinary line...
+    let (ast, d) = parse("global\n  node \"${NOPE-x}\"\n");
+    assert!(d.items.is_empty(), "{:?}", texts(&d));
+    assert_eq!(ast.sections[0].lines[0].args()[0].text, "x");
+    // ...but not on a file's first line, nor on a line that grows the buffer past 1 KB.
+    let (_, d) = parse(".notice \"${NOPE-def}\"\n");
+    assert_eq!(
+        texts(&d),
+        ["Alert parsing [c.cfg:1]: unmatched brace in environment variable name at position 11:"]
+    );
+    let ok = format!("global\n.notice \"{}${{NOPE-x}}\"\n", "a".repeat(1014));
+    assert_eq!(
+        texts(&parse(&ok).1),
+        [format!(
+            "Notice parsing [c.cfg:2]: '{}x'.",
+            "a".repeat(1014)
+        )]
+    );
+    let ko = format!("global\n.notice \"{}${{NOPE-x}}\"\n", "a".repeat(1015));
+    assert_eq!(
+        texts(&parse(&ko).1),
+        ["Alert parsing [c.cfg:2]: unmatched brace in environment variable name at position 1026:"]
+    );
+}
+
+#[test]
 fn lex_errors_are_reported_with_their_column() {
-    let (_, d) = parse("global\n  log \"${NOPE-x}\" local0\n");
+    let (_, d) = parse("global\n  log \"${NOPE-x\" local0\n");
     assert_eq!(
         texts(&d),
         ["Alert parsing [c.cfg:2]: unmatched brace in environment variable name at position 9:"]

@@ -159,6 +159,25 @@ pub fn builtin(status: u16, shape: Shape) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// 2.6 loads an `errorfile` as an HTTP message and sends it re-encoded like any response
+/// (lower-case names); a file that does not parse is sent as it is.
+fn canonical_errorfile(raw: &[u8]) -> Vec<u8> {
+    let mut buf = raw.to_vec();
+    let mut fields = Vec::new();
+    let limits = super::head::Limits::new(usize::MAX / 2, 0, usize::MAX / 2);
+    match super::head::parse_response(&mut buf, &limits, &mut fields) {
+        Ok(Some(h)) => {
+            let mut m = super::message::Message::default();
+            m.load_response(&buf, &h, &fields);
+            let mut out = Vec::with_capacity(raw.len());
+            super::encode::response(&m, None, &mut out);
+            out.extend_from_slice(&raw[h.len..]);
+            out
+        }
+        _ => raw.to_vec(),
+    }
+}
+
 /// Pre-rendered error responses of one proxy: built-ins overridden by `errorfile`s.
 #[derive(Clone, Debug, Default)]
 pub struct ErrorPages {
@@ -172,7 +191,10 @@ impl ErrorPages {
     pub fn new(overrides: &[(u16, Vec<u8>)]) -> ErrorPages {
         let codes = PAGES.iter().map(|p| p.0);
         ErrorPages {
-            overrides: overrides.to_vec(),
+            overrides: overrides
+                .iter()
+                .map(|(c, b)| (*c, canonical_errorfile(b)))
+                .collect(),
             raw: codes
                 .clone()
                 .filter_map(|c| builtin(c, Shape::Raw).map(|b| (c, b)))
@@ -246,8 +268,14 @@ mod tests {
 
     #[test]
     fn overrides_win() {
-        let p = ErrorPages::new(&[(503, b"HTTP/1.0 503 X\r\n\r\nbusy".to_vec())]);
-        assert_eq!(p.get(503, Shape::Analyser), b"HTTP/1.0 503 X\r\n\r\nbusy");
+        let p = ErrorPages::new(&[(
+            503,
+            b"HTTP/1.0 503 Busy\r\nCache-Control: no-cache\r\n\r\nbusy".to_vec(),
+        )]);
+        assert_eq!(
+            p.get(503, Shape::Analyser),
+            b"HTTP/1.0 503 Busy\r\ncache-control: no-cache\r\n\r\nbusy"
+        );
         assert!(p
             .get(403, Shape::Analyser)
             .starts_with(b"HTTP/1.1 403 Forbidden"));

@@ -9,9 +9,22 @@
 //!
 //! The codec entry points are `pub` so fuzz targets can drive them directly.
 
+pub mod balance_key;
 pub mod body;
 pub mod encode;
+pub mod engine;
 pub mod errors;
 pub mod framing;
 pub mod head;
+pub mod log;
 pub mod message;
+pub mod reuse;
+pub mod rules;
+pub mod session;
+pub mod tunnel;
+
+pub use engine::{Engine, Txn};
+pub use session::{serve, HttpProxy};
+
+#[cfg(test)]
+mod tests;
