@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
