@@ -9,5 +9,6 @@ mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
+mod http_tutorial;
 mod preprocess;
 mod samples;
