@@ -1,2 +1,11 @@
 //! Integration and differential tests: the real `haproxyrs` binary on real sockets.
 //! One test binary; each module is one area. `support` holds the shared harness.
+
+mod support;
+
+mod cli;
+mod corpus;
+mod diff;
+mod http_diff;
+mod preprocess;
+mod samples;

@@ -112,6 +112,9 @@ impl Diagnostic {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
+    /// Reading stopped early, as HAProxy stops on ERR_ABORT (a missing file, a `.if`
+    /// error…): HAProxy then exits without its "Fatal errors found" trailer.
+    pub aborted: bool,
 }
 
 impl Diagnostics {

@@ -85,3 +85,6 @@ fn passwd_has(file: &Path, name: &str) -> bool {
         .map(|text| text.lines().any(|l| l.split(':').next() == Some(name)))
         .unwrap_or(false)
 }
+
+mod memory;
+pub use memory::MemoryEnv;

@@ -18,7 +18,9 @@ pub mod env;
 pub mod ir;
 pub mod lower;
 pub mod parse;
+pub mod render;
 pub mod span;
+pub mod suggest;
 
 pub use diag::{Diagnostic, Diagnostics, Level};
 

@@ -18,6 +18,9 @@ pub mod runtime;
 pub mod server;
 pub mod tcp;
 
+pub mod http;
+pub mod sample;
+
 use std::sync::Arc;
 
 use haproxyrs_config::ir::Config;

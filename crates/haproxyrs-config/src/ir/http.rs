@@ -1,6 +1,6 @@
 //! HTTP rules: `http-request`, `http-response`, `redirect`, error files, captures.
 
-use super::sample::{Condition, LogFormatExpr};
+use super::sample::{Condition, LogFormatExpr, SampleExpr};
 use crate::span::Span;
 
 /// The HTTP rule lists of one proxy, in HAProxy's evaluation order.
@@ -8,8 +8,21 @@ use crate::span::Span;
 pub struct HttpProxyRules {
     pub request: Vec<HttpRequestRule>,
     pub response: Vec<HttpResponseRule>,
+    /// `redirect` lines, evaluated after the `http-request` rules (HAProxy's order).
+    pub redirects: Vec<RedirectRule>,
     /// `errorfile CODE FILE` / `errorfiles` / `http-errors`: pre-rendered responses by status.
     pub error_files: Vec<(u16, bytes_like::RawResponse)>,
+    /// `capture request header NAME len N`, in declaration order (`%hr`).
+    pub capture_request: Vec<HeaderCapture>,
+    /// `capture response header NAME len N` (`%hs`).
+    pub capture_response: Vec<HeaderCapture>,
+}
+
+/// One `capture request|response header` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderCapture {
+    pub name: String,
+    pub len: usize,
 }
 
 /// One `http-request` rule (or a `redirect` line, which HAProxy evaluates among them).
@@ -20,13 +33,104 @@ pub struct HttpRequestRule {
     pub span: Span,
 }
 
+/// `redirect location|prefix|scheme ...` as a rule of its own (the legacy keyword).
+#[derive(Clone, Debug)]
+pub struct RedirectRule {
+    pub redirect: Redirect,
+    pub cond: Option<Condition>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug)]
 pub enum HttpRequestAction {
     Allow,
-    Deny { status: u16 },
-    SetHeader { name: String, value: LogFormatExpr },
-    AddHeader { name: String, value: LogFormatExpr },
-    DelHeader { name: String },
+    /// `deny [deny_status N]`, default 403.
+    Deny {
+        status: u16,
+    },
+    /// `return [status N] [content-type T] [string S|lf-string F|file P|lf-file P] [hdr N V]*`.
+    Return(ReturnSpec),
+    Redirect(Redirect),
+    /// `auth [realm R]`: 401 with `www-authenticate: Basic realm="R"`.
+    Auth {
+        realm: Option<String>,
+    },
+    SetHeader {
+        name: String,
+        value: LogFormatExpr,
+    },
+    AddHeader {
+        name: String,
+        value: LogFormatExpr,
+    },
+    DelHeader {
+        name: String,
+    },
+    /// `replace-header NAME REGEX FMT`: the whole value (each occurrence) must match.
+    ReplaceHeader {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    /// `replace-value NAME REGEX FMT`: each comma-separated value of the field.
+    ReplaceValue {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    SetPath(LogFormatExpr),
+    ReplacePath {
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    SetUri(LogFormatExpr),
+    SetQuery(LogFormatExpr),
+    SetMethod(LogFormatExpr),
+    /// `set-var(scope.name) EXPR`.
+    SetVar {
+        name: String,
+        expr: SampleExpr,
+    },
+}
+
+/// The response an `http-request return` builds.
+#[derive(Clone, Debug)]
+pub struct ReturnSpec {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ReturnBody,
+    pub headers: Vec<(String, LogFormatExpr)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ReturnBody {
+    /// No payload option: the proxy's error page for the status, if there is one.
+    Default,
+    /// `string` / `file`: fixed bytes.
+    Fixed(Vec<u8>),
+    /// `lf-string` / `lf-file`: evaluated per request.
+    Format(LogFormatExpr),
+}
+
+/// What a redirect builds its `Location` from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+/// `redirect ... [code N] [drop-query] [append-slash] [set-cookie N=V] [clear-cookie N=]`.
+#[derive(Clone, Debug)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    pub value: LogFormatExpr,
+    /// 301, 302 (default), 303, 307, 308.
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+    pub set_cookie: Option<String>,
+    pub clear_cookie: Option<String>,
 }
 
 /// One `http-response` rule.
@@ -40,11 +144,35 @@ pub struct HttpResponseRule {
 #[derive(Clone, Debug)]
 pub enum HttpResponseAction {
     Allow,
-    Deny { status: u16 },
-    SetHeader { name: String, value: LogFormatExpr },
-    AddHeader { name: String, value: LogFormatExpr },
-    DelHeader { name: String },
-    SetStatus { status: u16, reason: Option<String> },
+    /// `deny [deny_status N]`, default 502.
+    Deny {
+        status: u16,
+    },
+    SetHeader {
+        name: String,
+        value: LogFormatExpr,
+    },
+    AddHeader {
+        name: String,
+        value: LogFormatExpr,
+    },
+    DelHeader {
+        name: String,
+    },
+    ReplaceHeader {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    ReplaceValue {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
+    },
 }
 
 /// Plain byte holders for pre-rendered responses (kept dependency-free in the config crate).

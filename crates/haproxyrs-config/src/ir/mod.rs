@@ -30,17 +30,50 @@ pub struct Config {
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
     pub userlists: Vec<Userlist>,
+    /// Names of the other sections (peers, resolvers, mailers, rings, caches, programs,
+    /// log-forwards, http-errors), so references to them can be checked.
+    pub named_sections: Vec<NamedSection>,
+    /// Keywords that parse but whose behaviour the engines do not implement, where running
+    /// without them would change routing, access control or security: the binary refuses
+    /// to start (outside `-c`) while this list is not empty, naming each one.
+    pub refused: Vec<Refusal>,
+}
+
+/// A keyword the proxy must refuse to start with (see [`Config::refused`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The keyword as the table names it, e.g. `bind ssl` or `http-request deny`.
+    pub keyword: String,
+    pub span: Span,
+}
+
+/// A section other than global/defaults/proxies/userlist, by kind and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedSection {
+    pub kind: crate::ast::SectionKind,
+    pub name: String,
+    pub span: Span,
 }
 
 impl Config {
     pub fn backend(&self, id: BackendId) -> &Backend {
         &self.backends[id.0]
     }
+    /// Whether at least one frontend has a `bind` (HAProxy exits 2 with `-c` otherwise).
+    pub fn has_listeners(&self) -> bool {
+        self.frontends
+            .iter()
+            .any(|f| !f.disabled && !f.binds.is_empty())
+    }
     pub fn backend_by_name(&self, name: &str) -> Option<BackendId> {
         self.backends
             .iter()
             .position(|b| b.name == name)
             .map(BackendId)
+    }
+    /// A frontend by name.
+    pub fn frontend_by_name(&self, name: &str) -> Option<&Frontend> {
+        self.frontends.iter().find(|f| f.name == name)
     }
 }
 
@@ -62,6 +95,33 @@ pub struct Global {
     pub pidfile: Option<PathBuf>,
     /// `stats socket` lines (runtime API), kept for the stats work.
     pub stats_sockets: Vec<Bind>,
+    /// `stats timeout`, default 10s.
+    pub stats_timeout: Duration,
+    /// `user`/`uid` and `group`/`gid` to drop privileges to.
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
+    /// `master-worker` (or `-W`).
+    pub master_worker: bool,
+    /// `zero-warning`: any warning makes the config fatal.
+    pub zero_warning: bool,
+    /// `hard-stop-after`.
+    pub hard_stop_after: Option<Duration>,
+    /// `spread-checks` percentage.
+    pub spread_checks: u32,
+    /// `ulimit-n`.
+    pub ulimit_n: Option<u32>,
+    /// `maxconnrate`, `maxsessrate`.
+    pub maxconnrate: Option<u32>,
+    pub maxsessrate: Option<u32>,
+    /// `tune.maxaccept`.
+    pub maxaccept: Option<i32>,
+    /// `log-tag`, `log-send-hostname`.
+    pub log_tag: Option<String>,
+    pub log_send_hostname: Option<String>,
+    /// `node`, `description`.
+    pub node: Option<String>,
+    pub description: Option<String>,
 }
 
 impl Default for Global {
@@ -76,6 +136,22 @@ impl Default for Global {
             max_http_headers: 101,
             pidfile: None,
             stats_sockets: Vec::new(),
+            stats_timeout: Duration::from_secs(10),
+            user: None,
+            group: None,
+            chroot: None,
+            master_worker: false,
+            zero_warning: false,
+            hard_stop_after: None,
+            spread_checks: 0,
+            ulimit_n: None,
+            maxconnrate: None,
+            maxsessrate: None,
+            maxaccept: None,
+            log_tag: None,
+            log_send_hostname: None,
+            node: None,
+            description: None,
         }
     }
 }
@@ -372,6 +448,9 @@ pub enum CookieMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HealthCheck {
     Tcp,
+    /// A protocol-specific check (`option mysql-check`, `pgsql-check`, `redis-check`,
+    /// `ldap-check`, `smtpchk`, `ssl-hello-chk`, `spop-check`, `external-check`), by name.
+    Protocol(String),
     Http {
         method: String,
         uri: String,
@@ -404,6 +483,12 @@ pub enum ServerAddr {
     },
     Unix(PathBuf),
     Abns(String),
+    /// A host name that did not resolve at start, kept because `init-addr none` allows it:
+    /// the server starts in maintenance until its address is known.
+    Unresolved {
+        host: String,
+        port: Option<u16>,
+    },
 }
 
 /// One `server` line.

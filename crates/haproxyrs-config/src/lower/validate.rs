@@ -1,0 +1,310 @@
+//! Phases 2 and 3 of lowering: HAProxy's post-parse validity checks (backend references,
+//! duplicate servers, mode mismatches, warnings for missing timeouts and options that do
+//! not apply to the mode), building the IR, then server address resolution.
+
+use std::collections::HashMap;
+
+use crate::ir::{
+    self, Backend, BackendId, BackendTarget, Config, Frontend, LogTarget, Mode, ServerAddr,
+    SwitchingRule,
+};
+
+use super::defaults::State;
+use super::proxy::{self, LogEntry, LogFormatDraft, ProxyDraft};
+use super::server::InitAddr;
+use super::Cx;
+
+const MISSING_TIMEOUTS: &str = "\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
+
+/// `init-addr` methods of every server, per backend, in IR order (for phase 3).
+pub type InitAddrs = Vec<Vec<Vec<InitAddr>>>;
+
+/// Phase 2: cross-checks and IR construction. `None` after an ALERT.
+pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
+    let State {
+        proxies,
+        userlists,
+        named_sections,
+        ..
+    } = state;
+    // Backend ids in declaration order, by name (a map: configs may have thousands).
+    let mut be_ids: HashMap<&str, BackendId> = HashMap::new();
+    let mut be_index: Vec<usize> = Vec::new();
+    for (i, p) in proxies.iter().enumerate() {
+        if p.has_be() && !be_ids.contains_key(p.name.as_str()) {
+            be_ids.insert(p.name.as_str(), BackendId(be_index.len()));
+            be_index.push(i);
+        }
+    }
+    let global_logs = cx.global.logs.clone();
+    let mut frontends = Vec::new();
+    for p in proxies.iter().filter(|p| p.has_fe()) {
+        let mut default_backend = None;
+        if let Some((name, _span)) = &p.default_backend {
+            match be_ids.get(name.as_str()) {
+                Some(id) => {
+                    check_mode(cx, p, &proxies[be_index[id.0]], "as its default backend");
+                    default_backend = Some(*id);
+                }
+                None => cx.alert_plain(format!(
+                    "Proxy '{}': unable to find required default_backend: '{name}'.",
+                    p.name
+                )),
+            }
+        } else if p.has_be() {
+            default_backend = be_ids.get(p.name.as_str()).copied();
+        }
+        let mut switching = Vec::new();
+        for rule in &p.switching {
+            let target = if rule.backend.contains("%[") {
+                cx.refuse(&rule.span, "use_backend with a dynamic backend name");
+                BackendTarget::Dynamic(ir::sample::LogFormatExpr::default())
+            } else {
+                match be_ids.get(rule.backend.as_str()) {
+                    Some(id) => {
+                        check_mode(cx, p, &proxies[be_index[id.0]], "in a 'use_backend' rule");
+                        BackendTarget::Fixed(*id)
+                    }
+                    None => {
+                        cx.alert_plain(format!(
+                            "Proxy '{}': unable to find required use_backend: '{}'.",
+                            p.name, rule.backend
+                        ));
+                        continue;
+                    }
+                }
+            };
+            switching.push(SwitchingRule {
+                backend: target,
+                cond: rule.cond.clone(),
+                span: rule.span.clone(),
+            });
+        }
+        let logs = resolve_logs(&p.logs, &global_logs);
+        frontends.push(Frontend {
+            name: p.name.clone(),
+            span: p.span.clone(),
+            mode: p.mode,
+            binds: p.binds.clone(),
+            maxconn: p.maxconn.unwrap_or(0),
+            timeouts: p.timeouts.clone(),
+            acls: p.acls.acls.clone(),
+            tcp_request_connection: p.tcp_request_connection.clone(),
+            tcp_request_content: p.tcp_request_content.clone(),
+            inspect_delay: p.inspect_delay,
+            http: p.http.clone(),
+            switching,
+            default_backend,
+            logs,
+            log_format: proxy::log_format_of(p),
+            options: p.options.clone(),
+            disabled: p.disabled,
+        });
+    }
+    let mut backends = Vec::new();
+    let mut init_addrs = Vec::new();
+    for &i in &be_index {
+        let p = &proxies[i];
+        init_addrs.push(p.servers.iter().map(|s| s.init_addr.clone()).collect());
+        check_servers(cx, p);
+        backends.push(Backend {
+            name: p.name.clone(),
+            span: p.span.clone(),
+            mode: p.mode,
+            balance: p.balance.clone(),
+            hash_type: p.hash_type,
+            servers: p.servers.iter().map(|s| s.server.clone()).collect(),
+            timeouts: p.timeouts.clone(),
+            retries: p.retries,
+            http_reuse: p.http_reuse,
+            acls: p.acls.acls.clone(),
+            tcp_request_content: p.tcp_request_content.clone(),
+            http: p.http.clone(),
+            cookie: p.cookie.as_ref().map(|(c, _)| c.clone()),
+            health_check: p.health_check.clone(),
+            fullconn: p.fullconn,
+            logs: resolve_logs(&p.logs, &global_logs),
+            log_format: proxy::log_format_of(p),
+            options: p.options.clone(),
+            stats: p.stats.clone(),
+            disabled: p.disabled,
+        });
+    }
+    for p in &proxies {
+        warnings(cx, p, &global_logs);
+    }
+    if cx.diags.has_alerts() {
+        return None;
+    }
+    let config = Config {
+        global: cx.global.clone(),
+        frontends,
+        backends,
+        userlists,
+        named_sections,
+        refused: Vec::new(),
+    };
+    Some((config, init_addrs))
+}
+
+fn resolve_logs(entries: &[LogEntry], global: &[LogTarget]) -> Vec<LogTarget> {
+    let mut out = Vec::new();
+    for e in entries {
+        match e {
+            LogEntry::Global => out.extend(global.iter().cloned()),
+            LogEntry::Target(t) => out.push(t.clone()),
+        }
+    }
+    out
+}
+
+/// An HTTP frontend cannot hand its traffic to a TCP backend.
+fn check_mode(cx: &mut Cx, fe: &ProxyDraft, be: &ProxyDraft, how: &str) {
+    if fe.mode == Mode::Http && be.mode == Mode::Tcp && !fe.disabled {
+        cx.alert_plain(format!(
+            "http frontend '{}' ({}:{}) tries to use incompatible tcp backend '{}' ({}:{}) {how} (see 'mode').",
+            fe.name, fe.span.file, fe.span.line, be.name, be.span.file, be.span.line
+        ));
+    }
+}
+
+/// Two servers of one backend may not share a name.
+fn check_servers(cx: &mut Cx, p: &ProxyDraft) {
+    let mut seen: HashMap<&str, u32> = HashMap::with_capacity(p.servers.len());
+    for s in &p.servers {
+        if let Some(line) = seen.get(s.server.name.as_str()) {
+            cx.alert(
+                &s.server.span,
+                format!(
+                    "backend '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                    p.name, s.server.name
+                ),
+            );
+        } else {
+            seen.insert(&s.server.name, s.server.span.line);
+        }
+    }
+}
+
+/// HAProxy's post-parse WARNINGs for one proxy.
+fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
+    if p.disabled {
+        return;
+    }
+    let who = format!("{} '{}'", p.type_name(), p.name);
+    if p.has_fe() && p.binds.is_empty() {
+        cx.warn_plain(format!(
+            "{who} has no 'bind' directive. Please declare it as a backend if this was intended."
+        ));
+    }
+    let t = &p.timeouts;
+    let fe_missing = p.has_fe() && t.client.is_none();
+    let be_missing = p.has_be() && (t.connect.is_none() || t.server.is_none());
+    if fe_missing || be_missing {
+        cx.warn_plain(format!("missing timeouts for {who}.{MISSING_TIMEOUTS}"));
+    }
+    if p.mode != Mode::Http {
+        for name in &p.http_only_options {
+            cx.warn_plain(format!(
+                "'option {name}' ignored for {who} as it requires HTTP mode."
+            ));
+        }
+        if let Some((_, span)) = &p.cookie {
+            let _ = span;
+            cx.warn_plain(format!(
+                "cookie will be ignored for {who} (needs 'mode http')."
+            ));
+        }
+        if let LogFormatDraft::HttpLog(span) = &p.log_format {
+            if p.has_fe() {
+                cx.warn(span, format!("'option httplog' not usable with {who} (needs 'mode http'). Falling back to 'option tcplog'."));
+            }
+        }
+    }
+    if p.has_fe()
+        && !matches!(p.log_format, LogFormatDraft::Default)
+        && resolve_logs(&p.logs, global_logs).is_empty()
+    {
+        cx.warn_plain(format!(
+            "log format ignored for {who} since it has no log address."
+        ));
+    }
+    if p.has_be()
+        && p.http_check_rules
+        && !matches!(p.health_check, Some(ir::HealthCheck::Http { .. }))
+    {
+        cx.warn_plain(format!(
+            "{who} uses http-check rules without 'option httpchk', so the rules are ignored."
+        ));
+    }
+}
+
+/// Phase 3: resolve server host names as `init-addr` says (default `last,libc`). Returns
+/// false after HAProxy's "Failed to initialize server(s) addr." ALERT.
+pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs) -> bool {
+    let mut failed = false;
+    let default = vec![InitAddr::Last, InitAddr::Libc];
+    for (bi, be) in config.backends.iter_mut().enumerate() {
+        for (si, s) in be.servers.iter_mut().enumerate() {
+            let ServerAddr::Unresolved { host, port } = &s.addr else {
+                continue;
+            };
+            let (host, port) = (host.clone(), *port);
+            let methods = init_addrs
+                .get(bi)
+                .and_then(|v| v.get(si))
+                .unwrap_or(&default);
+            let mut resolved = None;
+            let mut allow_none = false;
+            for m in methods {
+                match m {
+                    InitAddr::Last => {}
+                    InitAddr::Libc => {
+                        if let Some(ip) = cx.env.resolve(&host).and_then(|v| v.first().copied()) {
+                            resolved = Some(ip);
+                            break;
+                        }
+                    }
+                    InitAddr::Ip(ip) => {
+                        resolved = Some(*ip);
+                        break;
+                    }
+                    InitAddr::None => {
+                        allow_none = true;
+                        break;
+                    }
+                }
+            }
+            match resolved {
+                Some(ip) => {
+                    s.addr = ServerAddr::Inet {
+                        ip,
+                        port,
+                        port_offset: 0,
+                    }
+                }
+                None if allow_none => {
+                    cx.diags.push(crate::diag::Diagnostic::at(
+                        crate::diag::Level::Warning,
+                        &s.span,
+                        format!("'server {}/{}' : could not resolve address '{host}', disabling server.", be.name, s.name),
+                    ));
+                }
+                None => {
+                    failed = true;
+                    cx.alert_at(
+                        &s.span,
+                        format!(
+                            "'server {}/{}' : could not resolve address '{host}'.",
+                            be.name, s.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if failed {
+        cx.alert_plain("Failed to initialize server(s) addr.");
+    }
+    !failed
+}

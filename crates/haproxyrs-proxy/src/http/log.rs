@@ -1,0 +1,166 @@
+//! The facts of one HTTP transaction that `option httplog` / `log-format` print, filled by
+//! the session, and the rendering of HAProxy's default httplog format:
+//! `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc
+//! %sq/%bq %hr %hs %{+Q}r`.
+
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// One finished transaction.
+#[derive(Clone, Debug)]
+pub struct HttpLogRecord<'a> {
+    pub client: SocketAddr,
+    /// When the request's first byte was waited for (`%tr`).
+    pub request_date: SystemTime,
+    pub frontend: &'a str,
+    pub backend: &'a str,
+    /// `<NOSRV>` when no server was reached.
+    pub server: &'a str,
+    /// `%TR %Tw %Tc %Tr %Ta` in milliseconds, -1 when the phase did not happen.
+    pub t_request: i64,
+    pub t_queue: i64,
+    pub t_connect: i64,
+    pub t_response: i64,
+    pub t_active: i64,
+    pub status: u16,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    /// Termination state: cause and phase (`--`, `PR`, `SC`, `sH`, `cR`, `LR`…).
+    pub term: [u8; 2],
+    /// `%ac/%fc/%bc/%sc/%rc`.
+    pub conns: [u32; 5],
+    /// `%sq/%bq`.
+    pub queues: [u32; 2],
+    /// `capture request header` values, `None` when absent.
+    pub captured_req: &'a [Option<String>],
+    pub captured_resp: &'a [Option<String>],
+    /// The request line, `None` for `<BADREQ>`.
+    pub request_line: Option<&'a str>,
+}
+
+fn write_captures(out: &mut String, caps: &[Option<String>]) {
+    if caps.is_empty() {
+        return;
+    }
+    out.push('{');
+    for (i, c) in caps.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        if let Some(v) = c {
+            out.push_str(v);
+        }
+    }
+    out.push_str("} ");
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS.mmm` in UTC (HAProxy prints local time; the test machines run UTC).
+pub fn format_date(t: SystemTime, out: &mut String) {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if month <= 2 { y + 1 } else { y };
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let _ = write!(
+        out,
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
+        day,
+        MON[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    );
+}
+
+/// Render the default `option httplog` line (without the syslog header).
+pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
+    let _ = write!(out, "{}:{} [", r.client.ip(), r.client.port());
+    format_date(r.request_date, out);
+    let _ = write!(
+        out,
+        "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}{}-- {}/{}/{}/{}/{} {}/{} ",
+        r.frontend,
+        r.backend,
+        r.server,
+        r.t_request,
+        r.t_queue,
+        r.t_connect,
+        r.t_response,
+        r.t_active,
+        r.status,
+        r.bytes_out,
+        r.term[0] as char,
+        r.term[1] as char,
+        r.conns[0],
+        r.conns[1],
+        r.conns[2],
+        r.conns[3],
+        r.conns[4],
+        r.queues[0],
+        r.queues[1],
+    );
+    write_captures(out, r.captured_req);
+    write_captures(out, r.captured_resp);
+    match r.request_line {
+        Some(l) => {
+            out.push('"');
+            out.push_str(l);
+            out.push('"');
+        }
+        None => out.push_str("\"<BADREQ>\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn httplog_shape() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_994_654_414);
+        let caps = [Some("a.example".to_string()), None];
+        let r = HttpLogRecord {
+            client: "127.0.0.1:55786".parse().unwrap(),
+            request_date: t,
+            frontend: "fe",
+            backend: "be",
+            server: "s1",
+            t_request: 0,
+            t_queue: 0,
+            t_connect: 0,
+            t_response: 1,
+            t_active: 1,
+            status: 200,
+            bytes_out: 248,
+            bytes_in: 0,
+            term: *b"--",
+            conns: [1, 1, 0, 0, 0],
+            queues: [0, 0],
+            captured_req: &caps,
+            captured_resp: &[],
+            request_line: Some("GET / HTTP/1.1"),
+        };
+        let mut s = String::new();
+        render_httplog(&r, &mut s);
+        assert_eq!(
+            s,
+            "127.0.0.1:55786 [29/Nov/2026:23:24:14.414] fe be/s1 0/0/0/1/1 200 248 - - ---- 1/1/0/0/0 0/0 {a.example|} \"GET / HTTP/1.1\""
+        );
+    }
+}

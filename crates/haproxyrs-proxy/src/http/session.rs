@@ -1,0 +1,931 @@
+//! The client connection loop of `mode http`: read a request head, apply the rules, pick a
+//! backend and a server connection (reused per `http-reuse`), forward the request and its
+//! body, read the response, apply the response rules, forward it, then decide whether both
+//! connections stay open. One [`Session`] owns the buffers of one client connection and reuses
+//! them for every request on it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use haproxyrs_config::ir::{self, BackendId, BackendTarget, HttpConnMode, HttpReuse};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::body::{BodyDecoder, BodyKind};
+use super::encode::{self, CaseAdjust};
+use super::engine::{Engine, Txn};
+use super::errors::{ErrorPages, Shape};
+use super::framing::{self, FramingError, RequestFraming};
+use super::head::{self, Field, HeadError, Limits};
+use super::log::HttpLogRecord;
+use super::message::Message;
+use super::reuse::{IdlePool, ReuseStats};
+use super::rules::{self, RuleCtx, Verdict};
+use super::{balance_key, tunnel};
+
+/// Everything about one HTTP frontend that does not change per request, built once.
+pub struct HttpProxy<C> {
+    pub config: Arc<ir::Config>,
+    pub frontend: usize,
+    pub limits: Limits,
+    pub fe_pages: ErrorPages,
+    /// Per backend (indexed like `config.backends`).
+    pub be_pages: Vec<ErrorPages>,
+    pub pools: Vec<IdlePool<C>>,
+    pub case_adjust: CaseAdjust,
+    pub stats: ReuseStats,
+}
+
+impl<C> HttpProxy<C> {
+    pub fn new(config: Arc<ir::Config>, frontend: usize) -> HttpProxy<C> {
+        let g = &config.global;
+        let pages = |rules: &ir::http::HttpProxyRules| {
+            let o: Vec<(u16, Vec<u8>)> = rules
+                .error_files
+                .iter()
+                .map(|(c, r)| (*c, r.0.clone()))
+                .collect();
+            ErrorPages::new(&o)
+        };
+        let fe = &config.frontends[frontend];
+        HttpProxy {
+            limits: Limits::new(g.bufsize, g.maxrewrite, g.max_http_headers),
+            fe_pages: pages(&fe.http),
+            be_pages: config.backends.iter().map(|b| pages(&b.http)).collect(),
+            pools: config
+                .backends
+                .iter()
+                .map(|b| IdlePool::new(b.servers.len()))
+                .collect(),
+            case_adjust: CaseAdjust::default(),
+            stats: ReuseStats::default(),
+            frontend,
+            config,
+        }
+    }
+
+    fn fe(&self) -> &ir::Frontend {
+        &self.config.frontends[self.frontend]
+    }
+}
+
+/// A server connection attached to a session between its requests.
+struct Attached<C> {
+    backend: BackendId,
+    server: usize,
+    conn: C,
+    /// Has carried at least one request already.
+    used: bool,
+}
+
+/// How a transaction ended, for the log and the connection decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Both sides may continue.
+    KeepAlive,
+    /// Close the client connection after what was sent.
+    Close,
+}
+
+/// Reads into `buf`'s spare capacity; `Ok(0)` is end of stream; `Err(None)` a timeout.
+async fn read_some<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    timeout: Option<Duration>,
+) -> Result<usize, Option<std::io::Error>> {
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(16384);
+    }
+    let fut = s.read_buf(buf);
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => fut.await.map_err(Some),
+    }
+}
+
+async fn write_all<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    data: &[u8],
+    timeout: Option<Duration>,
+) -> std::io::Result<()> {
+    let fut = s.write_all(data);
+    match timeout {
+        Some(t) => tokio::time::timeout(t, fut)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout"))?,
+        None => fut.await,
+    }
+}
+
+/// One client connection.
+pub struct Session<'p, C, E: Engine> {
+    proxy: &'p HttpProxy<E::Conn>,
+    eng: &'p E,
+    client: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    cin: Vec<u8>,
+    sin: Vec<u8>,
+    out: Vec<u8>,
+    scratch: Vec<u8>,
+    /// Copy of a request sent on a reused connection, for one retry.
+    resend: Vec<u8>,
+    fields: Vec<Field>,
+    req: Message,
+    resp: Message,
+    attached: Option<Attached<E::Conn>>,
+    requests: u64,
+}
+
+/// Serve one accepted client connection until it closes.
+pub async fn serve<C, E>(
+    client: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    proxy: &HttpProxy<E::Conn>,
+    eng: &E,
+) where
+    C: AsyncRead + AsyncWrite + Unpin,
+    E: Engine,
+{
+    let mut s = Session {
+        proxy,
+        eng,
+        client,
+        src,
+        dst,
+        cin: Vec::with_capacity(16384),
+        sin: Vec::with_capacity(16384),
+        out: Vec::with_capacity(16384),
+        scratch: Vec::new(),
+        resend: Vec::new(),
+        fields: Vec::with_capacity(32),
+        req: Message::default(),
+        resp: Message::default(),
+        attached: None,
+        requests: 0,
+    };
+    while s.one_request().await == End::KeepAlive {}
+    let _ = s.client.shutdown().await;
+    // The session's server connection outlives it in the shared idle list.
+    if let Some(a) = s.attached.take() {
+        let mode = proxy.config.backend(a.backend).http_reuse;
+        proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+    }
+}
+
+/// Facts gathered along one transaction, for the log line.
+struct TxnLog {
+    date: SystemTime,
+    start: Instant,
+    t_request: i64,
+    t_connect: i64,
+    t_response: i64,
+    status: u16,
+    bytes_out: u64,
+    term: [u8; 2],
+    backend: Option<BackendId>,
+    server: Option<usize>,
+    bad: bool,
+}
+
+impl<C, E> Session<'_, C, E>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    E: Engine,
+{
+    fn fe(&self) -> &ir::Frontend {
+        self.proxy.fe()
+    }
+
+    /// Send a complete local response and decide what happens to the connection.
+    async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
+        let t = self.fe().timeouts.client;
+        let r = if bytes_from_out {
+            write_all(&mut self.client, &self.out, t).await
+        } else {
+            Ok(())
+        };
+        log.bytes_out += self.out.len() as u64;
+        self.out.clear();
+        if r.is_err() || close {
+            End::Close
+        } else {
+            End::KeepAlive
+        }
+    }
+
+    async fn error(&mut self, status: u16, shape: Shape, log: &mut TxnLog, close: bool) -> End {
+        self.out.clear();
+        let pages = match log.backend {
+            Some(b) => &self.proxy.be_pages[b.0],
+            None => &self.proxy.fe_pages,
+        };
+        self.out.extend_from_slice(pages.get(status, shape));
+        log.status = status;
+        self.reply(true, close || status == 400 || status == 408, log)
+            .await
+    }
+
+    /// Wait for and parse the next request head. `None`: the connection ends (logged or not).
+    async fn read_head(&mut self, log: &mut TxnLog) -> Option<Result<head::RequestHead, u16>> {
+        let timeouts = &self.fe().timeouts;
+        let http_req = timeouts.http_request.or(timeouts.client);
+        let keep_alive = timeouts
+            .http_keep_alive
+            .or(timeouts.http_request)
+            .or(timeouts.client);
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if !self.cin.is_empty() {
+                match head::parse_request(&mut self.cin, &self.proxy.limits, &mut self.fields) {
+                    Ok(Some(h)) => return Some(Ok(h)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        log::debug!("bad request head: {e}");
+                        return Some(Err(400));
+                    }
+                }
+                if deadline.is_none() {
+                    log.date = SystemTime::now();
+                    log.start = Instant::now();
+                    deadline = http_req.map(|t| Instant::now() + t);
+                }
+            }
+            // Idle between requests: `timeout http-keep-alive`; within a head: `http-request`.
+            let wait = if self.cin.is_empty() && self.requests > 0 {
+                keep_alive
+            } else if self.cin.is_empty() {
+                http_req
+            } else {
+                deadline.map(|d| d.saturating_duration_since(Instant::now()))
+            };
+            match read_some(&mut self.client, &mut self.cin, wait).await {
+                Ok(0) | Err(Some(_)) => return None,
+                Ok(_) => {}
+                Err(None) => {
+                    // 2.6 answers 408 on a first request even when nothing arrived; an idle
+                    // keep-alive connection is closed silently.
+                    if self.cin.is_empty() && self.requests > 0 {
+                        return None;
+                    }
+                    return Some(Err(408));
+                }
+            }
+        }
+    }
+
+    /// Handle one request; returns whether the client connection continues.
+    async fn one_request(&mut self) -> End {
+        let mut log = TxnLog {
+            date: SystemTime::now(),
+            start: Instant::now(),
+            t_request: -1,
+            t_connect: -1,
+            t_response: -1,
+            status: 0,
+            bytes_out: 0,
+            term: *b"--",
+            backend: None,
+            server: None,
+            bad: false,
+        };
+        let head = match self.read_head(&mut log).await {
+            None => return End::Close,
+            Some(Ok(h)) => h,
+            Some(Err(status)) => {
+                log.bad = true;
+                log.term = if status == 408 { *b"cR" } else { *b"PR" };
+                let end = self.error(status, Shape::Raw, &mut log, true).await;
+                self.emit_log(&log);
+                return end;
+            }
+        };
+        log.t_request = log.start.elapsed().as_millis() as i64;
+        self.requests += 1;
+        self.req.load_request(&self.cin, &head, &self.fields);
+        self.cin.drain(..head.len);
+        let framing = match framing::analyze_request(&mut self.req) {
+            Ok(f) => f,
+            Err(e) => {
+                log.bad = true;
+                log.term = *b"PR";
+                let status = if e == FramingError::Unprocessable {
+                    422
+                } else {
+                    400
+                };
+                let end = self.error(status, Shape::Raw, &mut log, true).await;
+                self.emit_log(&log);
+                return end;
+            }
+        };
+        let end = self.process(framing, &mut log).await;
+        self.emit_log(&log);
+        end
+    }
+
+    /// Rules, routing, forwarding.
+    async fn process(&mut self, framing: RequestFraming, log: &mut TxnLog) -> End {
+        let cfg = Arc::clone(&self.proxy.config);
+        let fe = &cfg.frontends[self.proxy.frontend];
+        let body_pending = !matches!(framing.body, Some(BodyKind::Empty) | None);
+        // 1. Frontend http-request rules, then `redirect` lines.
+        let mut ctx = RuleCtx {
+            eng: self.eng,
+            src: self.src,
+            dst: self.dst,
+            backend: None,
+            pages: &self.proxy.fe_pages,
+            proxy_name: &fe.name,
+        };
+        let mut verdict = rules::apply_request(
+            &fe.http.request,
+            &mut self.req,
+            &ctx,
+            &mut self.scratch,
+            &mut self.out,
+        );
+        if verdict != Verdict::Allow && !matches!(verdict, Verdict::Replied(_)) {
+            verdict = rules::apply_redirects(
+                &fe.http.redirects,
+                &self.req,
+                &ctx,
+                &mut self.scratch,
+                &mut self.out,
+            );
+        }
+        if let Verdict::Replied(status) = verdict {
+            log.status = status;
+            log.term = *b"PR";
+            if status < 400 || status == 401 {
+                log.term = *b"LR";
+            }
+            let close = framing.client_close || body_pending;
+            return self.reply(true, close, log).await;
+        }
+        // 2. Backend selection: `use_backend` rules in order, then `default_backend`.
+        let mut chosen = None;
+        for rule in &fe.switching {
+            let txn = Txn {
+                req: &self.req,
+                resp: None,
+                src: self.src,
+                dst: self.dst,
+                backend: None,
+            };
+            if rule.cond.as_ref().is_none_or(|c| self.eng.cond(c, &txn)) {
+                chosen = match &rule.backend {
+                    BackendTarget::Fixed(id) => Some(*id),
+                    BackendTarget::Dynamic(f) => {
+                        self.scratch.clear();
+                        self.eng.format(f, &txn, &mut self.scratch);
+                        std::str::from_utf8(&self.scratch)
+                            .ok()
+                            .and_then(|n| cfg.backend_by_name(n))
+                            .or(fe.default_backend)
+                    }
+                };
+                break;
+            }
+        }
+        let Some(be_id) = chosen.or(fe.default_backend) else {
+            log.term = *b"SC";
+            return self
+                .error(
+                    503,
+                    Shape::Analyser,
+                    log,
+                    framing.client_close || body_pending,
+                )
+                .await;
+        };
+        log.backend = Some(be_id);
+        let be = cfg.backend(be_id);
+        // 3. Backend http-request rules and redirects (a `listen` has them once, as frontend).
+        if be.name != fe.name {
+            ctx.backend = Some(be_id);
+            ctx.pages = &self.proxy.be_pages[be_id.0];
+            let mut v = rules::apply_request(
+                &be.http.request,
+                &mut self.req,
+                &ctx,
+                &mut self.scratch,
+                &mut self.out,
+            );
+            if v == Verdict::Continue {
+                v = rules::apply_redirects(
+                    &be.http.redirects,
+                    &self.req,
+                    &ctx,
+                    &mut self.scratch,
+                    &mut self.out,
+                );
+            }
+            if let Verdict::Replied(status) = v {
+                log.status = status;
+                log.term = if status < 400 { *b"LR" } else { *b"PR" };
+                return self
+                    .reply(true, framing.client_close || body_pending, log)
+                    .await;
+            }
+        }
+        // 4. Connection headers toward the server, forwardfor, persistence.
+        let mode = effective_mode(fe, be);
+        encode::strip_connection_tokens(&mut self.req);
+        let req_version = self.req.version;
+        if mode != HttpConnMode::KeepAlive {
+            self.req.add(b"connection", b"close");
+        } else if req_version == Some(head::Version::Http10) {
+            self.req.add(b"connection", b"keep-alive");
+        }
+        if let Some(ff) = be
+            .options
+            .forwardfor
+            .as_ref()
+            .or(fe.options.forwardfor.as_ref())
+        {
+            let ip = self.src.ip();
+            let excepted = ff.except.is_some_and(|n| net_contains(&n, ip));
+            let present = ff.if_none && self.req.find(ff.header.as_bytes()).next().is_some();
+            if !excepted && !present {
+                let v = ip.to_string();
+                self.req.add(ff.header.as_bytes(), v.as_bytes());
+            }
+        }
+        let persist = be
+            .cookie
+            .as_ref()
+            .and_then(|c| balance_key::persisted_server(c, &be.servers, &self.req));
+        if let Some(c) = &be.cookie {
+            balance_key::strip_request_cookie(c, &mut self.req);
+        }
+        // 5. The request as it will be sent: canonical head and the body bytes already here.
+        // A body error found now is answered before any server is contacted, as 2.6 does.
+        let case = be
+            .options
+            .h1_case_adjust_bogus_server
+            .then_some(&self.proxy.case_adjust);
+        self.out.clear();
+        encode::request(&self.req, case, &mut self.out);
+        let mut req_body = BodyDecoder::new(framing.body.unwrap_or(BodyKind::Empty));
+        match req_body.decode(&self.cin, &mut self.out) {
+            Ok(n) => {
+                self.cin.drain(..n);
+            }
+            Err(_) => {
+                log.term = *b"PR";
+                return self.error(400, Shape::Raw, log, true).await;
+            }
+        }
+        // 6. Server choice and connection.
+        let key = balance_key::hash_key(&be.balance, &self.req).map(<[u8]>::to_vec);
+        let Some(server) = self.eng.pick(be_id, key.as_deref(), persist) else {
+            log.term = *b"SC";
+            return self
+                .error(
+                    503,
+                    Shape::Analyser,
+                    log,
+                    framing.client_close || body_pending,
+                )
+                .await;
+        };
+        log.server = Some(server);
+        let t_conn = Instant::now();
+        let first_request = self.requests == 1;
+        let (mut conn, reused) = match self.take_conn(be_id, server, be.http_reuse, first_request) {
+            Some(c) => c,
+            None => match self.eng.connect(be_id, server).await {
+                Ok(c) => (c, false),
+                Err(e) => {
+                    log::debug!("connect to {}/{} failed: {e}", be.name, server);
+                    log.term = *b"SC";
+                    return self
+                        .error(
+                            503,
+                            Shape::Analyser,
+                            log,
+                            framing.client_close || body_pending,
+                        )
+                        .await;
+                }
+            },
+        };
+        self.proxy.stats.record(reused);
+        log.t_connect = t_conn.elapsed().as_millis() as i64;
+        // 7. Exchange. A reused connection may have been closed by the server while idle:
+        // when it fails before any response byte and the request went out whole, the request
+        // is sent again once on a new connection.
+        let retryable = reused && req_body.is_done();
+        if retryable {
+            self.resend.clear();
+            self.resend.extend_from_slice(&self.out);
+        }
+        let mut outcome = self
+            .exchange(&mut conn, framing, req_body, be_id, server, log)
+            .await;
+        if retryable
+            && matches!(outcome, Exchange::Failed(502 | 503, t) if t == *b"SH" || t == *b"SC")
+            && log.bytes_out == 0
+        {
+            if let Ok(c) = self.eng.connect(be_id, server).await {
+                conn = c;
+                std::mem::swap(&mut self.out, &mut self.resend);
+                let done = BodyDecoder::new(BodyKind::Empty);
+                outcome = self
+                    .exchange(&mut conn, framing, done, be_id, server, log)
+                    .await;
+            }
+        }
+        match outcome {
+            Exchange::Done {
+                server_reusable,
+                client_close,
+            } => {
+                if server_reusable && mode == HttpConnMode::KeepAlive {
+                    self.release(be_id, server, conn, be.http_reuse);
+                }
+                if client_close || mode == HttpConnMode::Close {
+                    End::Close
+                } else {
+                    End::KeepAlive
+                }
+            }
+            Exchange::Tunnel => {
+                let t = be
+                    .timeouts
+                    .tunnel
+                    .or(fe.timeouts.tunnel)
+                    .or(fe.timeouts.client);
+                let _ = tunnel::relay(&mut self.client, &mut conn, &mut self.cin, &mut self.sin, t)
+                    .await;
+                End::Close
+            }
+            Exchange::Failed(status, term) => {
+                log.term = term;
+                if status == 0 {
+                    return End::Close;
+                }
+                let shape = if term == *b"CD" {
+                    Shape::Raw
+                } else {
+                    Shape::Analyser
+                };
+                self.error(status, shape, log, true).await
+            }
+        }
+    }
+
+    fn take_conn(
+        &mut self,
+        be: BackendId,
+        server: usize,
+        mode: HttpReuse,
+        first_request: bool,
+    ) -> Option<(E::Conn, bool)> {
+        if let Some(a) = self.attached.take() {
+            if a.backend == be && a.server == server {
+                return Some((a.conn, true));
+            }
+            // Another server this time: the attached connection joins the shared pool.
+            self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+        }
+        self.proxy.pools[be.0]
+            .take(server, mode, first_request)
+            .map(|(c, _)| (c, true))
+    }
+
+    fn release(&mut self, be: BackendId, server: usize, conn: E::Conn, mode: HttpReuse) {
+        if let Some(a) = self.attached.take() {
+            self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+        }
+        let _ = mode;
+        self.attached = Some(Attached {
+            backend: be,
+            server,
+            conn,
+            used: true,
+        });
+    }
+
+    /// Forward the request and its body, read the response and forward it.
+    async fn exchange(
+        &mut self,
+        conn: &mut E::Conn,
+        framing: RequestFraming,
+        mut req_body: BodyDecoder,
+        be_id: BackendId,
+        server: usize,
+        log: &mut TxnLog,
+    ) -> Exchange {
+        let cfg = Arc::clone(&self.proxy.config);
+        let fe = &cfg.frontends[self.proxy.frontend];
+        let be = cfg.backend(be_id);
+        let t_client = fe.timeouts.client;
+        let t_server = be.timeouts.server;
+        if write_all(conn, &self.out, t_server).await.is_err() {
+            return Exchange::Failed(503, *b"SC");
+        }
+        self.out.clear();
+        let sent_at = Instant::now();
+        // Response head, while the rest of the request body flows.
+        self.sin.clear();
+        let resp_head = loop {
+            match head::parse_response(&mut self.sin, &self.proxy.limits, &mut self.fields) {
+                Ok(Some(h)) => {
+                    if (100..200).contains(&h.status) && h.status != 101 {
+                        // Interim response (100-continue): forward it as is, canonically.
+                        self.resp.load_response(&self.sin, &h, &self.fields);
+                        self.sin.drain(..h.len);
+                        self.out.clear();
+                        encode::response(&self.resp, None, &mut self.out);
+                        if write_all(&mut self.client, &self.out, t_client)
+                            .await
+                            .is_err()
+                        {
+                            return Exchange::Failed(0, *b"CD");
+                        }
+                        self.out.clear();
+                        continue;
+                    }
+                    break h;
+                }
+                Ok(None) => {}
+                Err(_) => return Exchange::Failed(502, *b"PH"),
+            }
+            let wait = t_server.map(|t| t.saturating_sub(sent_at.elapsed()));
+            tokio::select! {
+                r = read_some(&mut self.client, &mut self.cin, t_client), if !req_body.is_done() => {
+                    match r {
+                        Ok(0) | Err(_) => return Exchange::Failed(0, *b"CD"),
+                        Ok(_) => {
+                            if let Err(e) = self.forward_req_body(&mut req_body, conn, t_server).await {
+                                return e;
+                            }
+                        }
+                    }
+                }
+                r = read_some(conn, &mut self.sin, wait) => {
+                    match r {
+                        Ok(0) | Err(Some(_)) => return Exchange::Failed(502, *b"SH"),
+                        Err(None) => return Exchange::Failed(504, *b"sH"),
+                        Ok(_) => {}
+                    }
+                }
+            }
+        };
+        log.t_response = sent_at.elapsed().as_millis() as i64;
+        self.resp.load_response(&self.sin, &resp_head, &self.fields);
+        self.sin.drain(..resp_head.len);
+        let rf =
+            match framing::analyze_response(&mut self.resp, framing.head_method, framing.connect) {
+                Ok(r) => r,
+                Err(_) => return Exchange::Failed(502, *b"PH"),
+            };
+        // Response rules: backend first, then frontend.
+        let ctx = RuleCtx {
+            eng: self.eng,
+            src: self.src,
+            dst: self.dst,
+            backend: Some(be_id),
+            pages: &self.proxy.be_pages[be_id.0],
+            proxy_name: &be.name,
+        };
+        let mut v = rules::apply_response(
+            &be.http.response,
+            &self.req,
+            &mut self.resp,
+            &ctx,
+            &mut self.scratch,
+        );
+        if v == Verdict::Continue && be.name != fe.name {
+            v = rules::apply_response(
+                &fe.http.response,
+                &self.req,
+                &mut self.resp,
+                &ctx,
+                &mut self.scratch,
+            );
+        }
+        if let Verdict::Replied(status) = v {
+            return Exchange::Failed(status, *b"PH");
+        }
+        if let Some(c) = &be.cookie {
+            let had = balance_key::request_cookie(&self.req, &c.name).is_some_and(|v| {
+                be.servers[server].cookie.as_deref().map(str::as_bytes) == Some(v)
+            });
+            balance_key::apply_response_cookie(c, &be.servers[server], had, &mut self.resp);
+        }
+        log.status = self.resp.status;
+        let tunnel = (self.resp.status == 101 && framing.upgrade)
+            || (framing.connect && (200..300).contains(&self.resp.status));
+        let client_close = framing.client_close
+            || framing.insecure_te
+            || rf.insecure_te
+            || effective_mode(fe, be) == HttpConnMode::Close
+            || (rf.body == BodyKind::UntilClose && !tunnel);
+        encode::strip_connection_tokens(&mut self.resp);
+        if tunnel {
+            // keep `connection: upgrade` as the server sent it
+        } else if client_close {
+            self.resp.add(b"connection", b"close");
+        } else if (self.req.version == Some(head::Version::Http10) && framing.client_keep_alive)
+            || self.resp.version == Some(head::Version::Http10)
+        {
+            // An HTTP/1.0 message keeps the connection only when it says so.
+
+            self.resp.add(b"connection", b"keep-alive");
+        }
+        let case = fe
+            .options
+            .h1_case_adjust_bogus_client
+            .then_some(&self.proxy.case_adjust);
+        self.out.clear();
+        encode::response(&self.resp, case, &mut self.out);
+        if tunnel {
+            if write_all(&mut self.client, &self.out, t_client)
+                .await
+                .is_err()
+            {
+                return Exchange::Failed(0, *b"CD");
+            }
+            log.bytes_out += self.out.len() as u64;
+            self.out.clear();
+            return Exchange::Tunnel;
+        }
+        let mut resp_body = BodyDecoder::new(rf.body);
+        loop {
+            match resp_body.decode(&self.sin, &mut self.out) {
+                Ok(n) => {
+                    self.sin.drain(..n);
+                }
+                Err(_) => return Exchange::Failed(0, *b"SD"),
+            }
+            if !self.out.is_empty() {
+                if write_all(&mut self.client, &self.out, t_client)
+                    .await
+                    .is_err()
+                {
+                    return Exchange::Failed(0, *b"CD");
+                }
+                log.bytes_out += self.out.len() as u64;
+                self.out.clear();
+            }
+            if resp_body.is_done() && req_body.is_done() {
+                break;
+            }
+            tokio::select! {
+                r = read_some(&mut self.client, &mut self.cin, t_client), if !req_body.is_done() => {
+                    match r {
+                        Ok(0) | Err(_) => return Exchange::Failed(0, *b"CD"),
+                        Ok(_) => {
+                            if let Err(e) = self.forward_req_body(&mut req_body, conn, t_server).await {
+                                return e;
+                            }
+                        }
+                    }
+                }
+                r = read_some(conn, &mut self.sin, t_server), if !resp_body.is_done() => {
+                    match r {
+                        Ok(0) if resp_body.until_close() => resp_body.finish_on_close(),
+                        Ok(0) | Err(Some(_)) => return Exchange::Failed(0, *b"SD"),
+                        Err(None) => return Exchange::Failed(0, *b"sD"),
+                        Ok(_) => {}
+                    }
+                }
+            }
+        }
+        Exchange::Done {
+            server_reusable: !rf.server_close && self.sin.is_empty(),
+            client_close,
+        }
+    }
+
+    async fn forward_req_body(
+        &mut self,
+        dec: &mut BodyDecoder,
+        conn: &mut E::Conn,
+        t: Option<Duration>,
+    ) -> Result<(), Exchange> {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let r = dec.decode(&self.cin, &mut out);
+        let res = match r {
+            Ok(n) => {
+                self.cin.drain(..n);
+                if write_all(conn, &out, t).await.is_err() {
+                    Err(Exchange::Failed(0, *b"SD"))
+                } else {
+                    Ok(())
+                }
+            }
+            Err(_) => Err(Exchange::Failed(400, *b"CD")),
+        };
+        self.scratch = out;
+        res
+    }
+
+    fn emit_log(&self, log: &TxnLog) {
+        let cfg = &self.proxy.config;
+        let fe = self.fe();
+        let backend = log
+            .backend
+            .map_or(fe.name.as_str(), |b| cfg.backend(b).name.as_str());
+        let server = match (log.backend, log.server) {
+            (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
+            _ => "<NOSRV>",
+        };
+        let line = if log.bad {
+            None
+        } else {
+            Some(String::from_utf8_lossy(&request_line(&self.req)).into_owned())
+        };
+        let rec = HttpLogRecord {
+            client: self.src,
+            request_date: log.date,
+            frontend: &fe.name,
+            backend,
+            server,
+            t_request: log.t_request,
+            t_queue: if log.t_connect >= 0 { 0 } else { -1 },
+            t_connect: log.t_connect,
+            t_response: log.t_response,
+            t_active: log.start.elapsed().as_millis() as i64,
+            status: log.status,
+            bytes_out: log.bytes_out,
+            bytes_in: 0,
+            term: log.term,
+            conns: [0; 5],
+            queues: [0; 2],
+            captured_req: &[],
+            captured_resp: &[],
+            request_line: line.as_deref(),
+        };
+        self.eng.log(&rec);
+    }
+}
+
+fn request_line(m: &Message) -> Vec<u8> {
+    let mut v = Vec::with_capacity(m.method.len() + m.uri.len() + 10);
+    v.extend_from_slice(m.method());
+    v.push(b' ');
+    v.extend_from_slice(m.uri());
+    v.push(b' ');
+    v.extend_from_slice(
+        m.version
+            .unwrap_or(head::Version::Http11)
+            .as_str()
+            .as_bytes(),
+    );
+    v
+}
+
+/// Whether `ip` is inside `net` (`option forwardfor except NET`).
+fn net_contains(net: &ir::sample::IpNet, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr::*;
+    match (net.addr, ip) {
+        (V4(n), V4(a)) => {
+            let p = u32::from(net.prefix.min(32));
+            let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (V6(n), V6(a)) => {
+            let p = u32::from(net.prefix.min(128));
+            let mask = if p == 0 { 0 } else { u128::MAX << (128 - p) };
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The connection mode in force: the stricter of the frontend's and the backend's.
+fn effective_mode(fe: &ir::Frontend, be: &ir::Backend) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (fe.options.http_conn_mode, be.options.http_conn_mode) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+/// How forwarding one transaction ended.
+enum Exchange {
+    Done {
+        server_reusable: bool,
+        client_close: bool,
+    },
+    /// 101 / CONNECT 2xx: switch both sides to a byte tunnel.
+    Tunnel,
+    /// An error: the status to answer (0: nothing more can be sent) and the termination state.
+    Failed(u16, [u8; 2]),
+}
+
+impl From<HeadError> for FramingError {
+    fn from(_: HeadError) -> Self {
+        FramingError::Invalid
+    }
+}

@@ -1,0 +1,467 @@
+//! Converters (`,lower`, `,field(2,:)`, `,regsub(a,b,g)`, `,map(file)`…) applied to a
+//! fetched value. String results are written into the caller's two scratch buffers, which
+//! take turns (the current value stays in one while the next converter writes the other),
+//! so a chain allocates nothing once the buffers have grown.
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use haproxyrs_config::ir::sample::{ArithOp, Converter, MapConv};
+
+use super::matcher;
+use super::source::Sample;
+
+/// Where the current value lives.
+enum Cur<'a> {
+    Ext(Sample<'a>),
+    Buf { bin: bool },
+}
+
+/// What one converter produced.
+enum Out {
+    Val(Sample<'static>),
+    /// A string (or binary) written into `tmp`.
+    Buf {
+        bin: bool,
+    },
+}
+
+/// Apply `convs` in order. `None` when a converter fails (a map miss without default, a
+/// type it cannot take).
+pub fn apply<'a>(
+    raw: Sample<'a>,
+    convs: &[Converter],
+    cur: &'a mut Vec<u8>,
+    tmp: &mut Vec<u8>,
+) -> Option<Sample<'a>> {
+    if convs.is_empty() {
+        return Some(raw);
+    }
+    let mut state = Cur::Ext(raw);
+    for c in convs {
+        let input = match state {
+            Cur::Ext(s) => s,
+            Cur::Buf { bin: true } => Sample::Bin(cur),
+            Cur::Buf { bin: false } => Sample::Str(cur),
+        };
+        tmp.clear();
+        match apply_one(c, input, tmp)? {
+            Out::Val(v) => state = Cur::Ext(v),
+            Out::Buf { bin } => {
+                std::mem::swap(cur, tmp);
+                state = Cur::Buf { bin };
+            }
+        }
+    }
+    let cur: &'a Vec<u8> = cur;
+    Some(match state {
+        Cur::Ext(s) => s,
+        Cur::Buf { bin: true } => Sample::Bin(cur),
+        Cur::Buf { bin: false } => Sample::Str(cur),
+    })
+}
+
+/// The input as bytes: strings as they are, other types formatted into `stack`.
+fn text<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
+    match input {
+        Sample::Str(b) | Sample::Bin(b) => b,
+        other => {
+            let mut c = std::io::Cursor::new(&mut stack[..]);
+            let _ = match other {
+                Sample::Int(i) => write!(c, "{i}"),
+                Sample::Bool(b) => write!(c, "{}", u8::from(*b)),
+                Sample::Ip(ip) => write!(c, "{ip}"),
+                _ => Ok(()),
+            };
+            let n = c.position() as usize;
+            &stack[..n]
+        }
+    }
+}
+
+fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out> {
+    let mut stack = [0u8; 64];
+    let str_out = Out::Buf { bin: false };
+    Some(match c {
+        Converter::Lower | Converter::Upper => {
+            let t = text(&input, &mut stack);
+            out.extend_from_slice(t);
+            if matches!(c, Converter::Lower) {
+                out.make_ascii_lowercase();
+            } else {
+                out.make_ascii_uppercase();
+            }
+            str_out
+        }
+        Converter::Base64 => {
+            base64_encode(text(&input, &mut stack), out);
+            str_out
+        }
+        Converter::Base64Dec => {
+            base64_decode(text(&input, &mut stack), out)?;
+            Out::Buf { bin: true }
+        }
+        Converter::Hex => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            for &b in text(&input, &mut stack) {
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            }
+            str_out
+        }
+        Converter::Length => Out::Val(Sample::Int(text(&input, &mut stack).len() as i64)),
+        Converter::Field {
+            index,
+            delims,
+            count,
+        } => {
+            out.extend_from_slice(field(
+                text(&input, &mut stack),
+                *index,
+                delims,
+                *count,
+                false,
+            ));
+            str_out
+        }
+        Converter::Word {
+            index,
+            delims,
+            count,
+        } => {
+            out.extend_from_slice(field(
+                text(&input, &mut stack),
+                *index,
+                delims,
+                *count,
+                true,
+            ));
+            str_out
+        }
+        Converter::Bytes { offset, length } => {
+            let t = text(&input, &mut stack);
+            let start = (*offset).clamp(0, t.len() as i64) as usize;
+            let end = match length {
+                Some(l) if *l >= 0 => start.saturating_add(*l as usize).min(t.len()),
+                _ => t.len(),
+            };
+            out.extend_from_slice(&t[start..end]);
+            Out::Buf {
+                bin: matches!(input, Sample::Bin(_)),
+            }
+        }
+        Converter::Regsub {
+            re,
+            replacement,
+            global,
+        } => {
+            let t = text(&input, &mut stack);
+            let limit = if *global { 0 } else { 1 };
+            let r = re.replacen(t, limit, replacement.as_slice());
+            out.extend_from_slice(&r);
+            str_out
+        }
+        Converter::Map(map) => {
+            map_lookup(map, input, out)?;
+            str_out
+        }
+        Converter::Arith { op, value } => {
+            let a = input.as_int()?;
+            let v = *value;
+            Out::Val(Sample::Int(match op {
+                ArithOp::Add => a.saturating_add(v),
+                ArithOp::Sub => a.saturating_sub(v),
+                ArithOp::Mul => a.saturating_mul(v),
+                // HAProxy: division by zero gives the largest value, modulo by zero 0.
+                ArithOp::Div => {
+                    if v == 0 {
+                        i64::MAX
+                    } else {
+                        a.checked_div(v).unwrap_or(i64::MAX)
+                    }
+                }
+                ArithOp::Mod => {
+                    if v == 0 {
+                        0
+                    } else {
+                        a.checked_rem(v).unwrap_or(0)
+                    }
+                }
+            }))
+        }
+        Converter::IpMask { v4, v6 } => {
+            let ip = input.as_ip()?;
+            Out::Val(Sample::Ip(match ip {
+                IpAddr::V4(a) => {
+                    let m = if *v4 == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - u32::from(*v4))
+                    };
+                    IpAddr::V4((u32::from(a) & m).into())
+                }
+                IpAddr::V6(a) => {
+                    let m = if *v6 == 0 {
+                        0
+                    } else {
+                        u128::MAX << (128 - u32::from(*v6))
+                    };
+                    IpAddr::V6((u128::from(a) & m).into())
+                }
+            }))
+        }
+        Converter::UrlDec => {
+            url_decode(text(&input, &mut stack), out)?;
+            str_out
+        }
+        Converter::Json => {
+            json_escape(text(&input, &mut stack), out);
+            str_out
+        }
+        Converter::Not => Out::Val(Sample::Bool(!input.as_bool())),
+        Converter::ToBool => Out::Val(Sample::Bool(input.as_bool())),
+    })
+}
+
+/// `field`/`word`: the `index`th (1-based, negative from the end) element split at any
+/// of `delims`, and `count` elements from there (0 or none: one; `word` skips empty
+/// elements). Missing → empty.
+fn field<'x>(t: &'x [u8], index: i32, delims: &[u8], count: Option<i32>, word: bool) -> &'x [u8] {
+    let is_delim = |c: &u8| delims.contains(c);
+    let count = count.filter(|c| *c > 0).unwrap_or(1) as usize;
+    // Walk forwards (or backwards for a negative index) without allocating.
+    let mut spans = ElementIter::new(t, &is_delim, word);
+    if index > 0 {
+        let first = spans.nth(index as usize - 1);
+        let Some((s, mut e)) = first else {
+            return &t[..0];
+        };
+        for _ in 1..count {
+            match spans.next() {
+                Some((_, e2)) => e = e2,
+                None => break,
+            }
+        }
+        &t[s..e]
+    } else {
+        let total = ElementIter::new(t, &is_delim, word).count();
+        let back = index.unsigned_abs() as usize;
+        if back > total {
+            return &t[..0];
+        }
+        let start_idx = total - back;
+        let mut it = ElementIter::new(t, &is_delim, word).skip(start_idx);
+        let Some((s, mut e)) = it.next() else {
+            return &t[..0];
+        };
+        for _ in 1..count {
+            match it.next() {
+                Some((_, e2)) => e = e2,
+                None => break,
+            }
+        }
+        &t[s..e]
+    }
+}
+
+/// Iterates over the (start, end) of each element of `t` split at delimiters.
+struct ElementIter<'x, F: Fn(&u8) -> bool> {
+    t: &'x [u8],
+    pos: usize,
+    done: bool,
+    is_delim: &'x F,
+    skip_empty: bool,
+}
+
+impl<'x, F: Fn(&u8) -> bool> ElementIter<'x, F> {
+    fn new(t: &'x [u8], is_delim: &'x F, skip_empty: bool) -> Self {
+        ElementIter {
+            t,
+            pos: 0,
+            done: false,
+            is_delim,
+            skip_empty,
+        }
+    }
+}
+
+impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let start = self.pos;
+            let end = self.t[start..]
+                .iter()
+                .position(self.is_delim)
+                .map_or(self.t.len(), |p| start + p);
+            if end >= self.t.len() {
+                self.done = true;
+            } else {
+                self.pos = end + 1;
+            }
+            if self.skip_empty && end == start {
+                continue;
+            }
+            return Some((start, end));
+        }
+    }
+}
+
+fn map_lookup(map: &MapConv, input: Sample<'_>, out: &mut Vec<u8>) -> Option<()> {
+    match matcher::find_pattern(&map.patterns, map.method, false, &input) {
+        Some(i) => out.extend_from_slice(map.values.get(i)?.as_bytes()),
+        None => out.extend_from_slice(map.default.as_ref()?.as_bytes()),
+    }
+    Some(())
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn base64_encode(input: &[u8], out: &mut Vec<u8>) {
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(B64[(n >> 18) as usize & 63]);
+        out.push(B64[(n >> 12) as usize & 63]);
+        out.push(if chunk.len() > 1 {
+            B64[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if chunk.len() > 2 {
+            B64[n as usize & 63]
+        } else {
+            b'='
+        });
+    }
+}
+
+/// Standard base64 (padding optional); `None` on an invalid character.
+pub fn base64_decode(input: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &c in input {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(())
+}
+
+fn url_decode(input: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' {
+            let h = input.get(i + 1..i + 3)?;
+            let s = std::str::from_utf8(h).ok()?;
+            out.push(u8::from_str_radix(s, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+    Some(())
+}
+
+fn json_escape(input: &[u8], out: &mut Vec<u8>) {
+    for &c in input {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            c if c < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haproxyrs_config::env::SystemEnv;
+    use haproxyrs_config::lower::sample::parse_sample_expr;
+
+    /// `str(input),<convs>` rendered as text, like HAProxy's lf-string output.
+    fn run(expr: &str) -> Option<String> {
+        let e = parse_sample_expr(expr, &SystemEnv).unwrap();
+        let raw = match &e.fetch {
+            haproxyrs_config::ir::sample::Fetch::Str(s) => Sample::Str(s.as_bytes()),
+            haproxyrs_config::ir::sample::Fetch::Int(i) => Sample::Int(*i),
+            haproxyrs_config::ir::sample::Fetch::Ip(ip) => Sample::Ip(*ip),
+            other => panic!("{other:?}"),
+        };
+        let (mut cur, mut tmp) = (Vec::new(), Vec::new());
+        let v = apply(raw, &e.converters, &mut cur, &mut tmp)?;
+        let mut o = Vec::new();
+        v.write_to(&mut o);
+        Some(String::from_utf8_lossy(&o).into_owned())
+    }
+
+    #[test]
+    fn like_haproxy() {
+        // Reference outputs observed with HAProxy 2.6 (lf-string).
+        assert_eq!(run("str(AbC),upper,lower").unwrap(), "abc");
+        assert_eq!(run("str(abc),length").unwrap(), "3");
+        assert_eq!(run("str(hello),base64").unwrap(), "aGVsbG8=");
+        assert_eq!(run("str(aGVsbG8=),b64dec").unwrap(), "hello");
+        assert_eq!(run("str(hi),hex").unwrap(), "6869");
+        assert_eq!(run("str(a:b:c),field(2,:)").unwrap(), "b");
+        assert_eq!(run("str(a:b:c),field(-1,:)").unwrap(), "c");
+        assert_eq!(run("str(a:b:c:d),field(2,:,2)").unwrap(), "b:c");
+        assert_eq!(run("str(a:b:c),field(5,:)").unwrap(), "");
+        assert_eq!(run("str(::a::b),word(2,:)").unwrap(), "b");
+        assert_eq!(run("str(::a::b),word(-2,:)").unwrap(), "a");
+        assert_eq!(run("str(abcdef),bytes(2,3)").unwrap(), "cde");
+        assert_eq!(run("str(abcdef),bytes(4)").unwrap(), "ef");
+        assert_eq!(run("str(aXbX),regsub(X,_)").unwrap(), "a_bX");
+        assert_eq!(run("str(aXbX),regsub(X,_,g)").unwrap(), "a_b_");
+        assert_eq!(run("str(abc),regsub(\"b\",<\\0>)").unwrap(), "a<b>c");
+        assert_eq!(run("str(AxA),regsub(a,_,gi)").unwrap(), "_x_");
+        assert_eq!(
+            run("int(7),add(3),mul(2),sub(1),div(2),mod(5)").unwrap(),
+            "4"
+        );
+        assert_eq!(run("int(7),div(0)").unwrap(), i64::MAX.to_string());
+        assert_eq!(run("int(255),hex").unwrap(), "323535");
+        assert_eq!(run("ipv4(10.1.2.3),ipmask(16)").unwrap(), "10.1.0.0");
+        assert_eq!(run("str(a%20b),url_dec").unwrap(), "a b");
+        assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
+        assert_eq!(run("int(0),not").unwrap(), "1");
+        assert_eq!(run("int(3),bool").unwrap(), "1");
+    }
+
+    #[test]
+    fn chain_reuses_buffers() {
+        let e = parse_sample_expr("str(Hello),lower,upper,lower", &SystemEnv).unwrap();
+        let (mut cur, mut tmp) = (Vec::with_capacity(64), Vec::with_capacity(64));
+        let (pc, pt) = (cur.as_ptr(), tmp.as_ptr());
+        let v = apply(Sample::Str(b"Hello"), &e.converters, &mut cur, &mut tmp).unwrap();
+        assert_eq!(v, Sample::Str(b"hello"));
+        // Three converters, two buffers: the final value sits in one of the originals.
+        assert!(cur.as_ptr() == pc || cur.as_ptr() == pt);
+    }
+}
