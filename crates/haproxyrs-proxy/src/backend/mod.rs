@@ -376,6 +376,12 @@ async fn connect_server(
                 Stream::Unix(UnixStream::connect(path).await?),
                 ConnAddr::Unix(Some(path.clone())),
             ),
+            ir::ServerAddr::Unresolved { host, .. } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("server address '{host}' is not resolved"),
+                ))
+            }
             ir::ServerAddr::Abns(name) => {
                 use std::os::linux::net::SocketAddrExt;
                 let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;

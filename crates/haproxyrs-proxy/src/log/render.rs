@@ -5,21 +5,49 @@
 use std::fmt::Write;
 use std::time::SystemTime;
 
-use haproxyrs_config::ir::sample::{LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
+use haproxyrs_config::ir::sample::{LogFlags, LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
 
 use super::record::LogRecord;
 
 /// Renders `%[sample]` parts; the HTTP engine implements it over its transaction.
 pub trait SampleRender {
     /// Appends the sample's value; false when it has none (then `-` is printed).
-    fn render_sample(&self, expr: &SampleExpr, out: &mut String) -> bool;
+    fn render_sample(&self, expr: &SampleExpr, flags: LogFlags, out: &mut String) -> bool;
+}
+
+/// Variables that `%{+Q}` surrounds with quotes (the string-valued ones).
+fn quotable(v: LogVar) -> bool {
+    use LogVar::*;
+    matches!(
+        v,
+        RequestLine
+            | RequestLineClf
+            | Method
+            | Path
+            | PathOnly
+            | Query
+            | Uri
+            | HttpVersion
+            | FrontendName
+            | FrontendNameTransport
+            | BackendName
+            | ServerName
+            | CapturedRequestHeaders
+            | CapturedResponseHeaders
+            | UniqueId
+            | HostName
+            | ClientIp
+            | FrontendIp
+            | ServerIp
+            | BackendSrcIp
+    )
 }
 
 /// For sessions without sample context: every `%[...]` renders as `-`.
 pub struct NoSamples;
 
 impl SampleRender for NoSamples {
-    fn render_sample(&self, _expr: &SampleExpr, _out: &mut String) -> bool {
+    fn render_sample(&self, _expr: &SampleExpr, _flags: LogFlags, _out: &mut String) -> bool {
         false
     }
 }
@@ -77,7 +105,10 @@ fn build(parts: &[P]) -> LogFormatExpr {
             .iter()
             .map(|p| match p {
                 P::L(s) => LogFormatPart::Literal((*s).to_owned()),
-                P::V(v) => LogFormatPart::Var(*v),
+                P::V(v) => LogFormatPart::Var {
+                    var: *v,
+                    flags: LogFlags::default(),
+                },
             })
             .collect(),
     }
@@ -88,12 +119,20 @@ pub fn render(expr: &LogFormatExpr, rec: &LogRecord, samples: &dyn SampleRender,
     for part in &expr.parts {
         match part {
             LogFormatPart::Literal(s) => out.push_str(s),
-            LogFormatPart::Sample(e) => {
-                if !samples.render_sample(e, out) {
+            LogFormatPart::Sample { expr, flags } => {
+                if !samples.render_sample(expr, *flags, out) {
                     out.push('-');
                 }
             }
-            LogFormatPart::Var(v) => var(*v, rec, out),
+            LogFormatPart::Var { var: v, flags } => {
+                if flags.quote && quotable(*v) {
+                    out.push('"');
+                    var(*v, rec, out);
+                    out.push('"');
+                } else {
+                    var(*v, rec, out);
+                }
+            }
         }
     }
 }
@@ -160,15 +199,35 @@ fn var(v: LogVar, r: &LogRecord, out: &mut String) {
         BytesUploaded => {
             let _ = write!(out, "{}", r.bytes_in);
         }
-        RequestLine => opt_str(out, r.request_line.as_deref()),
-        Method | Path | Query | Uri | HttpVersion => {
+        RequestLine | RequestLineClf => opt_str(out, r.request_line.as_deref()),
+        GlobalFlags => {}
+        BackendSrcIp | BackendSrcPort | CookieReq | CookieRes | SslCipher | SslVersion => {
+            out.push('-')
+        }
+        CapturedRequestHeadersClf | CapturedResponseHeadersClf => out.push('-'),
+        Tu => num(out, r.tt),
+        TR => num(out, r.treq),
+        AcceptDateGmt | AcceptDateLocal => date(out, r.accept_date),
+        RequestDateGmt | RequestDateLocal => date(out, r.request_date.unwrap_or(r.accept_date)),
+        AcceptTimestamp => num(out, epoch(r.accept_date)),
+        RequestTimestamp => num(out, epoch(r.request_date.unwrap_or(r.accept_date))),
+        Ms => {
+            let ms = r
+                .accept_date
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.subsec_millis())
+                .unwrap_or(0);
+            let _ = write!(out, "{ms:03}");
+        }
+        RequestCounter | LogCounter => out.push('0'),
+        Method | Path | PathOnly | Query | Uri | HttpVersion => {
             let line = r.request_line.as_deref().unwrap_or("");
             let mut w = line.split(' ');
             let (m, u, ver) = (w.next(), w.next(), w.next());
             let s = match v {
                 Method => m,
                 Uri => u,
-                Path => u.map(|u| u.split('?').next().unwrap_or("")),
+                Path | PathOnly => u.map(|u| u.split('?').next().unwrap_or("")),
                 Query => u.and_then(|u| u.find('?').map(|i| &u[i..])),
                 _ => ver,
             };
@@ -222,6 +281,12 @@ fn var(v: LogVar, r: &LogRecord, out: &mut String) {
         HostName => out.push_str(&hostname()),
         UniqueId => opt_str(out, r.unique_id.as_deref()),
     }
+}
+
+fn epoch(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn num(out: &mut String, n: i64) {

@@ -11,6 +11,7 @@ use super::frontend::{ConnCount, FrontendRt};
 use crate::proxy_protocol;
 use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
+use crate::tcp::source::TcpSource;
 
 /// Whether this build has the HTTP engine wired in.
 pub fn http_engine_available() -> bool {
@@ -30,12 +31,16 @@ async fn http_unavailable(fe: Arc<FrontendRt>, conn: ClientConn) {
 pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     conn.permits._count = Some(ConnCount::new(&fe));
     let cfg = fe.cfg();
-    if rules::connection_rules(
-        &cfg.tcp_request_connection,
-        &cfg.acls,
-        &conn.peer,
-        &conn.local,
-    ) == RuleVerdict::Reject
+    let src = TcpSource {
+        src: &conn.peer,
+        dst: &conn.local,
+        payload: &[],
+        final_: true,
+        frontend: &cfg.name,
+        backend: None,
+        shared: Some(&fe.shared),
+    };
+    if rules::connection_rules(&cfg.tcp_request_connection, &cfg.acls, &src) == RuleVerdict::Reject
     {
         return;
     }

@@ -56,7 +56,8 @@ pub struct ServerRt {
 
 impl ServerRt {
     pub fn new(idx: usize, cfg: ir::Server) -> ServerRt {
-        let state = if cfg.disabled {
+        let unresolved = matches!(cfg.addr, ir::ServerAddr::Unresolved { .. });
+        let state = if cfg.disabled || unresolved {
             ServerState::Maint
         } else {
             ServerState::Up

@@ -7,14 +7,12 @@
 //! - [`relay`]: the splice/buffered bidirectional relay (also used by HTTP tunnels).
 //! - [`pipe_pool`]: per-worker pipe pool for splice.
 //! - [`rules`]: `tcp-request connection|content` evaluation.
-//! - [`l4sample`]: layer-4 fetches and condition evaluation.
-//! - [`sni`]: TLS ClientHello parsing for `req.ssl_sni`.
+//! - [`source`]: the session's [`crate::sample::SampleSource`] (fetches, conditions).
 
-pub mod l4sample;
 pub mod pipe_pool;
 pub mod relay;
 pub mod rules;
-pub mod sni;
+pub mod source;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,17 +23,17 @@ use crate::backend::{BackendRt, ConnectError, ConnectRequest};
 use crate::log::{self, LogRecord, TermFlags};
 use crate::runtime::conn::ClientConn;
 use crate::runtime::frontend::FrontendRt;
-use l4sample::L4Sample;
 use relay::{RelayEnd, RelayStats, RelayTimeouts};
 use rules::RuleVerdict;
+use source::TcpSource;
 
 /// Chooses the backend: first matching `use_backend`, else `default_backend`.
-pub fn select_backend(fe: &FrontendRt, s: &L4Sample<'_>) -> Option<Arc<BackendRt>> {
+pub fn select_backend(fe: &FrontendRt, s: &TcpSource<'_>) -> Option<Arc<BackendRt>> {
     let cfg = fe.cfg();
     for rule in &cfg.switching {
         let hit = match &rule.cond {
             None => true,
-            Some(c) => l4sample::eval(c, &cfg.acls, s) == Some(true),
+            Some(c) => s.eval(c, &cfg.acls) == Some(true),
         };
         if !hit {
             continue;
@@ -78,21 +76,28 @@ pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
         conn.accept_date,
         &cfg.name,
     );
+    let base = TcpSource {
+        src: &conn.peer,
+        dst: &conn.local,
+        payload: &[],
+        final_: false,
+        frontend: &cfg.name,
+        backend: None,
+        shared: Some(&fe.shared),
+    };
     let (verdict, inspected) = rules::content_rules(
         &conn.stream,
         &cfg.tcp_request_content,
         &cfg.acls,
-        &conn.peer,
-        &conn.local,
+        &base,
         cfg.inspect_delay,
         fe.config().global.bufsize,
     )
     .await;
-    let sample = L4Sample {
-        src: &conn.peer,
-        dst: &conn.local,
+    let sample = TcpSource {
         payload: &inspected.payload,
         final_: true,
+        ..base
     };
     let mut stats_in = 0u64;
     let mut stats_out = 0u64;
@@ -102,7 +107,11 @@ pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     } else if let Some(be) = select_backend(&fe, &sample) {
         rec.backend = Some(be.name().to_owned());
         let becfg = be.cfg();
-        let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &sample)
+        let be_sample = TcpSource {
+            backend: Some(&becfg.name),
+            ..sample
+        };
+        let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
             .unwrap_or(RuleVerdict::Accept);
         drop(inspected);
         let guard = be.enter();

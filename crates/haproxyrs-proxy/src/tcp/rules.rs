@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use haproxyrs_config::ir::sample::Acl;
 use haproxyrs_config::ir::tcp::{TcpAction, TcpRule};
 
-use super::l4sample::{self, L4Sample};
-use crate::runtime::conn::{ConnAddr, Stream};
+use super::source::TcpSource;
+use crate::runtime::conn::Stream;
 
 /// Outcome of a rule list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,11 +19,11 @@ pub enum RuleVerdict {
 }
 
 /// Evaluates rules against `s`. `None`: a condition is undecided (more bytes needed).
-pub fn eval_rules(rules: &[TcpRule], acls: &[Acl], s: &L4Sample<'_>) -> Option<RuleVerdict> {
+pub fn eval_rules(rules: &[TcpRule], acls: &[Acl], s: &TcpSource<'_>) -> Option<RuleVerdict> {
     for r in rules {
         let hit = match &r.cond {
             None => Some(true),
-            Some(c) => l4sample::eval(c, acls, s),
+            Some(c) => s.eval(c, acls),
         };
         match hit {
             Some(true) => {
@@ -39,20 +39,9 @@ pub fn eval_rules(rules: &[TcpRule], acls: &[Acl], s: &L4Sample<'_>) -> Option<R
     Some(RuleVerdict::Accept)
 }
 
-/// `tcp-request connection` rules, right after accept (no payload).
-pub fn connection_rules(
-    rules: &[TcpRule],
-    acls: &[Acl],
-    src: &ConnAddr,
-    dst: &ConnAddr,
-) -> RuleVerdict {
-    let s = L4Sample {
-        src,
-        dst,
-        payload: &[],
-        final_: true,
-    };
-    eval_rules(rules, acls, &s).unwrap_or(RuleVerdict::Accept)
+/// `tcp-request connection` rules, right after accept (no payload: `s.final_` is set).
+pub fn connection_rules(rules: &[TcpRule], acls: &[Acl], s: &TcpSource<'_>) -> RuleVerdict {
+    eval_rules(rules, acls, s).unwrap_or(RuleVerdict::Accept)
 }
 
 /// Bytes peeked during content inspection (still queued in the socket).
@@ -63,24 +52,22 @@ pub struct Inspected {
     pub final_: bool,
 }
 
-/// Runs `tcp-request content` rules with `inspect-delay`. `want_payload`: also wait for
-/// bytes when no rule needs them but later steps (SNI-based `use_backend`) do.
+/// Runs `tcp-request content` rules with `inspect-delay`.
+/// `base` gives the addresses and names; its payload is replaced by the peeked bytes.
 pub async fn content_rules(
     stream: &Stream,
     rules: &[TcpRule],
     acls: &[Acl],
-    src: &ConnAddr,
-    dst: &ConnAddr,
+    base: &TcpSource<'_>,
     delay: Option<Duration>,
     bufsize: usize,
 ) -> (RuleVerdict, Inspected) {
     let mut ins = Inspected::default();
     let Some(delay) = delay.filter(|_| !rules.is_empty()) else {
-        let s = L4Sample {
-            src,
-            dst,
+        let s = TcpSource {
             payload: &[],
             final_: true,
+            ..*base
         };
         ins.final_ = true;
         return (
@@ -94,11 +81,10 @@ pub async fn content_rules(
     loop {
         let now = Instant::now();
         let expired = now >= deadline;
-        let s = L4Sample {
-            src,
-            dst,
+        let s = TcpSource {
             payload: &buf[..seen],
             final_: expired || ins.final_,
+            ..*base
         };
         if let Some(v) = eval_rules(rules, acls, &s) {
             buf.truncate(seen);
