@@ -3,9 +3,11 @@
 
 mod support;
 
+mod balance_seq;
 mod cli;
 mod corpus;
 mod diff;
 mod http_diff;
 mod preprocess;
 mod samples;
+mod tcp_relay;

@@ -110,6 +110,8 @@ pub fn source_hash(ip: IpAddr, consistent: bool) -> u32 {
     }
 }
 
+const RING_SCALE: u32 = 16;
+
 /// The consistent-hash ring of one group: `16 × weight` points per server, at
 /// `full_hash(id × 4096 + n)`.
 #[derive(Debug)]
@@ -123,7 +125,7 @@ impl Ring {
     pub fn new(servers: &[(usize, u32, u32)]) -> Ring {
         let mut points = Vec::new();
         for &(idx, id, w) in servers {
-            for n in 0..w.min(256) * 16 {
+            for n in 0..w.min(256) * RING_SCALE {
                 points.push((full_hash(id.wrapping_mul(4096).wrapping_add(n)), idx));
             }
         }
