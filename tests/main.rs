@@ -4,6 +4,7 @@
 mod support;
 
 mod acl_config;
+mod balance_seq;
 mod cli;
 mod config_invalid;
 mod corpus;
@@ -12,3 +13,4 @@ mod http_diff;
 mod http_tutorial;
 mod preprocess;
 mod samples;
+mod tcp_relay;
