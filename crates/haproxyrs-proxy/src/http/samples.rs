@@ -19,23 +19,30 @@ impl SampleSource for Txn<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.dst)
     }
+    // Request fetches see the request only while it is processed: in response rules 2.6
+    // finds nothing there (its request buffer is gone), so `path` etc. do not match.
     fn method(&self) -> Option<&[u8]> {
-        Some(self.req.method())
+        self.resp.is_none().then(|| self.req.method())
     }
     fn uri(&self) -> Option<&[u8]> {
-        Some(self.req.uri())
+        self.resp.is_none().then(|| self.req.uri())
     }
     fn http_version(&self) -> Option<&[u8]> {
-        Some(match self.req.version {
+        let v: &[u8] = match self.req.version {
             Some(Version::Http10) => b"1.0",
             _ => b"1.1",
-        })
+        };
+        Some(v)
     }
     fn req_header_count(&self) -> usize {
+        if self.resp.is_some() {
+            return 0;
+        }
         self.req.fields.len()
     }
     fn req_header(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        (i < self.req.fields.len()).then(|| (self.req.name(i), self.req.value(i)))
+        (self.resp.is_none() && i < self.req.fields.len())
+            .then(|| (self.req.name(i), self.req.value(i)))
     }
     fn phase(&self) -> Phase {
         if self.resp.is_some() {

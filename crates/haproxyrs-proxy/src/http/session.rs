@@ -704,12 +704,17 @@ where
                 if status == 0 {
                     return End::Close;
                 }
-                let shape = if term == *b"CD" {
+                // A client-side error closes; a server-side one (502, 504, a response
+                // denied) keeps the client connection as 2.6 does, unless a request body
+                // may be left half-read.
+                let client_side = term == *b"CD";
+                let shape = if client_side {
                     Shape::Raw
                 } else {
                     Shape::Analyser
                 };
-                self.error(status, shape, log, true).await
+                let close = client_side || framing.client_close || body_pending;
+                self.error(status, shape, log, close).await
             }
         }
     }
