@@ -30,7 +30,7 @@ pub mod units;
 pub mod validate;
 
 #[cfg(test)]
-mod dev_corpus;
+mod tests;
 
 use crate::ast::{ConfigAst, Line, SectionKind};
 use crate::diag::{Diagnostic, Diagnostics, Level};
@@ -170,5 +170,6 @@ pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) ->
 pub mod acl;
 pub mod condition;
 pub mod fetch;
+pub mod fetch_registry;
 pub mod logformat;
 pub mod sample;
