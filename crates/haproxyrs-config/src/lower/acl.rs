@@ -10,7 +10,7 @@ use crate::ast::Word;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::env::Environment;
 use crate::ir::sample::{
-    Acl, AclId, AclTerm, IntRange, IpNet, MatchMethod, Patterns, SampleType, StrPatterns,
+    Acl, AclId, AclTerm, Fetch, IntRange, IpNet, MatchMethod, Patterns, SampleType, StrPatterns,
 };
 use crate::span::Span;
 
@@ -220,7 +220,18 @@ pub fn parse_acl_term(
         });
     }
 
-    let patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    let mut patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    if matches!(expr.fetch, Fetch::Method) && method == MatchMethod::Str {
+        // Method patterns keep their case: known methods compare exactly even with -i.
+        patterns = Patterns::Strings(StrPatterns {
+            items: texts
+                .iter()
+                .map(|(t, _)| t.as_bytes().to_vec().into_boxed_slice())
+                .collect(),
+            ignore_case,
+            set: None,
+        });
+    }
     for what in fetch::unimplemented_parts(&expr) {
         diags.push(Diagnostic::unimplemented(&crit.span, what));
     }

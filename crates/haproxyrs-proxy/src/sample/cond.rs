@@ -4,7 +4,9 @@
 //! `!` leaves MISS alone; AND is the minimum (No < NeedMoreData < Yes), OR the maximum;
 //! an empty condition never matches.
 
-use haproxyrs_config::ir::sample::{Acl, AclRef, AclTerm, Condition, PredefinedAcl};
+use haproxyrs_config::ir::sample::{
+    Acl, AclRef, AclTerm, Condition, Fetch, MatchMethod, PredefinedAcl,
+};
 
 use super::fetch::{fetch_each, first_header};
 use super::http_parts::{find, uri_path};
@@ -115,7 +117,15 @@ fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -
     {
         let Scratch { cur, tmp, fetch } = scratch;
         let mut found = false;
+        // `method` compares known methods case-sensitively whatever `-i` says (HAProxy).
+        let meth = matches!(term.sample.fetch, Fetch::Method)
+            && term.method == MatchMethod::Str
+            && term.sample.converters.is_empty();
         let st = fetch_each(&term.sample.fetch, src, true, fetch, &mut |raw| {
+            if meth {
+                found = matcher::matches_method(&term.patterns, &raw);
+                return !found;
+            }
             if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
                 if matcher::matches(&term.patterns, term.method, &v) {
                     found = true;
@@ -393,6 +403,33 @@ mod tests {
         rdp.buffer =
             b"\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00Cookie: mstshash=bob\r\n".to_vec();
         assert_eq!(eval(&[], "if RDP_COOKIE", &rdp), Match::Yes);
+    }
+
+    #[test]
+    fn method_matching_like_haproxy() {
+        // Observed with HAProxy 2.6: known methods match case-sensitively even with -i.
+        let get = TestSource::http("GET", "/", &[]);
+        let lower = TestSource::http("get", "/", &[]);
+        let acls = [
+            ("m", "method get"),
+            ("u", "method GET"),
+            ("i", "method -i get"),
+            ("I", "method -i GET"),
+        ];
+        assert_eq!(eval(&acls, "if I", &get), Match::Yes);
+        assert_eq!(eval(&acls, "if I", &lower), Match::No);
+        assert_eq!(eval(&acls, "if m", &get), Match::No);
+        assert_eq!(eval(&acls, "if u", &get), Match::Yes);
+        assert_eq!(eval(&acls, "if i", &get), Match::No);
+        assert_eq!(eval(&acls, "if m", &lower), Match::Yes);
+        assert_eq!(eval(&acls, "if u", &lower), Match::No);
+        assert_eq!(eval(&acls, "if i", &lower), Match::Yes);
+        let purge = TestSource::http("PURGE", "/", &[]);
+        assert_eq!(
+            eval(&[("p", "method -i purge")], "if p", &purge),
+            Match::Yes
+        );
+        assert_eq!(eval(&[("p", "method purge")], "if p", &purge), Match::No);
     }
 
     #[test]

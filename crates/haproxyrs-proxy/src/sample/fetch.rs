@@ -26,7 +26,8 @@ pub fn fetch_each(
     visit: &mut dyn FnMut(Sample<'_>) -> bool,
 ) -> Fetched {
     let mut st = Fetched::default();
-    let pending = !src.req_final();
+    // Asked only by the payload fetches (a dynamic call saved on the others).
+    let pending = || !src.req_final();
     match fetch {
         Fetch::Bool(b) => {
             visit(Sample::Bool(*b));
@@ -61,7 +62,7 @@ pub fn fetch_each(
             }
         }
         Fetch::ReqLen => {
-            st.may_change = pending;
+            st.may_change = pending();
             visit(Sample::Int(src.req_buffer().len() as i64));
         }
         Fetch::ReqPayload { offset, len } => {
@@ -75,7 +76,7 @@ pub fn fetch_each(
                 Some(end) if end <= buf.len() && *offset <= end => {
                     visit(Sample::Bin(&buf[*offset..end]));
                 }
-                _ => st.may_change = pending,
+                _ => st.may_change = pending(),
             }
         }
         Fetch::ReqSslSni | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
@@ -93,7 +94,7 @@ pub fn fetch_each(
                         visit(Sample::Int(i64::from(h.version)));
                     }
                 },
-                tls_hello::Parsed::Incomplete => st.may_change = pending,
+                tls_hello::Parsed::Incomplete => st.may_change = pending(),
                 tls_hello::Parsed::NotTls => {}
             }
         }
@@ -108,7 +109,7 @@ pub fn fetch_each(
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
-                        st.may_change = pending;
+                        st.may_change = pending();
                         visit(Sample::Bool(false));
                     }
                     Err(_) => {

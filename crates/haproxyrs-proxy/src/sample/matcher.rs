@@ -17,6 +17,32 @@ pub fn matches(patterns: &Patterns, method: MatchMethod, sample: &Sample<'_>) ->
     }
 }
 
+/// The methods HAProxy knows by name (compared case-sensitively).
+const KNOWN_METHODS: [&[u8]; 8] = [
+    b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
+];
+
+/// HAProxy's method matching: a known method matches only the same known method, exactly
+/// (whatever `-i` says); other methods compare as strings, honouring `-i`. The patterns of
+/// a `method` term are kept in their original case by lowering for this.
+pub fn matches_method(patterns: &Patterns, sample: &Sample<'_>) -> bool {
+    let (Patterns::Strings(sp), Some(m)) = (patterns, sample.bytes()) else {
+        return false;
+    };
+    let known = |b: &[u8]| KNOWN_METHODS.contains(&b);
+    if known(m) {
+        return sp.items.iter().any(|p| &**p == m);
+    }
+    sp.items.iter().any(|p| {
+        !known(p)
+            && if sp.ignore_case {
+                p.eq_ignore_ascii_case(m)
+            } else {
+                &**p == m
+            }
+    })
+}
+
 /// The index of the first pattern `sample` matches (maps need which one). `any`: any
 /// index will do (lets the exact-string set answer first).
 pub fn find_pattern(
