@@ -406,6 +406,46 @@ mod tests {
     }
 
     #[test]
+    fn header_quirks_like_haproxy() {
+        // Requests and verdicts observed with HAProxy 2.6.
+        let acls = [
+            ("q1", "hdr(q) b"),
+            ("q2", "hdr(q) \"a,b\""),
+            ("qc", "hdr_cnt(q) 2"),
+            ("e1", "hdr(e) -m found"),
+            ("e2", "hdr(e) -m len 0"),
+            ("ec", "hdr_cnt(e) 1"),
+            ("ub", "url_param(k,;) 2"),
+            ("sub", "hdr_sub(x) -i MID"),
+            ("hv", "hdr_val(n) gt 5"),
+            ("pe", "path_end .php"),
+            ("ck", "cook(c) 2"),
+        ];
+        let r = TestSource::http(
+            "GET",
+            "/a.php?x=1;k=2",
+            &[
+                ("Host", "h"),
+                ("q", "\"a,b\", c"),
+                ("e", ""),
+                ("x", "aaMidbb"),
+                ("n", "12abc"),
+                ("Cookie", "c=1; c="),
+                ("Cookie", "c=2"),
+            ],
+        );
+        for name in ["q2", "qc", "e1", "e2", "ec", "ub", "sub", "hv", "pe", "ck"] {
+            assert_eq!(eval(&acls, &format!("if {name}"), &r), Match::Yes, "{name}");
+        }
+        assert_eq!(eval(&acls, "if q1", &r), Match::No);
+        let r2 = TestSource::http("GET", "/a.php?x=1&k=2", &[("Host", "h"), ("n", "4")]);
+        for name in ["e1", "ub", "hv", "ck"] {
+            assert_eq!(eval(&acls, &format!("if {name}"), &r2), Match::No, "{name}");
+        }
+        assert_eq!(eval(&acls, "if pe", &r2), Match::Yes);
+    }
+
+    #[test]
     fn method_matching_like_haproxy() {
         // Observed with HAProxy 2.6: known methods match case-sensitively even with -i.
         let get = TestSource::http("GET", "/", &[]);
