@@ -5,6 +5,7 @@ mod support;
 
 mod acl_config;
 mod cli;
+mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;

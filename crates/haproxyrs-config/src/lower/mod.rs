@@ -30,7 +30,7 @@ pub mod units;
 pub mod validate;
 
 #[cfg(test)]
-mod dev_corpus;
+mod tests;
 
 use crate::ast::{ConfigAst, Line, SectionKind};
 use crate::diag::{Diagnostic, Diagnostics, Level};
