@@ -148,6 +148,24 @@ fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -
 fn eval_predefined(p: PredefinedAcl, src: &dyn SampleSource) -> Match {
     let meth = |names: &[&[u8]]| Match::from_bool(src.method().is_some_and(|m| names.contains(&m)));
     let ver = |v: &[u8]| Match::from_bool(src.http_version() == Some(v));
+    let needs_head = !matches!(
+        p,
+        PredefinedAcl::True
+            | PredefinedAcl::False
+            | PredefinedAcl::Http
+            | PredefinedAcl::LocalHost
+            | PredefinedAcl::RdpCookie
+            | PredefinedAcl::ReqContent
+            | PredefinedAcl::WaitEnd
+    );
+    if needs_head && src.req_http_incomplete() {
+        // A TCP session still receiving its HTTP head.
+        return if src.req_final() {
+            Match::No
+        } else {
+            Match::NeedMoreData
+        };
+    }
     match p {
         PredefinedAcl::True => Match::Yes,
         PredefinedAcl::False => Match::No,

@@ -2,7 +2,7 @@
 //! fetch yields one value (the last header occurrence, the first query parameter, as
 //! HAProxy); for an ACL it yields every occurrence (`all`), until the visitor stops it.
 
-use haproxyrs_config::ir::sample::Fetch;
+use haproxyrs_config::ir::sample::{Fetch, FetchNeeds};
 
 use super::http_parts::{self, cookies, query_params, set_cookie, split_commas};
 use super::source::{parse_int_prefix, Phase, Sample, SampleSource};
@@ -28,6 +28,15 @@ pub fn fetch_each(
     let mut st = Fetched::default();
     // Asked only by the payload fetches (a dynamic call saved on the others).
     let pending = || !src.req_final();
+    if matches!(
+        fetch.needs(),
+        FetchNeeds::HttpRequest | FetchNeeds::HttpHeaders
+    ) && src.req_http_incomplete()
+    {
+        // A TCP session whose buffered head is not complete: nothing to say yet.
+        st.may_change = pending();
+        return st;
+    }
     match fetch {
         Fetch::Bool(b) => {
             visit(Sample::Bool(*b));
