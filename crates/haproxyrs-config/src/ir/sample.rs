@@ -100,6 +100,8 @@ pub enum Fetch {
     ReqSslSni,
     /// `req.ssl_hello_type`: 1 for a ClientHello, 2 for a ServerHello.
     ReqSslHelloType,
+    /// `req.ssl_alpn`: the first protocol of the ClientHello's ALPN extension.
+    ReqSslAlpn,
     /// `req.ssl_ver`: the TLS version announced by the ClientHello record.
     ReqSslVer,
     /// `req.proto_http`: the buffer holds a parseable HTTP request head.
@@ -290,6 +292,7 @@ impl Fetch {
             Str(_)
             | SslFcSni
             | ReqSslSni
+            | ReqSslAlpn
             | Method
             | Path
             | PathQ
@@ -327,9 +330,13 @@ impl Fetch {
             | SslFcSni
             | Unimplemented { .. } => FetchNeeds::Always,
             Src | SrcPort | Dst | DstPort => FetchNeeds::L4,
-            ReqLen | ReqPayload { .. } | ReqSslSni | ReqSslHelloType | ReqSslVer | ReqProtoHttp => {
-                FetchNeeds::ReqBuffer
-            }
+            ReqLen
+            | ReqPayload { .. }
+            | ReqSslSni
+            | ReqSslAlpn
+            | ReqSslHelloType
+            | ReqSslVer
+            | ReqProtoHttp => FetchNeeds::ReqBuffer,
             Method
             | Path
             | PathQ

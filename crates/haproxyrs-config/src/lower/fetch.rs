@@ -170,6 +170,7 @@ const FETCHES: &[FetchDef] = &[
     f!("req.ssl_sni"),
     f!("req_ssl_sni"),
     f!("req.ssl_hello_type"),
+    f!("req.ssl_alpn"),
     f!("req_ssl_hello_type"),
     f!("req.ssl_ver"),
     f!("req_ssl_ver"),
@@ -427,6 +428,7 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         }
         "req.ssl_sni" | "req_ssl_sni" => Fetch::ReqSslSni,
         "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::ReqSslHelloType,
+        "req.ssl_alpn" => Fetch::ReqSslAlpn,
         "req.ssl_ver" | "req_ssl_ver" => Fetch::ReqSslVer,
         "req.proto_http" | "req_proto_http" => Fetch::ReqProtoHttp,
         "ssl_fc" => Fetch::SslFc,

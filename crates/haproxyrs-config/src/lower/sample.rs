@@ -99,6 +99,7 @@ pub fn registry_name(f: &Fetch) -> Option<&str> {
         Fetch::ReqPayload { .. } => "req.payload",
         Fetch::ReqSslSni => "req.ssl_sni",
         Fetch::ReqSslHelloType => "req.ssl_hello_type",
+        Fetch::ReqSslAlpn => "req.ssl_alpn",
         Fetch::ReqSslVer => "req.ssl_ver",
         Fetch::ReqProtoHttp => "req.proto_http",
         Fetch::SslFc => "ssl_fc",

@@ -406,6 +406,18 @@ mod tests {
         // A definite Yes in an OR wins too.
         assert_eq!(eval(&[], "if { req.ssl_sni x } || TRUE", &s), Match::Yes);
         assert_eq!(eval(&[], "if { req.len ge 100 }", &s), Match::NeedMoreData);
+        s.buffer = super::super::tls_hello::tests::client_hello("a.example");
+        assert_eq!(eval(&[], "if { req.ssl_sni -i A.EXAMPLE }", &s), Match::Yes);
+        assert_eq!(
+            eval(&[], "if { req_ssl_sni -m end .example }", &s),
+            Match::Yes
+        );
+        assert_eq!(
+            eval(&[], "if { req.ssl_alpn h2 } { req.ssl_hello_type 1 }", &s),
+            Match::Yes
+        );
+        assert_eq!(eval(&[], "if { req.ssl_sni b.example }", &s), Match::No);
+        s.buffer = b"\x16\x03\x01".to_vec();
         s.final_ = true;
         assert_eq!(eval(&[], "if { req.ssl_sni -i a.example }", &s), Match::No);
         assert_eq!(eval(&[], "if { req.len ge 100 }", &s), Match::No);

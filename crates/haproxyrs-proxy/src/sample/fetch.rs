@@ -88,12 +88,17 @@ pub fn fetch_each(
                 _ => st.may_change = pending(),
             }
         }
-        Fetch::ReqSslSni | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
+        Fetch::ReqSslSni | Fetch::ReqSslAlpn | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
             match tls_hello::parse(src.req_buffer()) {
                 tls_hello::Parsed::Hello(h) => match fetch {
                     Fetch::ReqSslSni => {
                         if let Some(sni) = h.sni {
                             visit(Sample::Str(sni));
+                        }
+                    }
+                    Fetch::ReqSslAlpn => {
+                        if let Some(alpn) = h.alpn {
+                            visit(Sample::Str(alpn));
                         }
                     }
                     Fetch::ReqSslHelloType => {
