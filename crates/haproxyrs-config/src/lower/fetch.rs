@@ -776,11 +776,11 @@ fn registry_type(t: &str) -> SampleType {
 pub fn unimplemented_parts(expr: &SampleExpr) -> Vec<String> {
     let mut v = Vec::new();
     if let Fetch::Unimplemented { name, .. } = &expr.fetch {
-        v.push(format!("sample fetch '{name}'"));
+        v.push(format!("sample fetch {name}"));
     }
     for c in &expr.converters {
         if let Converter::Unimplemented { name, .. } = c {
-            v.push(format!("converter '{name}'"));
+            v.push(format!("converter {name}"));
         }
     }
     v
@@ -1023,7 +1023,7 @@ mod tests {
         let e = parse("sc_http_req_rate(0),cpl").unwrap();
         assert_eq!(
             unimplemented_parts(&e),
-            vec!["sample fetch 'sc_http_req_rate'", "converter 'cpl'"]
+            vec!["sample fetch sc_http_req_rate", "converter cpl"]
         );
         assert!(parse("sc_http_req_rate(x)").is_err());
         assert!(parse("src,sha1").is_ok());
