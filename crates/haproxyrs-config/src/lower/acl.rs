@@ -10,7 +10,8 @@ use crate::ast::Word;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::env::Environment;
 use crate::ir::sample::{
-    Acl, AclId, AclTerm, Fetch, IntRange, IpNet, MatchMethod, Patterns, SampleType, StrPatterns,
+    Acl, AclId, AclTerm, Fetch, IntRange, IpNet, MatchMethod, NetPatterns, Patterns, SampleType,
+    StrPatterns,
 };
 use crate::span::Span;
 
@@ -317,7 +318,7 @@ fn compile_patterns(
                 })?;
                 v.extend(nets);
             }
-            Patterns::Nets(v)
+            Patterns::Nets(NetPatterns::new(v))
         }
         MatchMethod::Bin => {
             let mut v = Vec::with_capacity(texts.len());
@@ -560,6 +561,7 @@ mod tests {
         let t = term("src 10.0.0.0/8 ::1 192.168.0.0/255.255.0.0 10.1 web.local").unwrap();
         match &t.patterns {
             Patterns::Nets(n) => {
+                let n = &n.nets;
                 assert_eq!(n.len(), 5);
                 assert_eq!(n[2].prefix, 16);
                 assert_eq!(n[3].addr, "10.0.0.1".parse::<IpAddr>().unwrap());

@@ -65,7 +65,7 @@ pub fn find_pattern(
         }
         (MatchMethod::Ip, Patterns::Nets(nets)) => {
             let ip: IpAddr = sample.as_ip()?;
-            nets.iter().position(|n| n.contains(ip))
+            nets.find(ip)
         }
         (MatchMethod::Reg, Patterns::Regexes(res)) => {
             let mut buf = [0u8; 24];
@@ -247,6 +247,34 @@ mod tests {
         let acl = format!("hdr(host) {}", pats.join(" "));
         assert!(term_matches(&acl, Sample::Str(b"Host7.example")));
         assert!(!term_matches(&acl, Sample::Str(b"host7.example")));
+    }
+
+    #[test]
+    fn big_address_lists() {
+        let list: Vec<String> = (0..2000)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+            .collect();
+        let acl = format!("src {} 192.168.0.0/16 2001:db8::/48", list.join(" "));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("10.7.200.9".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("10.7.209.9".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("192.168.4.4".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("2001:db8:0:1::1".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("2001:db8:1::1".parse().unwrap())
+        ));
     }
 
     #[test]
