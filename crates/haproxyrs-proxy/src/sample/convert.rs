@@ -313,10 +313,7 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
 /// the loop runs to the end of the input, included (`a*` on `aaa` gives `XX`).
 fn regsub(re: &regex::bytes::Regex, rep: &[u8], global: bool, t: &[u8], out: &mut Vec<u8>) {
     let mut pos = 0;
-    loop {
-        let Some(caps) = re.captures_at(t, pos) else {
-            break;
-        };
+    while let Some(caps) = re.captures_at(t, pos) {
         let Some(m) = caps.get(0) else {
             break;
         };
