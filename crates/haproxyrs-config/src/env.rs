@@ -23,6 +23,11 @@ pub trait Environment {
     fn resolve(&self, host: &str) -> Option<Vec<IpAddr>>;
     fn user_exists(&self, name: &str) -> bool;
     fn group_exists(&self, name: &str) -> bool;
+    /// The machine's host name (the default local peer name of `peers` sections);
+    /// `None` when unknown, which skips the checks that need it.
+    fn hostname(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The real environment of this process.
@@ -73,6 +78,13 @@ impl Environment for SystemEnv {
 
     fn group_exists(&self, name: &str) -> bool {
         passwd_has(Path::new("/etc/group"), name)
+    }
+
+    fn hostname(&self) -> Option<String> {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
     }
 }
 

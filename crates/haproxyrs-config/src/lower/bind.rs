@@ -246,9 +246,18 @@ pub fn parse_bind_line(
                             os_error_text(&e)
                         ),
                         "crt-list" => {
-                            format!("failed to open crt-list '{path}' : {}.", os_error_text(&e))
+                            format!(
+                                "'crt-list' : cannot open file '{path}' : {}",
+                                os_error_text(&e)
+                            )
                         }
-                        _ => format!("unable to load {name} '{path}' : {}.", os_error_text(&e)),
+                        _ => {
+                            cx.alert_plain(format!(
+                                "Couldn't open the {name} '{path}' ({}).",
+                                os_error_text(&e)
+                            ));
+                            format!("'{name}' : unable to load {path}")
+                        }
                     };
                     cx.alert(&line.span, format!("{prefix} : {what}"));
                     return None;

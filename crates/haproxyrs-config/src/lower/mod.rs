@@ -50,6 +50,12 @@ pub struct Cx<'a> {
     /// `crt-base` / `ca-base` from `global`, prefixed to relative certificate paths.
     pub crt_base: Option<String>,
     pub ca_base: Option<String>,
+    /// `insecure-fork-wanted` in `global` (needed by `option external-check`).
+    pub insecure_fork: bool,
+    /// `localpeer` in `global` (else the host name) and `server-state-file`/`-base`.
+    pub localpeer: Option<String>,
+    pub server_state_file: Option<String>,
+    pub server_state_base: Option<String>,
 }
 
 impl<'a> Cx<'a> {
@@ -62,6 +68,10 @@ impl<'a> Cx<'a> {
             abort: false,
             crt_base: None,
             ca_base: None,
+            insecure_fork: false,
+            localpeer: None,
+            server_state_file: None,
+            server_state_base: None,
         }
     }
 

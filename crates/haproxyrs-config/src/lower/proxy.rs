@@ -524,6 +524,9 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         );
         return;
     }
+    if let Some(c) = units::trailing_garbage(text) {
+        cx.warn_plain(units::trailing_garbage_warning(c, text));
+    }
     let v = (!value.is_zero()).then_some(value);
     let t = &mut d.timeouts;
     match which {
@@ -875,6 +878,34 @@ pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     use super::http_rules as hr;
     let kw = line.keyword();
+    if matches!(kw, "http-request" | "redirect") && !d.switching.is_empty() {
+        cx.warn(
+            &line.span,
+            format!(
+                "a '{kw}' rule placed after a 'use_backend' rule will still be processed before."
+            ),
+        );
+    } else if kw == "http-request" && !d.http.redirects.is_empty() {
+        cx.warn(
+            &line.span,
+            "a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
+        );
+    }
+    if kw == "http-error" {
+        http_error(cx, line, args);
+        return;
+    }
+    if matches!(
+        kw,
+        "errorfiles" | "errorloc" | "errorloc302" | "errorloc303"
+    ) {
+        if args.is_empty() {
+            cx.alert(&line.span, format!("{kw} : <code> and <url> expected."));
+        } else {
+            cx.unimplemented(&line.span, kw);
+        }
+        return;
+    }
     let scope = std::mem::take(&mut d.acls);
     let result = {
         let mut rc = RuleCx {
@@ -939,6 +970,28 @@ pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word
     }
 }
 
+/// `http-error status N [content-type T] [errorfile F | file F | lf-file F | string S …]`:
+/// the files must exist; the responses themselves are not implemented yet.
+fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].text.as_str();
+        if matches!(a, "errorfile" | "file" | "lf-file") {
+            if let Some(f) = args.get(i + 1) {
+                if cx.env.read_file(std::path::Path::new(&f.text)).is_err() {
+                    cx.alert(
+                        &line.span,
+                        format!("http-error : error opening file '{}'", f.text),
+                    );
+                    return;
+                }
+            }
+        }
+        i += 1;
+    }
+    cx.unimplemented(&line.span, "http-error");
+}
+
 /// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
 /// sample expressions compiled with the sample lowering, files read through the environment.
 struct RuleCx<'c, 'e> {
@@ -984,24 +1037,34 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
         })
     }
     fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
-        self.cx
-            .env
-            .read_file(std::path::Path::new(&word.text))
-            .map_err(|e| {
+        let path = std::path::Path::new(&word.text);
+        self.cx.env.read_file(path).map_err(|_| {
+            if self.rule.starts_with("errorfile") {
                 crate::diag::Diagnostic::alert(
                     &word.span,
-                    format!(
-                        "error opening file <{}> : {}.",
-                        word.text,
-                        super::bind::os_error_text(&e)
-                    ),
+                    format!("errorfile : error opening file '{}'.", word.text),
                 )
-            })
+            } else {
+                super::sample::rule_error(
+                    &word.span,
+                    self.kind,
+                    self.name,
+                    self.rule.trim(),
+                    &format!("error opening file '{}'.", word.text),
+                )
+            }
+        })
     }
 }
 
 /// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
 pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if line.keyword() == "tcp-request"
+        && args.first().map(|w| w.text.as_str()) != Some("inspect-delay")
+        && !d.http.request.is_empty()
+    {
+        cx.warn(&line.span, "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
+    }
     if args.first().map(|w| w.text.as_str()) == Some("inspect-delay") {
         match args.get(1).map(|w| units::parse_time_ms(&w.text)) {
             Some(Ok(t)) => d.inspect_delay = Some(t),
@@ -1056,9 +1119,7 @@ fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Wor
 
 pub fn compression(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().map(|w| w.text.as_str()) {
-        Some("algo") | Some("type") | Some("offload") | Some("minsize-req")
-        | Some("minsize-res") | Some("algo-req") | Some("algo-res") | Some("type-req")
-        | Some("type-res") | Some("direction") => {}
+        Some("algo") | Some("type") | Some("offload") => {}
         _ => cx.alert(
             &line.span,
             "'compression' expects 'algo', 'type' or 'offload'",
@@ -1163,6 +1224,15 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             ),
         },
         "hide-version" => page.hide_version = true,
+        "show-desc" if args.is_empty() && cx.global.description.is_none() => {
+            cx.diags.push(crate::diag::Diagnostic {
+                level: crate::diag::Level::Warning,
+                text: format!("parsing [{}]: 'show-desc' requires a parameter or 'desc' to be set in the global section.", line.span),
+                span: Some(line.span.clone()),
+                help: None,
+                unimplemented: false,
+            });
+        }
         "show-legends" => page.show_legends = true,
         "admin" | "http-request" => {
             if args.is_empty() {
@@ -1228,7 +1298,13 @@ pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefi
         return;
     };
     if let Status::Removed(msg) = op.status {
-        cx.alert(&span, msg);
+        cx.diags.push(crate::diag::Diagnostic {
+            level: crate::diag::Level::Alert,
+            text: format!("parsing [{span}]: {msg}"),
+            span: Some(span.clone()),
+            help: None,
+            unimplemented: false,
+        });
         return;
     }
     if prefix.is_some() && !op.invertible {
@@ -1238,17 +1314,17 @@ pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefi
         );
         return;
     }
+    if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
+        cx.warn(
+            &span,
+            format!(
+                "backend '{}' : 'option {name}' directive is ignored in backends.",
+                d.name
+            ),
+        );
+        return;
+    }
     if op.sections & d.section_bit() == 0 {
-        if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
-            cx.warn(
-                &span,
-                format!(
-                    "backend '{}' : 'option {name}' directive is ignored in backends.",
-                    d.name
-                ),
-            );
-            return;
-        }
         let cap = if op.sections & sec::FRONTEND == 0 {
             "frontend"
         } else {
@@ -1310,6 +1386,7 @@ fn apply_option(
     let with_args = matches!(
         name,
         "forwardfor"
+            | "redispatch"
             | "originalto"
             | "httpchk"
             | "httplog"
@@ -1332,7 +1409,19 @@ fn apply_option(
     let on = on && !reset;
     match name {
         "dontlognull" => o.dontlognull = on,
-        "redispatch" => o.redispatch = on,
+        "redispatch" => {
+            if rest.len() > 1 {
+                cx.alert(
+                    &line.span,
+                    format!(
+                        "'option redispatch' cannot handle unexpected argument '{}'.",
+                        rest[1].text
+                    ),
+                );
+                return;
+            }
+            o.redispatch = on && !matches!(rest.first(), Some(w) if units::atol(&w.text) == 0);
+        }
         "splice-auto" => o.splice_auto = on,
         "splice-request" => o.splice_request = on,
         "splice-response" => o.splice_response = on,
@@ -1420,7 +1509,13 @@ fn apply_option(
                 [m, uri, v, ..] => (*m, *uri, *v),
             };
             if version.contains("\r\n") || version.contains('\n') {
-                cx.warn(&line.span, "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.");
+                cx.diags.push(crate::diag::Diagnostic {
+                    level: crate::diag::Level::Warning,
+                    text: format!("parsing [{}]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.", line.span),
+                    span: Some(line.span.clone()),
+                    help: None,
+                    unimplemented: false,
+                });
             }
             d.health_check = Some(HealthCheck::Http {
                 method: method.to_string(),

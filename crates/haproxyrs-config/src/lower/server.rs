@@ -293,6 +293,13 @@ fn apply_options(
             ""
         };
         let time = |cx: &mut Cx| -> Option<Duration> {
+            if let Some(c) = units::trailing_garbage(v) {
+                cx.diags.push(crate::diag::Diagnostic::at(
+                    crate::diag::Level::Warning,
+                    &line.span,
+                    format!("{who} : {}", units::trailing_garbage_warning(c, v)),
+                ));
+            }
             match units::parse_time_ms(v) {
                 Ok(t) if !t.is_zero() => Some(t),
                 Ok(_) => {
@@ -413,18 +420,15 @@ fn apply_options(
                 }
                 s.init_addr = methods;
             }
-            "ca-file" | "crt" | "crl-file" => {
-                let base = if kw == "crt" {
-                    cx.crt_base.clone()
-                } else {
-                    cx.ca_base.clone()
-                };
+            "ca-file" | "crl-file" => {
+                let base = cx.ca_base.clone();
                 let path = super::bind::with_base(base.as_deref(), v);
                 if let Err(e) = cx.env.stat(std::path::Path::new(&path)) {
+                    cx.alert_plain(format!("'{kw}' : unable to load {path}."));
                     cx.alert_at(
                         &line.span,
                         format!(
-                            "{who} : unable to load {kw} '{path}' : {}.",
+                            "{who} : Couldn't open the {kw} '{path}' ({}).",
                             super::bind::os_error_text(&e)
                         ),
                     );

@@ -133,6 +133,15 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     for p in &proxies {
         warnings(cx, p, &global_logs);
     }
+    if let Some(file) = cx.server_state_file.clone() {
+        let path = super::bind::with_base(cx.server_state_base.as_deref(), &file);
+        if let Err(e) = cx.env.read_file(std::path::Path::new(&path)) {
+            cx.warn_plain(format!(
+                "config: Can't open global server state file '{path}': {}",
+                super::bind::os_error_text(&e)
+            ));
+        }
+    }
     if cx.diags.has_alerts() {
         return None;
     }
@@ -173,13 +182,11 @@ fn check_servers(cx: &mut Cx, p: &ProxyDraft) {
     let mut seen: HashMap<&str, u32> = HashMap::with_capacity(p.servers.len());
     for s in &p.servers {
         if let Some(line) = seen.get(s.server.name.as_str()) {
-            cx.alert(
-                &s.server.span,
-                format!(
-                    "backend '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
-                    p.name, s.server.name
-                ),
-            );
+            // A post-parse check: no span, so no "Error(s) found in configuration file".
+            cx.alert_plain(format!(
+                "parsing [{}] : backend '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                s.server.span, p.name, s.server.name
+            ));
         } else {
             seen.insert(&s.server.name, s.server.span.line);
         }
@@ -192,6 +199,12 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
         return;
     }
     let who = format!("{} '{}'", p.type_name(), p.name);
+    if p.has_be()
+        && matches!(&p.health_check, Some(ir::HealthCheck::Protocol(n)) if n == "external-check")
+        && !cx.insecure_fork
+    {
+        cx.warn_plain(format!("Proxy '{}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.", p.name));
+    }
     if p.has_fe() && p.binds.is_empty() {
         cx.warn_plain(format!(
             "{who} has no 'bind' directive. Please declare it as a backend if this was intended."
@@ -199,11 +212,36 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
     }
     let t = &p.timeouts;
     let fe_missing = p.has_fe() && t.client.is_none();
-    let be_missing = p.has_be() && (t.connect.is_none() || t.server.is_none());
+    let be_missing =
+        p.has_be() && !p.servers.is_empty() && (t.connect.is_none() || t.server.is_none());
     if fe_missing || be_missing {
         cx.warn_plain(format!("missing timeouts for {who}.{MISSING_TIMEOUTS}"));
     }
     if p.mode != Mode::Http {
+        if p.stats.is_some() {
+            cx.warn_plain(format!(
+                "'stats' statement ignored for {who} as it requires HTTP mode."
+            ));
+        }
+        for (kw, present) in [
+            ("http-request", !p.http.request.is_empty()),
+            ("http-response", !p.http.response.is_empty()),
+            ("redirect", !p.http.redirects.is_empty()),
+        ] {
+            if present {
+                cx.warn_plain(format!(
+                    "'{kw}' rules ignored for {who} as they require HTTP mode."
+                ));
+            }
+        }
+        if p.has_be()
+            && matches!(
+                p.balance,
+                ir::Balance::Uri { .. } | ir::Balance::UrlParam { .. } | ir::Balance::Hdr { .. }
+            )
+        {
+            cx.warn_plain(format!("Layer 7 hash not possible for {who} (needs 'mode http'). Falling back to round robin."));
+        }
         for name in &p.http_only_options {
             cx.warn_plain(format!(
                 "'option {name}' ignored for {who} as it requires HTTP mode."
@@ -283,6 +321,8 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
                         port_offset: 0,
                     }
                 }
+                // An SRV record name (`_service._proto.name`) is only resolved by `resolvers`.
+                None if allow_none && host.starts_with('_') => {}
                 None if allow_none => {
                     cx.diags.push(crate::diag::Diagnostic::at(
                         crate::diag::Level::Warning,
@@ -305,6 +345,8 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
     }
     if failed {
         cx.alert_plain("Failed to initialize server(s) addr.");
+        // HAProxy exits right there, without its "Fatal errors found" trailer.
+        cx.diags.aborted = true;
     }
     !failed
 }
