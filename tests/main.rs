@@ -3,6 +3,7 @@
 
 mod support;
 
+mod acl_config;
 mod cli;
 mod config_invalid;
 mod corpus;

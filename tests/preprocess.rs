@@ -186,5 +186,8 @@ fn files_lines_and_bytes() {
         "".into(),
         "# only a comment\n\n   \n".into(),
         "global\r\n.notice \"crlf\"\r\n".into(),
+        // Preprocessor and keyword messages interleave line by line, as HAProxy reads.
+        "global\n  foo\n  maxconn 10\n  bar".into(),
+        "global\n  foo\n.notice \"between\"\n  bar \"x\\x4\"\n  baz\n".into(),
     ]);
 }

@@ -220,6 +220,12 @@ pub enum Fetch {
         scope: VarScope,
         name: String,
     },
+    /// A fetch HAProxy 2.6 knows but haproxyrs does not evaluate (stick counters,
+    /// TLS details…): accepted with a NOTICE; it never yields a value.
+    Unimplemented {
+        name: String,
+        output: SampleType,
+    },
 }
 
 /// Which stages of a session a fetch needs data from (HAProxy's "may not be reliably used
@@ -279,6 +285,7 @@ impl Fetch {
             | HdrCnt { .. }
             | HdrVal { .. } => SampleType::Int,
             Ip(_) | Src | Dst | ReqHdrIp { .. } => SampleType::Ip,
+            Unimplemented { output, .. } => *output,
             ReqPayload { .. } => SampleType::Bin,
             Str(_)
             | SslFcSni
@@ -317,7 +324,8 @@ impl Fetch {
             | FeName
             | Var { .. }
             | SslFc
-            | SslFcSni => FetchNeeds::Always,
+            | SslFcSni
+            | Unimplemented { .. } => FetchNeeds::Always,
             Src | SrcPort | Dst | DstPort => FetchNeeds::L4,
             ReqLen | ReqPayload { .. } | ReqSslSni | ReqSslHelloType | ReqSslVer | ReqProtoHttp => {
                 FetchNeeds::ReqBuffer
@@ -402,6 +410,12 @@ pub enum Converter {
     /// `not`, `bool`: integer/boolean logic.
     Not,
     ToBool,
+    /// A converter HAProxy 2.6 knows but haproxyrs does not evaluate: accepted with a
+    /// NOTICE; applying it fails the sample (no value).
+    Unimplemented {
+        name: String,
+        output: SampleType,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -438,6 +452,7 @@ impl SampleExpr {
         let mut t = self.fetch.output_type();
         for c in &self.converters {
             t = match c {
+                Converter::Unimplemented { output, .. } => *output,
                 Converter::Length | Converter::Arith { .. } => SampleType::Int,
                 Converter::Not | Converter::ToBool => SampleType::Bool,
                 Converter::IpMask { .. } => SampleType::Ip,

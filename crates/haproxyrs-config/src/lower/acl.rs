@@ -122,6 +122,8 @@ pub fn parse_acl_term(
     let mut method = implied.unwrap_or_else(|| fetch::default_match(&expr));
     let mut ignore_case = false;
     let mut no_dns = false;
+    // `-M`: the `-f` files are maps (`key value`); only the keys are patterns.
+    let mut map_file = false;
     let mut files: Vec<&Word> = Vec::new();
     let mut i = 1;
     while i < words.len() {
@@ -132,7 +134,7 @@ pub fn parse_acl_term(
         match w.text.as_str() {
             "-i" => ignore_case = true,
             "-n" => no_dns = true,
-            "-M" => {}
+            "-M" => map_file = true,
             "--" => {
                 i += 1;
                 break;
@@ -192,6 +194,11 @@ pub fn parse_acl_term(
             )
         })?;
         for line in pattern_file_lines(&data) {
+            let line = if map_file {
+                line.split([' ', '\t']).next().unwrap_or(line)
+            } else {
+                line
+            };
             texts.push((line.to_string(), f.span.clone()));
         }
     }
@@ -214,6 +221,9 @@ pub fn parse_acl_term(
     }
 
     let patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    for what in fetch::unimplemented_parts(&expr) {
+        diags.push(Diagnostic::unimplemented(&crit.span, what));
+    }
     Ok(AclTerm {
         sample: expr,
         method,
@@ -519,6 +529,7 @@ mod tests {
     fn term(line: &str) -> Result<AclTerm, String> {
         let env = FakeEnv::default()
             .with_file("/pats", "# comment\n  /a \n\n/b\r\n")
+            .with_file("/map", "/a be1\n/b   be2\n")
             .with_host("web.local", "192.0.2.7");
         let mut diags = Diagnostics::default();
         parse_acl_term(&words(line), &env, &mut diags).map_err(|(m, _)| m)
@@ -552,6 +563,11 @@ mod tests {
                 let v: Vec<&[u8]> = s.items.iter().map(|b| &**b).collect();
                 assert_eq!(v, vec![&b"/a"[..], b"/b", b"/c"]);
             }
+            other => panic!("{other:?}"),
+        }
+        let t = term("path -M -f /map").unwrap();
+        match &t.patterns {
+            Patterns::Strings(s) => assert_eq!(&*s.items[1], b"/b"),
             other => panic!("{other:?}"),
         }
         let t = term("path -- -x").unwrap();

@@ -180,5 +180,6 @@ pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) ->
 pub mod acl;
 pub mod condition;
 pub mod fetch;
+pub mod fetch_registry;
 pub mod logformat;
 pub mod sample;

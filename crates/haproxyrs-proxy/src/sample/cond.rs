@@ -9,7 +9,7 @@ use haproxyrs_config::ir::sample::{Acl, AclRef, AclTerm, Condition, PredefinedAc
 use super::fetch::{fetch_each, first_header};
 use super::http_parts::{find, uri_path};
 use super::source::{Sample, SampleSource};
-use super::{convert, matcher, with_scratch};
+use super::{convert, matcher, with_scratch, Scratch};
 
 /// The outcome of a condition or ACL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,16 +46,28 @@ impl Match {
 
 /// Evaluate a rule's condition against the proxy's ACLs.
 pub fn eval_condition(cond: &Condition, acls: &[Acl], src: &dyn SampleSource) -> Match {
+    if cond.alternatives.is_empty() {
+        return if cond.unless { Match::Yes } else { Match::No };
+    }
+    with_scratch(|scratch| eval_condition_in(cond, acls, src, scratch))
+}
+
+fn eval_condition_in(
+    cond: &Condition,
+    acls: &[Acl],
+    src: &dyn SampleSource,
+    scratch: &mut Scratch,
+) -> Match {
     let mut result = Match::No;
     for group in &cond.alternatives {
         let mut g = Match::Yes;
         for term in group {
             let mut r = match &term.acl {
                 AclRef::Named(id) => match acls.get(id.0) {
-                    Some(acl) => eval_acl(acl, src),
+                    Some(acl) => eval_acl_in(acl, src, scratch),
                     None => Match::No,
                 },
-                AclRef::Anonymous(t) => eval_acl_term(t, src),
+                AclRef::Anonymous(t) => eval_term_in(t, src, scratch),
                 AclRef::Predefined(p) => eval_predefined(*p, src),
             };
             if term.negated {
@@ -80,9 +92,13 @@ pub fn eval_condition(cond: &Condition, acls: &[Acl], src: &dyn SampleSource) ->
 
 /// A named ACL: its declaration lines OR'ed.
 pub fn eval_acl(acl: &Acl, src: &dyn SampleSource) -> Match {
+    with_scratch(|scratch| eval_acl_in(acl, src, scratch))
+}
+
+fn eval_acl_in(acl: &Acl, src: &dyn SampleSource, scratch: &mut Scratch) -> Match {
     let mut r = Match::No;
     for t in &acl.terms {
-        r = r.max(eval_acl_term(t, src));
+        r = r.max(eval_term_in(t, src, scratch));
         if r == Match::Yes {
             break;
         }
@@ -92,8 +108,12 @@ pub fn eval_acl(acl: &Acl, src: &dyn SampleSource) -> Match {
 
 /// One ACL term: every value the fetch yields (after converters) against the patterns.
 pub fn eval_acl_term(term: &AclTerm, src: &dyn SampleSource) -> Match {
-    with_scratch(|scratch| {
-        let super::Scratch { cur, tmp, fetch } = scratch;
+    with_scratch(|scratch| eval_term_in(term, src, scratch))
+}
+
+fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -> Match {
+    {
+        let Scratch { cur, tmp, fetch } = scratch;
         let mut found = false;
         let st = fetch_each(&term.sample.fetch, src, true, fetch, &mut |raw| {
             if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
@@ -111,7 +131,7 @@ pub fn eval_acl_term(term: &AclTerm, src: &dyn SampleSource) -> Match {
         } else {
             Match::No
         }
-    })
+    }
 }
 
 /// HAProxy's built-in ACLs.

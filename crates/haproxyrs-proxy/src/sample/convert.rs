@@ -218,6 +218,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             json_escape(text(&input, &mut stack), out);
             str_out
         }
+        Converter::Unimplemented { .. } => return None,
         Converter::Not => Out::Val(Sample::Bool(!input.as_bool())),
         Converter::ToBool => Out::Val(Sample::Bool(input.as_bool())),
     })
@@ -452,6 +453,42 @@ mod tests {
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
         assert_eq!(run("int(0),not").unwrap(), "1");
         assert_eq!(run("int(3),bool").unwrap(), "1");
+    }
+
+    #[test]
+    fn maps() {
+        let path = std::env::temp_dir().join(format!("haproxyrs-map-{}.map", std::process::id()));
+        std::fs::write(
+            &path,
+            "# hosts\nwww.example.com be_www\n/api be_api\n10.0.0.0/8 be_lan\n",
+        )
+        .unwrap();
+        let p = path.display();
+        assert_eq!(
+            run(&format!("str(www.example.com),map({p})")).unwrap(),
+            "be_www"
+        );
+        assert_eq!(run(&format!("str(nope),map({p})")), None);
+        assert_eq!(run(&format!("str(nope),map({p},dflt)")).unwrap(), "dflt");
+        assert_eq!(
+            run(&format!("str(/api/v1),map_beg({p})")).unwrap(),
+            "be_api"
+        );
+        // Keys must all parse for the method: an address map refuses host names.
+        let e = parse_sample_expr(&format!("ipv4(10.2.3.4),map_ip({p})"), &SystemEnv);
+        assert!(e
+            .unwrap_err()
+            .ends_with("'www.example.com' is not a valid IPv4 or IPv6 address."));
+        std::fs::write(&path, "10.0.0.0/8 be_lan\n::1 be_local\n").unwrap();
+        assert_eq!(
+            run(&format!("ipv4(10.2.3.4),map_ip({p},none)")).unwrap(),
+            "be_lan"
+        );
+        assert_eq!(
+            run(&format!("ipv4(11.2.3.4),map_ip({p},none)")).unwrap(),
+            "none"
+        );
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

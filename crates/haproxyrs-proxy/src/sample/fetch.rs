@@ -323,6 +323,7 @@ pub fn fetch_each(
                 visit(v);
             }
         }
+        Fetch::Unimplemented { .. } => {}
     }
     st
 }

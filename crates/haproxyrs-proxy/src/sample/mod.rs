@@ -27,7 +27,7 @@ pub mod source;
 pub mod tls_hello;
 
 pub use cond::{eval_acl_term, eval_condition, Match};
-pub use render::{render_sample, render_sample_value};
+pub use render::{render_sample, render_sample_log, render_sample_value};
 pub use source::{Phase, Sample, SampleSource};
 
 use std::cell::RefCell;
