@@ -30,13 +30,15 @@ pub enum LogFormatDraft {
     Default,
     TcpLog(Span),
     HttpLog(Span),
-    Custom(String, Span),
+    Custom(ir::sample::LogFormatExpr, Span),
 }
 
 /// A `use_backend` line before backend names are resolved.
 #[derive(Clone, Debug)]
 pub struct SwitchDraft {
     pub backend: String,
+    /// `use_backend %[expr]`: the name is a log-format string evaluated per request.
+    pub dynamic: Option<ir::sample::LogFormatExpr>,
     pub cond: Option<ir::sample::Condition>,
     pub span: Span,
 }
@@ -281,7 +283,9 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
             }
         }
     };
-    if entry.sections & draft.section_bit() == 0 {
+    if entry.sections & draft.section_bit() == 0
+        && !(name == "log-format" && draft.kind == SectionKind::Backend)
+    {
         missing_capability(cx, draft, &span, &name, entry.sections);
         return;
     }
@@ -372,10 +376,11 @@ fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, 
         );
         return;
     }
-    let cap = if sections & (sec::FRONTEND) == 0 {
-        "frontend"
-    } else {
+    let _ = sections;
+    let cap = if draft.has_fe() {
         "backend"
+    } else {
+        "frontend"
     };
     let who = format!("{} '{}'", draft.type_name(), draft.name);
     if matches!(first, "server" | "default-server" | "server-template") {
@@ -632,10 +637,14 @@ pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 cx.alert(&line.span, "'balance hash' requires a sample expression.");
                 return;
             }
-            // The expression is compiled by the sample parser; until it is wired in, keep
-            // the algorithm refused so the proxy never balances differently from HAProxy.
-            cx.refuse(&line.span, "balance hash");
-            return;
+            let text: Vec<&str> = opts.iter().map(|w| w.text.as_str()).collect();
+            match super::sample::parse_sample_expr(&text.join(" "), cx.env) {
+                Ok(expr) => Balance::Hash(expr),
+                Err(msg) => {
+                    cx.alert(&line.span, format!("'balance hash' : {msg}"));
+                    return;
+                }
+            }
         }
         _ if algo.starts_with("random") => {
             let draws = paren_arg(algo, "random").map(units::atou32).unwrap_or(2);
@@ -845,8 +854,27 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    let dynamic = if name.text.contains("%[") {
+        match super::sample::parse_log_format(
+            &name.text,
+            Some(super::sample::UsePoint::UseBackend),
+            cx.env,
+        ) {
+            Ok(expr) => Some(expr),
+            Err(msg) => {
+                cx.alert(
+                    &line.span,
+                    format!("error detected while parsing switching rule : {msg}"),
+                );
+                return;
+            }
+        }
+    } else {
+        None
+    };
     d.switching.push(SwitchDraft {
         backend: name.text.clone(),
+        dynamic,
         cond,
         span: line.span.clone(),
     });
@@ -1192,8 +1220,12 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         );
         return;
     }
-    // Compiled by the sample helper's `parse_log_format` once merged.
-    d.log_format = LogFormatDraft::Custom(fmt.text.clone(), line.span.clone());
+    match super::sample::parse_log_format(&fmt.text, Some(super::sample::UsePoint::Log), cx.env) {
+        Ok(expr) => d.log_format = LogFormatDraft::Custom(expr, line.span.clone()),
+        Err(msg) => cx
+            .diags
+            .push(super::sample::log_format_directive_error(&line.span, &msg)),
+    }
 }
 
 pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -1325,11 +1357,7 @@ pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefi
         return;
     }
     if op.sections & d.section_bit() == 0 {
-        let cap = if op.sections & sec::FRONTEND == 0 {
-            "frontend"
-        } else {
-            "backend"
-        };
+        let cap = if d.has_fe() { "backend" } else { "frontend" };
         cx.warn(
             &span,
             format!(
@@ -1606,7 +1634,6 @@ pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
                 LogFormat::TcpLog
             }
         }
-        // Compiled by the sample parser once merged; the IR keeps HAProxy's default until then.
-        LogFormatDraft::Custom(..) => LogFormat::Default,
+        LogFormatDraft::Custom(expr, _) => LogFormat::Custom(expr.clone()),
     }
 }

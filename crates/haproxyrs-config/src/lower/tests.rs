@@ -359,3 +359,40 @@ fn never_panics_on_odd_arguments() {
         let _ = load(&text);
     }
 }
+
+#[test]
+fn samples_in_balance_use_backend_and_log_format() {
+    let cfg = format!("{TIMEOUTS}frontend fe\n    mode http\n    bind :80\n    log-format \"%ci %[src]\"\n    use_backend %[req.hdr(host),lower] if {{ path_beg /a }}\n    default_backend be\nbackend be\n    mode http\n    balance hash req.hdr(host)\n    server s 10.0.0.1:80\n");
+    let (c, d) = load(&cfg);
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    let fe = &c.frontends[0];
+    assert!(matches!(fe.log_format, ir::LogFormat::Custom(_)));
+    assert!(matches!(
+        fe.switching[0].backend,
+        ir::BackendTarget::Dynamic(_)
+    ));
+    assert!(fe.switching[0].cond.is_some());
+    assert!(matches!(c.backends[0].balance, Balance::Hash(_)));
+    assert!(c.refused.is_empty(), "{:?}", c.refused);
+}
+
+#[test]
+fn fetches_naming_missing_things_are_alerts() {
+    let cfg = format!("{TIMEOUTS}frontend fe\n    mode http\n    bind :80\n    acl dead nbsrv(nope) lt 1\n    default_backend be\nbackend be\n    mode http\n    server s 10.0.0.1:80\n");
+    let (c, d) = load(&cfg);
+    assert!(c.is_none());
+    assert_eq!(
+        texts(&d, Level::Alert),
+        vec!["parsing [t.cfg:8]: unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'fe'."]
+    );
+}
+
+#[test]
+fn capability_warnings_name_the_missing_side() {
+    let cfg = format!("{TIMEOUTS}backend be\n    maxconn 10\n    option dontlognull\n    server s 10.0.0.1:80\nfrontend fe\n    bind :80\n    retries 3\n    default_backend be\n");
+    let (_, d) = load(&cfg);
+    let w = texts(&d, Level::Warning);
+    assert!(w.contains(&"parsing [t.cfg:6] : 'maxconn' ignored because backend 'be' has no frontend capability. Maybe you want 'fullconn' instead ?".to_string()), "{w:?}");
+    assert!(w.contains(&"parsing [t.cfg:7] : 'dontlognull' ignored because backend 'be' has no frontend capability.".to_string()), "{w:?}");
+    assert!(w.contains(&"parsing [t.cfg:11] : 'retries' ignored because frontend 'fe' has no backend capability.".to_string()), "{w:?}");
+}

@@ -56,9 +56,8 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
         }
         let mut switching = Vec::new();
         for rule in &p.switching {
-            let target = if rule.backend.contains("%[") {
-                cx.refuse(&rule.span, "use_backend with a dynamic backend name");
-                BackendTarget::Dynamic(ir::sample::LogFormatExpr::default())
+            let target = if let Some(expr) = &rule.dynamic {
+                BackendTarget::Dynamic(expr.clone())
             } else {
                 match be_ids.get(rule.backend.as_str()) {
                     Some(id) => {
@@ -133,6 +132,18 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     for p in &proxies {
         warnings(cx, p, &global_logs);
     }
+    let names = Names {
+        be_ids: &be_ids,
+        be_index: &be_index,
+        proxies: &proxies,
+        userlists: &userlists,
+    };
+    for p in proxies
+        .iter()
+        .filter(|p| p.kind != crate::ast::SectionKind::Defaults)
+    {
+        fetch_refs(cx, p, &names);
+    }
     if let Some(file) = cx.server_state_file.clone() {
         let path = super::bind::with_base(cx.server_state_base.as_deref(), &file);
         if let Err(e) = cx.env.read_file(std::path::Path::new(&path)) {
@@ -154,6 +165,58 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
         refused: Vec::new(),
     };
     Some((config, init_addrs))
+}
+
+/// The names a config defines, for the sample fetches that name them.
+struct Names<'a> {
+    be_ids: &'a HashMap<&'a str, BackendId>,
+    be_index: &'a [usize],
+    proxies: &'a [ProxyDraft],
+    userlists: &'a [ir::Userlist],
+}
+
+impl super::sample::NameLookup for Names<'_> {
+    fn backend_exists(&self, name: &str) -> bool {
+        self.be_ids.contains_key(name)
+    }
+    fn server_exists(&self, backend: &str, server: &str) -> bool {
+        self.be_ids.get(backend).is_some_and(|id| {
+            self.proxies[self.be_index[id.0]]
+                .servers
+                .iter()
+                .any(|s| s.server.name == server)
+        })
+    }
+    fn userlist_exists(&self, name: &str) -> bool {
+        self.userlists.iter().any(|u| u.name == name)
+    }
+}
+
+/// `nbsrv(be)`, `srv_is_up(be/s)`, `http_auth(list)`…: the names must exist (HAProxy's
+/// post-parse check), in named ACLs and in the anonymous ACLs of conditions.
+fn fetch_refs(cx: &mut Cx, p: &ProxyDraft, names: &Names<'_>) {
+    use super::sample::{anonymous_terms, check_term_refs};
+    let mut found = Vec::new();
+    for acl in &p.acls.acls {
+        for term in &acl.terms {
+            found.extend(check_term_refs(term, &p.name, names));
+        }
+    }
+    let conds = p
+        .switching
+        .iter()
+        .filter_map(|r| r.cond.as_ref())
+        .chain(p.http.request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.http.response.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.http.redirects.iter().filter_map(|r| r.cond.as_ref()));
+    for cond in conds {
+        for term in anonymous_terms(cond) {
+            found.extend(check_term_refs(term, &p.name, names));
+        }
+    }
+    for d in found {
+        cx.diags.push(d);
+    }
 }
 
 fn resolve_logs(entries: &[LogEntry], global: &[LogTarget]) -> Vec<LogTarget> {
