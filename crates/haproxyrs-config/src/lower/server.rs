@@ -219,7 +219,7 @@ pub fn server_template_line(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: 
         );
         return;
     };
-    if lo == 0 || hi < lo || hi - lo > 100_000 {
+    if lo == 0 || hi < lo || hi - lo >= 10_000 {
         cx.alert_at(
             &line.span,
             format!("'server-template' : invalid range '{range}'."),

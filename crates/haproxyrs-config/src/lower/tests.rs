@@ -396,3 +396,55 @@ fn capability_warnings_name_the_missing_side() {
     assert!(w.contains(&"parsing [t.cfg:7] : 'dontlognull' ignored because backend 'be' has no frontend capability.".to_string()), "{w:?}");
     assert!(w.contains(&"parsing [t.cfg:11] : 'retries' ignored because frontend 'fe' has no backend capability.".to_string()), "{w:?}");
 }
+
+/// Lowering must never panic on real configs cut and shuffled: every corpus file (when the
+/// shared corpus is there) with lines truncated, words dropped and lines swapped.
+#[test]
+fn never_panics_on_mutated_real_configs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dirs = [
+        root.join("haproxy-samples"),
+        root.join("../shared/haproxy-corpus/cfg"),
+        root.join("../../shared/haproxy-corpus/cfg"),
+    ];
+    let env = MemoryEnv::new().with_user("haproxy").with_group("haproxy");
+    let mut seed: u64 = 7;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut files = 0;
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            files += 1;
+            let lines: Vec<&str> = text.lines().collect();
+            for round in 0..4 {
+                let mut out = String::new();
+                for (i, l) in lines.iter().enumerate() {
+                    let l = match (round + i + next()) % 7 {
+                        0 => l.get(..l.len() / 2).unwrap_or(l).to_string(),
+                        1 => l
+                            .split_whitespace()
+                            .filter(|_| next() % 3 != 0)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        2 => lines[next() % lines.len()].to_string(),
+                        _ => l.to_string(),
+                    };
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+                let _ = load_with(&out, &env);
+            }
+        }
+    }
+    assert!(files > 0, "no config found to mutate");
+}
