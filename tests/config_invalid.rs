@@ -60,6 +60,8 @@ const CASES: &[Case] = &[
     case("server in frontend", "frontend fe\n    bind :80\n    server s 127.0.0.1:80\n", 1, &[7]),
     Case { name: "unknown user", body: "global\n    user nosuchuser-haproxyrs\n", raw: true, exit: 1, lines: &[2] },
     Case { name: "nbproc", body: "global\n    nbproc 2\n", raw: true, exit: 1, lines: &[2] },
+    Case { name: "rules in anonymous defaults", body: "defaults\n    mode http\n    http-request deny\n    acl x src 1.2.3.4\n    tcp-request content reject\nfrontend f\n    bind :80\n", raw: true, exit: 1, lines: &[3, 4, 5] },
+    Case { name: "named defaults ACLs stay there", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    acl bad src 1.2.3.4\n    http-request deny if bad\nfrontend f from d\n    bind :80\n    http-request deny if bad\n", raw: true, exit: 1, lines: &[10] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 

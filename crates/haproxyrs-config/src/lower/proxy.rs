@@ -189,6 +189,14 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     draft.span = section.header.span.clone();
     draft.description = None;
     draft.id = None;
+    // The ACLs of a named `defaults` serve its own rules only: the proxy cannot name them.
+    // They stay in the list (the inherited rules refer to them by index) under a name no
+    // ACL can have.
+    for acl in &mut draft.acls.acls {
+        if !acl.name.starts_with(' ') {
+            acl.name.insert(0, ' ');
+        }
+    }
     register_name(cx, state, &draft);
     for line in &section.lines {
         if cx.abort {
@@ -259,6 +267,29 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
     if kw == "option" {
         option(cx, draft, line, args, None);
         return;
+    }
+    if draft.kind == SectionKind::Defaults && draft.name.is_empty() {
+        // Rules and ACLs need a named `defaults` (2.6): an anonymous one cannot hold them.
+        match kw {
+            "http-request" | "http-response" | "http-after-response" | "acl" => {
+                cx.alert(
+                    &span,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
+                return;
+            }
+            "tcp-request" | "tcp-response"
+                if args.first().map(|w| w.text.as_str()) != Some("inspect-delay") =>
+            {
+                let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
+                cx.alert(
+                    &span,
+                    format!("{kw} {sub} is not allowed in anonymous 'defaults' sections"),
+                );
+                return;
+            }
+            _ => {}
+        }
     }
     let (entry, rest, name) = if keywords::FAMILIES.contains(&kw) && !args.is_empty() {
         let two = format!("{kw} {}", args[0].text);
