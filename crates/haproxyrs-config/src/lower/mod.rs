@@ -87,6 +87,17 @@ impl<'a> Cx<'a> {
             .push(Diagnostic::parsing(Level::Warning, span, msg));
     }
 
+    /// `parsing [file:line]: msg` (no space before the colon), a form several 2.6 messages use.
+    pub fn alert_tight(&mut self, span: &Span, msg: impl AsRef<str>) {
+        self.diags.push(Diagnostic {
+            level: Level::Alert,
+            text: format!("parsing [{span}]: {}", msg.as_ref()),
+            span: Some(span.clone()),
+            help: None,
+            unimplemented: false,
+        });
+    }
+
     /// `[file:line] : msg` as an ALERT (HAProxy's form for server lines and post-parse checks).
     pub fn alert_at(&mut self, span: &Span, msg: impl AsRef<str>) {
         self.diags.push(Diagnostic::at(Level::Alert, span, msg));

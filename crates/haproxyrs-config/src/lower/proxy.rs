@@ -75,7 +75,7 @@ pub struct ProxyDraft {
     pub stats: Option<StatsPage>,
     pub disabled: bool,
     pub description: Option<String>,
-    pub id: Option<u32>,
+    pub id: Option<(u32, Span)>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -205,6 +205,25 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         self::line(cx, &mut draft, line);
     }
     let idx = state.proxies.len();
+    if let Some((id, span)) = &draft.id {
+        if let Some(&other) = state.proxy_ids.get(id) {
+            let o = &state.proxies[other];
+            cx.alert_tight(
+                span,
+                format!(
+                    "{} {} reuses same custom id as {} {} (declared at {}:{}).",
+                    draft.kind.keyword(),
+                    draft.name,
+                    o.kind.keyword(),
+                    o.name,
+                    o.span.file,
+                    o.span.line
+                ),
+            );
+        } else {
+            state.proxy_ids.insert(*id, idx);
+        }
+    }
     if draft.has_fe() {
         state.fe_names.entry(name.clone()).or_insert(idx);
     }
@@ -449,6 +468,10 @@ fn family_error(cx: &mut Cx, draft: &ProxyDraft, line: &Line) {
         .filter(|k| k.sections & sec::DFLB != 0)
         .filter_map(|k| k.name.strip_prefix(kw).and_then(|r| r.strip_prefix(' ')))
         .collect();
+    if kw == "stats" {
+        cx.alert_tight(span, format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."));
+        return;
+    }
     let msg = match kw {
         "timeout" => format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{got}')"),
         "stats" => format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
@@ -511,6 +534,13 @@ pub fn fullconn(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 }
 
 pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert(
+            &line.span,
+            "'retries' expects an integer argument (dispatch counts for one).",
+        );
+        return;
+    }
     if let Some(v) = int_arg(cx, line, args, "retries") {
         d.retries = v;
     }
@@ -518,7 +548,7 @@ pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 
 pub fn id(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(v) if v > 0 => d.id = Some(v),
+        Some(v) if v > 0 => d.id = Some((v, line.span.clone())),
         _ => cx.alert(
             &line.span,
             format!("{}: custom id has to be > 0.", line.keyword()),
@@ -554,7 +584,7 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         cx.alert(
             &line.span,
             format!(
-                "'{kw}' cannot handle unexpected argument '{}'.",
+                "'{kw}' : unexpected extra argument '{}' after value '{text}'.",
                 args[1].text
             ),
         );
@@ -634,7 +664,7 @@ pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                         i += 1;
                     }
                     other => {
-                        cx.alert(&line.span, format!("'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '{other}')."));
+                        cx.alert(&line.span, format!("balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '{other}')."));
                         return;
                     }
                 }
@@ -754,8 +784,11 @@ pub fn hash_type(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             "wt6" => HashFunction::Wt6,
             "crc32" => HashFunction::Crc32,
             "none" => HashFunction::None,
-            other => {
-                cx.alert(&line.span, format!("'hash-type {}' : unknown hashing function '{other}', expects 'sdbm', 'djb2', 'crc32', or 'wt6'.", args[0].text));
+            _ => {
+                cx.alert(
+                    &line.span,
+                    "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+                );
                 return;
             }
         };
@@ -847,8 +880,8 @@ pub fn cookie(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
                 i += 1;
             }
-            other => {
-                cx.alert(&line.span, format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options (got '{other}')."));
+            _ => {
+                cx.alert(&line.span, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                 return;
             }
         }
@@ -873,7 +906,7 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     };
     if let Some(kw) = args.get(1) {
         if kw.text != "if" && kw.text != "unless" {
-            cx.alert(&line.span, format!("'use_backend' requires either 'if' or 'unless' followed by a condition but found '{}'.", kw.text));
+            cx.alert(&line.span, format!("unexpected keyword '{}' after switching rule, only 'if' and 'unless' are allowed.", kw.text));
             return;
         }
     }
@@ -1276,7 +1309,11 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         },
         "auth" => match args.first().and_then(|w| w.text.split_once(':')) {
             Some((u, p)) => page.auth.push((u.to_string(), p.to_string())),
-            None => cx.alert(&line.span, "'auth' needs a user:password account."),
+            // 2.6 takes a word without ':' as a user with an empty password.
+            None => page.auth.push((
+                args.first().map(|w| w.text.clone()).unwrap_or_default(),
+                String::new(),
+            )),
         },
         "refresh" => match args.first().map(|w| units::parse_time(&w.text, 1_000_000)) {
             Some(Ok(t)) => page.refresh = Some(t),
@@ -1371,9 +1408,9 @@ pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefi
         return;
     }
     if prefix.is_some() && !op.invertible {
-        cx.alert(
+        cx.alert_tight(
             &span,
-            format!("'{}' cannot be used with 'option {name}'.", line.keyword()),
+            format!("negation/default is not supported for option '{name}'."),
         );
         return;
     }
@@ -1531,8 +1568,8 @@ fn apply_option(
                         ff.if_none = true;
                         i += 1;
                     }
-                    other => {
-                        cx.alert(&line.span, format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."));
+                    _ => {
+                        cx.alert(&line.span, "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.");
                         return;
                     }
                 }
@@ -1546,7 +1583,7 @@ fn apply_option(
                 if x.text != "clf" {
                     cx.alert(
                         &line.span,
-                        format!("'option {name}' only supports option 'clf'."),
+                        format!("keyword '{name}' only supports option 'clf'."),
                     );
                     return;
                 }
