@@ -494,6 +494,18 @@ fn verdicts_on_whole_configs() {
         1,
         "parsing [kw.cfg:6] : unknown keyword 'bnd' in 'frontend' section",
     );
+    // The local peer of a peers section listens (`-L` names it).
+    let dir = dir_with(
+        "peers",
+        &[(
+            "p.cfg",
+            b"peers p\n  peer me 127.0.0.1:10000\n  peer other 127.0.0.1:10001\n",
+        )],
+    );
+    let o = same_as_haproxy(dir.path(), &["-c", "-q", "-L", "me", "-f", "p.cfg"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = same_as_haproxy(dir.path(), &["-c", "-q", "-L", "nobody", "-f", "p.cfg"]);
+    assert_eq!(o.status.code(), Some(2));
     // A frontend without bind only: no listener.
     let o = check_file("nobind.cfg", format!("frontend fe\n{TIMEOUTS}"));
     assert_eq!(o.status.code(), Some(2));
