@@ -4,6 +4,7 @@
 mod support;
 
 mod acl_config;
+mod balance_seq;
 mod cli;
 mod config_invalid;
 mod corpus;
@@ -11,3 +12,4 @@ mod diff;
 mod http_diff;
 mod preprocess;
 mod samples;
+mod tcp_relay;

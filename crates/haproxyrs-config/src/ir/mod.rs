@@ -305,6 +305,8 @@ pub struct ProxyOptions {
     pub forwardfor: Option<ForwardFor>,
     pub http_buffer_request: bool,
     pub redispatch: bool,
+    /// `option allbackups`: balance over every backup, not only the first.
+    pub allbackups: bool,
     pub dontlognull: bool,
     pub splice_auto: bool,
     pub splice_request: bool,

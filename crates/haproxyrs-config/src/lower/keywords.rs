@@ -544,7 +544,7 @@ pub static OPTIONS: &[OptionKw] = &[
     o("abortonclose", DLB, true, P, false),
     o("accept-invalid-http-request", DFL, true, P, true),
     o("accept-invalid-http-response", DLB, true, P, true),
-    o("allbackups", DLB, true, R, false),
+    o("allbackups", DLB, true, S, false),
     o("checkcache", DLB, true, P, true),
     o("clitcpka", DFL, true, P, false),
     o("contstats", DFL, true, P, false),
