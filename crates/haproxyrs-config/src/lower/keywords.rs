@@ -172,7 +172,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("group", G, P, Handler::Global(global::group), "checked against the system's groups"),
     k("grace", G, Status::Removed("the 'grace' keyword is not supported any more since HAProxy version 2.5."), AnyArgs, ""),
     k("h1-accept-payload-with-any-method", G, P, NoArg, ""),
-    k("h1-case-adjust", G, P, AnyArgs, ""),
+    k("h1-case-adjust", G, S, Handler::Global(super::http_rules::h1_case_adjust), ""),
     k("h1-case-adjust-file", G, P, OneArg, ""),
     k("h2-workaround-bogus-websocket-clients", G, P, NoArg, ""),
     k("hard-stop-after", G, S, Handler::Global(global::hard_stop_after), ""),
