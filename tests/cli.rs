@@ -538,3 +538,42 @@ fn start_refusals() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stderr.is_empty() && o.stdout.is_empty());
 }
+
+/// A real start through the command line: `-p` writes the pid, `-n`, `-m` and `-dS` are
+/// applied, and the TCP proxy relays to a backend.
+#[test]
+fn start_with_process_flags() {
+    use crate::support::backends::Backend;
+    use crate::support::client::Client;
+    use crate::support::proxy::{Flavor, ProxyBuilder};
+    use std::time::Duration;
+
+    let backend = Backend::echo("echo");
+    let mut proxy = ProxyBuilder::new(
+        Flavor::Haproxyrs,
+        "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+         listen l\n  bind {{fe0}}\n  server s {{be}}\n",
+    )
+    .var("be", backend.addr_str())
+    .arg("-p")
+    .arg("run.pid")
+    .arg("-n")
+    .arg("50")
+    .arg("-m")
+    .arg("1024")
+    .arg("-dS")
+    .label("cli-start")
+    .start();
+    let mut client = Client::connect(proxy.fe(0));
+    client.send(b"ping\n");
+    let echoed = client.read_bytes(5, Duration::from_secs(10)).to_vec();
+    assert_eq!(
+        echoed,
+        b"ping\n",
+        "no echo through haproxyrs; stderr:\n{}",
+        proxy.stderr()
+    );
+    let pid = std::fs::read_to_string(proxy.dir.path().join("run.pid")).expect("pidfile");
+    assert_eq!(pid.trim().parse::<u32>().ok(), proxy.pid());
+    proxy.kill();
+}

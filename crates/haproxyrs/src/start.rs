@@ -99,6 +99,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
     #[allow(clippy::needless_update)]
     let run = RunOptions {
         foreground: true,
+        no_splice: opts.no_splice,
         ..Default::default()
     };
     log::debug!("starting with {} frontend(s)", config.frontends.len());
