@@ -23,7 +23,7 @@ fn limit_memory(megs: u64) -> Result<(), String> {
     // SAFETY: setrlimit reads a valid, initialised struct.
     if unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) } != 0 {
         return Err(format!(
-            "Cannot fix MEM limit to {megs} megs: {}",
+            "[haproxyrs.main()] Cannot fix MEM limit to {megs} megs ({}).",
             std::io::Error::last_os_error()
         ));
     }
@@ -80,9 +80,9 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         config.global.maxconn = n;
     }
     if let Some(megs) = opts.mem_limit_mb.filter(|&m| m > 0) {
+        // As in HAProxy, a limit that cannot be set is a warning, not a failure.
         if let Err(e) = limit_memory(megs) {
-            out.plain(Level::Alert, &e);
-            return 1;
+            out.plain(Level::Warning, &e);
         }
     }
     if let Some(path) = &opts.pidfile {
