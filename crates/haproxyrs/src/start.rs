@@ -30,6 +30,19 @@ fn limit_memory(megs: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// What to do instead of a refused process-management flag.
+fn flag_hint(flag: &str) -> &'static str {
+    match flag {
+        "-D" | "-W" | "-Ws" => {
+            " haproxyrs stays in the foreground: run it under a supervisor with -db (systemd: Type=simple)."
+        }
+        f if f.starts_with("-sf") || f.starts_with("-st") || f.starts_with("-x") => {
+            " Stop the old process yourself once the new one listens."
+        }
+        _ => "",
+    }
+}
+
 /// Keywords that parse but whose behaviour the engines lack, where running without them
 /// would change routing, access control or security: one ALERT each, and no start.
 fn refuse_unimplemented(config: &Config, out: &mut Reporter<'_>) -> bool {
@@ -54,7 +67,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         for flag in &opts.unimplemented {
             out.plain(
                 Level::Alert,
-                &format!("haproxyrs does not implement '{flag}' yet; refusing to start (use it with -c only)."),
+                &format!("haproxyrs does not implement '{flag}' yet; refusing to start (use it with -c only).{}", flag_hint(flag)),
             );
         }
         return 1;
