@@ -59,7 +59,7 @@ pub fn find_pattern(
             ranges.iter().position(|r| r.contains(v))
         }
         (MatchMethod::Len, Patterns::Ints(ranges)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let v = sample_text(sample, &mut buf)?.len() as i64;
             ranges.iter().position(|r| r.contains(v))
         }
@@ -68,7 +68,7 @@ pub fn find_pattern(
             nets.find(ip)
         }
         (MatchMethod::Reg, Patterns::Regexes(res)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let t = sample_text(sample, &mut buf)?;
             res.iter().position(|re| re.is_match(t))
         }
@@ -77,7 +77,7 @@ pub fn find_pattern(
             bins.iter().position(|b| b.as_slice() == t)
         }
         (_, Patterns::Strings(sp)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let t = sample_text(sample, &mut buf)?;
             match_str(sp, method, t)
         }
@@ -85,14 +85,20 @@ pub fn find_pattern(
     }
 }
 
-/// Text of a sample for string matching; integers are formatted (as HAProxy casts),
-/// addresses do not match string patterns.
-fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 24]) -> Option<&'x [u8]> {
+/// Text of a sample for string matching: integers and addresses are formatted, as
+/// HAProxy casts them.
+fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 48]) -> Option<&'x [u8]> {
     match sample {
         Sample::Str(b) | Sample::Bin(b) => Some(b),
-        Sample::Int(i) => Some(int_to_buf(*i, buf)),
-        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), buf)),
-        Sample::Ip(_) => None,
+        Sample::Int(i) => Some(int_to_buf(*i, (&mut buf[..24]).try_into().ok()?)),
+        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), (&mut buf[..24]).try_into().ok()?)),
+        Sample::Ip(ip) => {
+            use std::io::Write;
+            let mut c = std::io::Cursor::new(&mut buf[..]);
+            write!(c, "{ip}").ok()?;
+            let n = c.position() as usize;
+            Some(&buf[..n])
+        }
     }
 }
 
@@ -303,5 +309,8 @@ mod tests {
         assert!(term_matches("ssl_fc", Sample::Bool(true)));
         assert!(!term_matches("ssl_fc", Sample::Bool(false)));
         assert!(term_matches("hdr(x) -m found", Sample::Str(b"")));
+        assert!(term_matches("src -m str 10.2.3.4", v4));
+        assert!(term_matches("src -m beg 2001:db8:", v6));
+        assert!(term_matches("src -m len 8", v4));
     }
 }
