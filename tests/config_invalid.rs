@@ -55,11 +55,18 @@ const CASES: &[Case] = &[
     case("server unresolvable", "backend be\n    server s1 nosuchhost.invalid:80\n    server s2 127.0.0.1:80\n", 1, &[6]),
     case("server init-addr none", "frontend fe\n    bind :80\n    default_backend be\nbackend be\n    server s1 nosuchhost.invalid:80 init-addr none\n", 0, &[]),
     case("missing certificate", "frontend fe\n    bind :443 ssl crt /nonexistent/cert.pem\n", 1, &[6]),
+    case("server duplicate id", "backend b\n    server s 1.2.3.4:80 id 3\n    server t 1.2.3.4:81 id 3\n", 1, &[7]),
+    case("proxy duplicate id", "frontend f\n    bind :80\n    id 5\n    default_backend b\nbackend b\n    id 5\n    server s 1.2.3.4:80\n", 1, &[10]),
+    case("timeout extra argument", "backend b\n    timeout server 5s 6s\n", 1, &[6]),
+    case("server rise 0", "backend b\n    server s 1.2.3.4:80 rise 0\n", 1, &[6]),
+    case("bind port range", "frontend f\n    bind :80-79\n", 1, &[6]),
     case("bad log facility", "frontend fe\n    bind :80\n    log 127.0.0.1 local9\n", 1, &[7]),
     case("not allowed in defaults", "frontend fe\n    bind :80\ndefaults\n    bind :81\n", 1, &[8]),
     case("server in frontend", "frontend fe\n    bind :80\n    server s 127.0.0.1:80\n", 1, &[7]),
     Case { name: "unknown user", body: "global\n    user nosuchuser-haproxyrs\n", raw: true, exit: 1, lines: &[2] },
     Case { name: "nbproc", body: "global\n    nbproc 2\n", raw: true, exit: 1, lines: &[2] },
+    Case { name: "rules in anonymous defaults", body: "defaults\n    mode http\n    http-request deny\n    acl x src 1.2.3.4\n    tcp-request content reject\nfrontend f\n    bind :80\n", raw: true, exit: 1, lines: &[3, 4, 5] },
+    Case { name: "named defaults ACLs stay there", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    acl bad src 1.2.3.4\n    http-request deny if bad\nfrontend f from d\n    bind :80\n    http-request deny if bad\n", raw: true, exit: 1, lines: &[10] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 
