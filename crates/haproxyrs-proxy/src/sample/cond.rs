@@ -126,6 +126,10 @@ fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -
                 found = matcher::matches_method(&term.patterns, &raw);
                 return !found;
             }
+            if term.sample.converters.is_empty() {
+                found = matcher::matches(&term.patterns, term.method, &raw);
+                return !found;
+            }
             if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
                 if matcher::matches(&term.patterns, term.method, &v) {
                     found = true;

@@ -142,7 +142,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Path => {
-            if let Some(p) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(p) = src.path() {
                 visit(Sample::Str(p));
             }
         }
@@ -162,7 +162,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Base => {
-            if let Some(path) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(path) = src.path() {
                 fbuf.clear();
                 if let Some(host) = first_header(src, false, b"host") {
                     fbuf.extend_from_slice(host);

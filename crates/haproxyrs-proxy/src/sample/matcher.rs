@@ -76,11 +76,15 @@ pub fn find_pattern(
             let t = sample.bytes()?;
             bins.iter().position(|b| b.as_slice() == t)
         }
-        (_, Patterns::Strings(sp)) => {
-            let mut buf = [0u8; 48];
-            let t = sample_text(sample, &mut buf)?;
-            match_str(sp, method, t)
-        }
+        (_, Patterns::Strings(sp)) => match sample {
+            // The common case needs no formatting buffer.
+            Sample::Str(t) | Sample::Bin(t) => match_str(sp, method, t),
+            other => {
+                let mut buf = [0u8; 48];
+                let t = sample_text(other, &mut buf)?;
+                match_str(sp, method, t)
+            }
+        },
         _ => None,
     }
 }
