@@ -116,10 +116,11 @@ pub fn fetch_each(
             if src.method().is_some() {
                 visit(Sample::Bool(true));
             } else {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut headers = [httparse::EMPTY_HEADER; super::buffered::MAX_HEADERS];
                 let mut req = httparse::Request::new(&mut headers);
                 match req.parse(src.req_buffer()) {
-                    Ok(httparse::Status::Complete(_)) => {
+                    // More headers than we index is still an HTTP request.
+                    Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
