@@ -334,11 +334,20 @@ pub fn fetch_each(
                 visit(Sample::Str(n.as_bytes()));
             }
         }
-        Fetch::Var { scope, name } => {
-            if let Some(v) = src.var(*scope, name) {
+        Fetch::Var {
+            scope,
+            name,
+            default,
+        } => match src.var(*scope, name) {
+            Some(v) => {
                 visit(v);
             }
-        }
+            None => {
+                if let Some(d) = default {
+                    visit(Sample::Str(d.as_bytes()));
+                }
+            }
+        },
         Fetch::Unimplemented { .. } => {}
     }
     st
@@ -632,13 +641,20 @@ mod tests {
             one(
                 &Fetch::Var {
                     scope: VarScope::Txn,
-                    name: "v".into()
+                    name: "v".into(),
+                    default: None,
                 },
                 &s
             )
             .unwrap(),
             "val"
         );
+        let dflt = Fetch::Var {
+            scope: VarScope::Txn,
+            name: "unset".into(),
+            default: Some("dflt".into()),
+        };
+        assert_eq!(one(&dflt, &s).unwrap(), "dflt");
         assert_eq!(one(&Fetch::NbSrv { backend: None }, &s).unwrap(), "2");
         assert_eq!(
             one(
