@@ -363,7 +363,7 @@ fn regsub(re: &regex::bytes::Regex, rep: &[u8], global: bool, t: &[u8], out: &mu
 }
 
 fn map_lookup(map: &MapConv, input: Sample<'_>, out: &mut Vec<u8>) -> Option<()> {
-    match matcher::find_pattern(&map.patterns, map.method, false, &input) {
+    match matcher::find_pattern(&map.patterns, map.method, &input) {
         Some(i) => out.extend_from_slice(map.values.get(i)?.as_bytes()),
         None => out.extend_from_slice(map.default.as_ref()?.as_bytes()),
     }

@@ -13,7 +13,7 @@ pub fn matches(patterns: &Patterns, method: MatchMethod, sample: &Sample<'_>) ->
     match method {
         MatchMethod::Found => true,
         MatchMethod::Bool => sample.as_bool(),
-        _ => find_pattern(patterns, method, true, sample).is_some(),
+        _ => find_pattern(patterns, method, sample).is_some(),
     }
 }
 
@@ -43,12 +43,11 @@ pub fn matches_method(patterns: &Patterns, sample: &Sample<'_>) -> bool {
     })
 }
 
-/// The index of the first pattern `sample` matches (maps need which one). `any`: any
-/// index will do (lets the exact-string set answer first).
+/// The index of the pattern `sample` matches (maps need which one): the first in order,
+/// except for exact strings (any equal one) and addresses (the longest network).
 pub fn find_pattern(
     patterns: &Patterns,
     method: MatchMethod,
-    _any: bool,
     sample: &Sample<'_>,
 ) -> Option<usize> {
     match (method, patterns) {
