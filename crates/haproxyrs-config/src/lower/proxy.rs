@@ -76,6 +76,8 @@ pub struct ProxyDraft {
     pub disabled: bool,
     pub description: Option<String>,
     pub id: Option<(u32, Span)>,
+    /// `email-alert mailers NAME`.
+    pub email_mailers: Option<String>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -114,6 +116,7 @@ impl ProxyDraft {
             disabled: false,
             description: None,
             id: None,
+            email_mailers: None,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -1232,6 +1235,16 @@ pub fn filter(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
             }
         }
+    }
+}
+
+pub fn email_alert_mailers(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    match args.first().filter(|w| !w.text.is_empty()) {
+        Some(w) => d.email_mailers = Some(w.text.clone()),
+        None => cx.alert(
+            &line.span,
+            "'email-alert mailers' expects a mailers section name.",
+        ),
     }
 }
 

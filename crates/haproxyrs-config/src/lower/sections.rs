@@ -64,7 +64,10 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
             // Lowered by the HTTP rules module; until merged, check the file exists.
             if let Some(file) = line.args().get(1) {
                 if cx.env.read_file(std::path::Path::new(&file.text)).is_err() {
-                    cx.alert(&line.span, format!("error opening file <{}>.", file.text));
+                    cx.alert(
+                        &line.span,
+                        format!("errorfile : error opening file '{}'.", file.text),
+                    );
                 }
             }
             continue;
@@ -101,13 +104,13 @@ pub fn userlist_user(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word])
         return;
     };
     if ul.users.iter().any(|u| u.name == name.text) {
-        cx.alert(
+        cx.diags.push(tight_warning(
             &line.span,
             format!(
-                "userlist '{}': user '{}' is already defined.",
-                ul.name, name.text
+                "ignoring duplicated user '{}' in userlist '{}'.",
+                name.text, ul.name
             ),
-        );
+        ));
         return;
     }
     let mut user = User {
@@ -144,13 +147,13 @@ pub fn userlist_group(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word]
         return;
     };
     if ul.groups.iter().any(|(g, _)| *g == name.text) {
-        cx.alert(
+        cx.diags.push(tight_warning(
             &line.span,
             format!(
-                "userlist '{}': group '{}' is already defined.",
-                ul.name, name.text
+                "ignoring duplicated group '{}' in userlist '{}'.",
+                name.text, ul.name
             ),
-        );
+        ));
         return;
     }
     let mut users = Vec::new();
@@ -176,6 +179,17 @@ pub fn userlist_group(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word]
         i += 2;
     }
     ul.groups.push((name.text.clone(), users));
+}
+
+/// `parsing [file:line]: msg` as a WARNING.
+fn tight_warning(span: &crate::span::Span, msg: String) -> crate::diag::Diagnostic {
+    crate::diag::Diagnostic {
+        level: crate::diag::Level::Warning,
+        text: format!("parsing [{span}]: {msg}"),
+        span: Some(span.clone()),
+        help: None,
+        unimplemented: false,
+    }
 }
 
 /// Group and user names referenced inside a userlist must exist (HAProxy's post-parse check).
