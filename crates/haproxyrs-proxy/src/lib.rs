@@ -1,13 +1,22 @@
 //! haproxyrs-proxy: the engines that execute a lowered config ([`haproxyrs_config::ir`]).
 //!
-//! # Layout (filled in by the runtime, TCP and HTTP work)
-//! - `runtime`: worker threads, listeners, accept loop, maxconn, shutdown.
-//! - `balance`: one module per `balance` algorithm behind one enum.
-//! - `backend`/`server`: server state, connection setup, queueing, retries.
-//! - `tcp`: the layer-4 relay (splice on Linux).
+//! # Layout
+//! - [`runtime`]: worker threads, listeners, accept loop, maxconn, shutdown.
+//! - [`balance`]: one module per `balance` algorithm behind one enum.
+//! - [`backend`]/[`server`]: server state, connection setup, queueing, retries.
+//! - [`tcp`]: TCP mode and the layer-4 relay (splice on Linux).
+//! - [`proxy_protocol`]: PROXY protocol v1/v2 in and out.
 //! - `http`: the HTTP/1.1 engine.
 //! - `sample`: evaluation of fetches, ACLs, conditions and log-format expressions.
-//! - `log`: log lines and sinks.
+//! - [`log`]: log lines and sinks.
+
+pub mod backend;
+pub mod balance;
+pub mod log;
+pub mod proxy_protocol;
+pub mod runtime;
+pub mod server;
+pub mod tcp;
 
 pub mod http;
 pub mod sample;
@@ -21,6 +30,8 @@ use haproxyrs_config::ir::Config;
 pub struct RunOptions {
     /// `-d`/`-db`: stay in the foreground (haproxyrs never forks yet).
     pub foreground: bool,
+    /// `-dS`: never use splice(2).
+    pub no_splice: bool,
 }
 
 /// Errors that stop the proxy from starting or running.
@@ -32,7 +43,11 @@ pub enum RunError {
     Io(#[from] std::io::Error),
 }
 
-/// Start every listener of `config` and serve until shut down.
-pub fn run(_config: Arc<Config>, _opts: RunOptions) -> Result<(), RunError> {
-    Err(RunError::Refused("the runtime is not built yet".into()))
+/// Start every listener of `config` and serve until shut down (SIGTERM/SIGINT: hard
+/// stop; SIGUSR1: soft stop).
+pub fn run(config: Arc<Config>, opts: RunOptions) -> Result<(), RunError> {
+    if opts.no_splice {
+        tcp::relay::disable_splice();
+    }
+    runtime::run(config, opts)
 }

@@ -24,12 +24,10 @@ pub struct Loaded {
 pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     let files = parse::config_files(&opts.files, env).unwrap_or_default();
     let (ast, mut diags) = parse::parse_paths(&opts.files, env);
-    let missing_file = diags.aborted && ast.sections.is_empty() && diags.has_alerts();
-    let config = if missing_file {
-        None
-    } else {
-        lower::lower(&ast, env, &mut diags)
-    };
+    // Lowering runs even after the parser's ALERTs: HAProxy interprets every line it read
+    // in the same pass, so keyword errors are reported alongside (it stops before its
+    // validity checks, as lowering does when there is an ALERT).
+    let config = lower::lower(&ast, env, &mut diags);
     if !opts.master_cli.is_empty() && !master_worker(opts, &ast) {
         diags.push(Diagnostic::new(
             Level::Warning,

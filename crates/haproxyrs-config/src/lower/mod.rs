@@ -26,6 +26,7 @@ pub mod log;
 pub mod proxy;
 pub mod sections;
 pub mod server;
+pub mod tcp_rules;
 pub mod units;
 pub mod validate;
 

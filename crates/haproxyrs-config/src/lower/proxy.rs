@@ -1174,6 +1174,15 @@ pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]
         }
         return;
     }
+    if line.keyword() == "tcp-request" {
+        super::tcp_rules::tcp_request(cx, d, line, args);
+        return;
+    }
+    delegated_condition(cx, d, line, args);
+}
+
+/// For the TCP rules module: actions it does not run (`tcp-request session`).
+pub fn delegated_condition_pub(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     delegated_condition(cx, d, line, args);
 }
 
@@ -1531,6 +1540,7 @@ fn apply_option(
             }
             o.redispatch = on && !matches!(rest.first(), Some(w) if units::atol(&w.text) == 0);
         }
+        "allbackups" => o.allbackups = on,
         "splice-auto" => o.splice_auto = on,
         "splice-request" => o.splice_request = on,
         "splice-response" => o.splice_response = on,

@@ -99,6 +99,7 @@ pub fn registry_name(f: &Fetch) -> Option<&str> {
         Fetch::ReqPayload { .. } => "req.payload",
         Fetch::ReqSslSni => "req.ssl_sni",
         Fetch::ReqSslHelloType => "req.ssl_hello_type",
+        Fetch::ReqSslAlpn => "req.ssl_alpn",
         Fetch::ReqSslVer => "req.ssl_ver",
         Fetch::ReqProtoHttp => "req.proto_http",
         Fetch::SslFc => "ssl_fc",
@@ -142,7 +143,7 @@ pub fn registry_name(f: &Fetch) -> Option<&str> {
 }
 
 /// NOTICEs for the parts of a sample expression haproxyrs parses but does not evaluate
-/// (`'sample fetch 'src_conn_rate'' is parsed but not implemented`).
+/// (`'sample fetch src_conn_rate' is parsed but not implemented`).
 pub fn unimplemented_notices(expr: &SampleExpr, span: &Span) -> Vec<Diagnostic> {
     super::fetch::unimplemented_parts(expr)
         .into_iter()
@@ -496,7 +497,7 @@ mod tests {
         let n = unimplemented_notices(&un, &words("x")[0].span);
         assert_eq!(
             n[0].text,
-            "parsing [t.cfg:1] : 'sample fetch 'src_conn_rate'' is parsed but not implemented"
+            "parsing [t.cfg:1] : 'sample fetch src_conn_rate' is parsed but not implemented"
         );
         assert!(n[0].unimplemented);
     }

@@ -57,7 +57,13 @@ impl<C> HttpProxy<C> {
                 .iter()
                 .map(|b| IdlePool::new(b.servers.len()))
                 .collect(),
-            case_adjust: CaseAdjust::default(),
+            case_adjust: CaseAdjust {
+                map: g
+                    .h1_case_adjust
+                    .iter()
+                    .map(|(l, c)| (l.as_bytes().to_vec(), c.as_bytes().to_vec()))
+                    .collect(),
+            },
             stats: ReuseStats::default(),
             frontend,
             config,
@@ -157,26 +163,27 @@ pub async fn serve<C, E>(
     C: AsyncRead + AsyncWrite + Unpin,
     E: Engine,
 {
+    let b = Buffers::take();
     let mut s = Session {
         proxy,
         eng,
         client,
         src,
         dst,
-        cin: Vec::with_capacity(16384),
-        sin: Vec::with_capacity(16384),
-        out: Vec::with_capacity(16384),
-        scratch: Vec::new(),
-        resend: Vec::new(),
-        fields: Vec::with_capacity(32),
-        req: Message::default(),
-        resp: Message::default(),
+        cin: b.cin,
+        sin: b.sin,
+        out: b.out,
+        scratch: b.scratch,
+        resend: b.resend,
+        fields: b.fields,
+        req: b.req,
+        resp: b.resp,
         attached: None,
         requests: 0,
         cap_req: vec![Capture::default(); proxy.fe().http.capture_request.len()],
         cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
         cookie_ok: false,
-        logline: Vec::new(),
+        logline: b.logline,
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -184,6 +191,80 @@ pub async fn serve<C, E>(
     if let Some(a) = s.attached.take() {
         let mode = proxy.config.backend(a.backend).http_reuse;
         proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+    }
+    Buffers {
+        cin: s.cin,
+        sin: s.sin,
+        out: s.out,
+        scratch: s.scratch,
+        resend: s.resend,
+        fields: s.fields,
+        req: s.req,
+        resp: s.resp,
+        logline: s.logline,
+    }
+    .give_back();
+}
+
+/// The buffers of a session, recycled through a per-thread free list so that a new client
+/// connection costs no allocation once the worker has warmed up.
+struct Buffers {
+    cin: Vec<u8>,
+    sin: Vec<u8>,
+    out: Vec<u8>,
+    scratch: Vec<u8>,
+    resend: Vec<u8>,
+    fields: Vec<Field>,
+    req: Message,
+    resp: Message,
+    logline: Vec<u8>,
+}
+
+/// Buffers kept per worker thread; beyond this, returned buffers are freed.
+const MAX_FREE_BUFFERS: usize = 64;
+/// A buffer grown past this (a huge head or body chunk) is not kept.
+const MAX_KEPT_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    static FREE: std::cell::RefCell<Vec<Buffers>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Buffers {
+    fn take() -> Buffers {
+        FREE.with(|f| f.borrow_mut().pop())
+            .unwrap_or_else(|| Buffers {
+                cin: Vec::with_capacity(16384),
+                sin: Vec::with_capacity(16384),
+                out: Vec::with_capacity(16384),
+                scratch: Vec::new(),
+                resend: Vec::new(),
+                fields: Vec::with_capacity(32),
+                req: Message::default(),
+                resp: Message::default(),
+                logline: Vec::new(),
+            })
+    }
+
+    fn give_back(mut self) {
+        let too_big = [&self.cin, &self.sin, &self.out, &self.scratch, &self.resend]
+            .iter()
+            .any(|v| v.capacity() > MAX_KEPT_CAPACITY);
+        if too_big {
+            return;
+        }
+        self.cin.clear();
+        self.sin.clear();
+        self.out.clear();
+        self.scratch.clear();
+        self.resend.clear();
+        self.fields.clear();
+        self.logline.clear();
+        FREE.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < MAX_FREE_BUFFERS {
+                f.push(self);
+            }
+        });
     }
 }
 

@@ -886,3 +886,28 @@ async fn errorfile_overrides_builtin_page() {
         "HTTP/1.0 503 Busy\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\n\r\nbusy\n"
     );
 }
+
+#[tokio::test]
+async fn h1_case_adjust_restores_spelling_toward_bogus_servers() {
+    let a = backend("A").await;
+    let cfg = load_cfg(&format!(
+        "global\n  h1-case-adjust user-agent User-Agent\n  h1-case-adjust x-srv X-SRV\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind fd@3\n  option h1-case-adjust-bogus-client\n  default_backend be\nbackend be\n  option h1-case-adjust-bogus-server\n  server s1 {}\n",
+        a.addr
+    ));
+    let (addr, _) = proxy(cfg).await;
+    let (out, _) = exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nuser-agent: t\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&out).contains("\r\nX-SRV: A\r\n"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&a.received.lock().unwrap()),
+        "GET / HTTP/1.1\r\nhost: x\r\nUser-Agent: t\r\n\r\n"
+    );
+}

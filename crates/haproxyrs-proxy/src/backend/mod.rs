@@ -1,0 +1,413 @@
+//! Per-backend runtime: its servers' live state, its balancer, its queue, and the one
+//! connection-setup path every engine uses ([`BackendRt::connect`]): pick a server (or
+//! honour a persistence target), wait for a slot (per-server `maxconn`, `timeout queue`),
+//! connect (`timeout connect`), retry (`retries`, 1 s turnaround after an immediate
+//! failure) and redispatch on the last retry (`option redispatch`), then send the PROXY
+//! header when the server asks for it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use haproxyrs_config::ir::{self, BackendId};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpStream, UnixStream};
+use tokio::sync::Notify;
+
+use crate::balance::{Balancer, HashKey, Pick};
+use crate::proxy_protocol;
+use crate::runtime::conn::{ConnAddr, Stream};
+use crate::server::{ServerRt, ServerState, SlotGuard};
+
+/// What the engine knows about the connection it wants a server for.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectRequest<'a> {
+    /// The client's address (hash key of `balance source`, PROXY header source).
+    pub src: &'a ConnAddr,
+    /// The address the client connected to (port of port-less servers, PROXY header).
+    pub dst: &'a ConnAddr,
+    /// Key for `uri`/`url_param`/`hdr`/`hash` balancing, computed by the HTTP engine.
+    /// `None` with those algorithms falls back to round-robin, as HAProxy does.
+    pub hash_key: Option<&'a [u8]>,
+    /// Persistence target (a cookie's server index): used when usable.
+    pub persist: Option<usize>,
+}
+
+/// A connected server stream with the slot it occupies.
+#[derive(Debug)]
+pub struct ServerConn {
+    pub stream: Stream,
+    pub server: Arc<ServerRt>,
+    /// Releases the server's connection slot when dropped.
+    pub slot: SlotGuard,
+    /// Connection retries made (`%rc`).
+    pub retries: u32,
+    /// The last retry went to another server (`+` before `%rc`).
+    pub redispatched: bool,
+    /// Time spent in queues (`%Tw`) and connecting (`%Tc`, last attempt).
+    pub queue_time: Duration,
+    pub connect_time: Duration,
+    /// The server's address as connected.
+    pub addr: ConnAddr,
+}
+
+/// Why no server connection could be made (maps onto HAProxy's termination flags).
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// No usable server (`SC` with `<NOSRV>`; 503 in HTTP).
+    #[error("no server available")]
+    NoServer,
+    /// `timeout queue` expired while waiting for a slot (`sQ`; 503 in HTTP).
+    #[error("timeout while queued")]
+    QueueTimeout {
+        server: Option<Arc<ServerRt>>,
+        waited: Duration,
+    },
+    /// Every attempt failed (`SC`, or `sC` on connect timeout; 503 in HTTP).
+    #[error("connection to server {} failed: {error}", server.name())]
+    Failed {
+        server: Arc<ServerRt>,
+        retries: u32,
+        redispatched: bool,
+        timed_out: bool,
+        queue_time: Duration,
+        error: io::Error,
+    },
+}
+
+/// The runtime object of one backend.
+#[derive(Debug)]
+pub struct BackendRt {
+    pub id: BackendId,
+    config: Arc<ir::Config>,
+    pub servers: Vec<Arc<ServerRt>>,
+    balancer: Balancer,
+    /// Woken when any server slot frees up (the backend queue).
+    queue: Arc<Notify>,
+    queued: AtomicU32,
+    /// Current connections through this backend (`%bc`).
+    conns: AtomicU32,
+    /// Monotonic sequence for leastconn tie-breaking.
+    seq: AtomicU64,
+}
+
+/// Counts a connection on the backend for as long as it lives.
+#[derive(Debug)]
+pub struct BackendConnGuard(Arc<BackendRt>);
+
+impl Drop for BackendConnGuard {
+    fn drop(&mut self) {
+        self.0.conns.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl BackendRt {
+    pub fn new(config: Arc<ir::Config>, id: BackendId) -> BackendRt {
+        let be = config.backend(id);
+        let servers: Vec<Arc<ServerRt>> = be
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Arc::new(ServerRt::new(i, s.clone())))
+            .collect();
+        let balancer = Balancer::new(be, &servers);
+        BackendRt {
+            id,
+            config,
+            servers,
+            balancer,
+            queue: Arc::new(Notify::new()),
+            queued: AtomicU32::new(0),
+            conns: AtomicU32::new(0),
+            seq: AtomicU64::new(1 << 20),
+        }
+    }
+
+    pub fn cfg(&self) -> &ir::Backend {
+        self.config.backend(self.id)
+    }
+    pub fn name(&self) -> &str {
+        &self.cfg().name
+    }
+    /// Requests waiting in the backend queue (`%bq`).
+    pub fn queued(&self) -> u32 {
+        self.queued.load(Ordering::Relaxed)
+    }
+    pub fn conns(&self) -> u32 {
+        self.conns.load(Ordering::Relaxed)
+    }
+    /// Counts a session on this backend (`%bc`) until the guard drops.
+    pub fn enter(self: &Arc<Self>) -> BackendConnGuard {
+        self.conns.fetch_add(1, Ordering::Relaxed);
+        BackendConnGuard(Arc::clone(self))
+    }
+    pub fn server_by_name(&self, name: &str) -> Option<&Arc<ServerRt>> {
+        self.servers.iter().find(|s| s.name() == name)
+    }
+    /// Number of usable servers (`nbsrv`).
+    pub fn usable_servers(&self) -> usize {
+        self.servers.iter().filter(|s| s.is_usable()).count()
+    }
+
+    /// Changes a server's state (health checks, runtime API) and rebalances.
+    pub fn set_server_state(&self, idx: usize, state: ServerState) {
+        if let Some(s) = self.servers.get(idx) {
+            s.set_state_raw(state);
+            self.balancer.rebuild(&self.servers);
+            self.queue.notify_waiters();
+        }
+    }
+
+    /// Changes a server's weight and rebalances.
+    pub fn set_server_weight(&self, idx: usize, weight: u32) {
+        if let Some(s) = self.servers.get(idx) {
+            s.set_weight_raw(weight.min(256));
+            self.balancer.rebuild(&self.servers);
+        }
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Chooses a server and takes one of its slots, waiting in a queue until `deadline`
+    /// when every candidate is saturated.
+    async fn acquire(
+        &self,
+        req: &ConnectRequest<'_>,
+        mut target: Option<usize>,
+        avoid: Option<usize>,
+        deadline: Option<Instant>,
+    ) -> Result<SlotGuard, ConnectError> {
+        let key = match self.cfg().balance {
+            ir::Balance::Source => req.src.ip().map(HashKey::Source),
+            _ => req.hash_key.map(HashKey::Bytes),
+        };
+        loop {
+            // Register interest before checking, so a slot freed in between wakes us.
+            let srv_wait = target.map(|i| Arc::clone(&self.servers[i]));
+            let notified = match &srv_wait {
+                Some(s) => s.slot_freed.notified(),
+                None => self.queue.notified(),
+            };
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+
+            let pick = match target {
+                Some(i) if self.servers[i].state() != ServerState::Maint => Pick::Server(i),
+                _ => self.balancer.pick(&self.servers, key, avoid),
+            };
+            match pick {
+                Pick::NoServer => return Err(ConnectError::NoServer),
+                Pick::Server(i) => {
+                    if let Some(mut g) = self.servers[i].try_take_slot(self.next_seq()) {
+                        g.on_release = Some(Arc::clone(&self.queue));
+                        return Ok(g);
+                    }
+                    if target != Some(i) {
+                        // The server the algorithm insists on is full: queue on it.
+                        target = Some(i);
+                        continue;
+                    }
+                }
+                Pick::Saturated => {
+                    if target.is_some() {
+                        target = None;
+                        continue;
+                    }
+                }
+            }
+            // Wait for a slot, counted in the right queue.
+            let counted = match &srv_wait {
+                Some(s) => {
+                    s.queue_enter();
+                    QueueCount::Server(Arc::clone(s))
+                }
+                None => {
+                    self.queued.fetch_add(1, Ordering::Relaxed);
+                    QueueCount::Backend(&self.queued)
+                }
+            };
+            let woke = match deadline {
+                Some(d) => tokio::time::timeout_at(d.into(), notified).await.is_ok(),
+                None => {
+                    notified.await;
+                    true
+                }
+            };
+            drop(counted);
+            if !woke {
+                return Err(ConnectError::QueueTimeout {
+                    server: target.map(|i| Arc::clone(&self.servers[i])),
+                    waited: Duration::ZERO,
+                });
+            }
+        }
+    }
+
+    /// Connects to a server for `req`: balancing, queueing, retries, redispatch, PROXY
+    /// header. The returned [`ServerConn`] holds the server slot until dropped.
+    pub async fn connect(&self, req: &ConnectRequest<'_>) -> Result<ServerConn, ConnectError> {
+        let cfg = self.cfg();
+        let timeouts = &cfg.timeouts;
+        let start = Instant::now();
+        let queue_timeout = timeouts.queue.or(timeouts.connect);
+        let mut target = req
+            .persist
+            .filter(|&i| i < self.servers.len() && self.servers[i].state() == ServerState::Up);
+        let mut avoid = None;
+        let mut retries = 0u32;
+        let mut redispatched = false;
+        loop {
+            let deadline = queue_timeout.map(|t| Instant::now() + t);
+            let q_start = Instant::now();
+            let slot = match self.acquire(req, target, avoid, deadline).await {
+                Ok(s) => s,
+                Err(ConnectError::QueueTimeout { server, .. }) => {
+                    return Err(ConnectError::QueueTimeout {
+                        server,
+                        waited: start.elapsed(),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
+            let queue_time = q_start.elapsed();
+            let server = Arc::clone(slot.server());
+            let c_start = Instant::now();
+            let attempt = connect_server(&server, req, timeouts.connect).await;
+            let connect_time = c_start.elapsed();
+            match attempt {
+                Ok((stream, addr)) => {
+                    return Ok(ServerConn {
+                        stream,
+                        server,
+                        slot,
+                        retries,
+                        redispatched,
+                        queue_time,
+                        connect_time,
+                        addr,
+                    })
+                }
+                Err((error, timed_out)) => {
+                    drop(slot);
+                    log::debug!(
+                        "backend {}: connect to {} failed: {error}",
+                        cfg.name,
+                        server.name()
+                    );
+                    if retries >= cfg.retries {
+                        return Err(ConnectError::Failed {
+                            server,
+                            retries,
+                            redispatched,
+                            timed_out,
+                            queue_time,
+                            error,
+                        });
+                    }
+                    retries += 1;
+                    if cfg.options.redispatch && retries == cfg.retries {
+                        // Last retry: anywhere but the failing server.
+                        target = None;
+                        avoid = Some(server.idx);
+                        redispatched = true;
+                    } else {
+                        target = Some(server.idx);
+                        if !timed_out {
+                            // An immediate failure would fail again immediately.
+                            let mut delay = Duration::from_secs(1);
+                            if let Some(c) = timeouts.connect {
+                                delay = delay.min(c);
+                            }
+                            tokio::time::sleep(delay).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum QueueCount<'a> {
+    Server(Arc<ServerRt>),
+    Backend(&'a AtomicU32),
+}
+
+impl Drop for QueueCount<'_> {
+    fn drop(&mut self) {
+        match self {
+            QueueCount::Server(s) => s.queue_leave(),
+            QueueCount::Backend(q) => {
+                q.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// One connection attempt. Err carries whether it was a timeout.
+async fn connect_server(
+    server: &ServerRt,
+    req: &ConnectRequest<'_>,
+    timeout: Option<Duration>,
+) -> Result<(Stream, ConnAddr), (io::Error, bool)> {
+    let fut = async {
+        let (mut stream, addr) = match &server.cfg.addr {
+            ir::ServerAddr::Inet {
+                ip,
+                port,
+                port_offset,
+            } => {
+                let base = match port {
+                    Some(p) => i32::from(*p),
+                    None => i32::from(req.dst.port().unwrap_or(0)) + port_offset,
+                };
+                let port = u16::try_from(base).map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "server port out of range")
+                })?;
+                let sa = SocketAddr::new(*ip, port);
+                let s = TcpStream::connect(sa).await?;
+                let _ = s.set_nodelay(true);
+                (Stream::Tcp(s), ConnAddr::Inet(sa))
+            }
+            ir::ServerAddr::Unix(path) => (
+                Stream::Unix(UnixStream::connect(path).await?),
+                ConnAddr::Unix(Some(path.clone())),
+            ),
+            ir::ServerAddr::Unresolved { host, .. } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("server address '{host}' is not resolved"),
+                ))
+            }
+            ir::ServerAddr::Abns(name) => {
+                use std::os::linux::net::SocketAddrExt;
+                let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+                let s = std::os::unix::net::UnixStream::connect_addr(&a)?;
+                s.set_nonblocking(true)?;
+                (Stream::Unix(UnixStream::from_std(s)?), ConnAddr::Unix(None))
+            }
+        };
+        if let Some(pp) = server.cfg.send_proxy {
+            let mut hdr = Vec::with_capacity(64);
+            match pp {
+                ir::ProxyProtocol::V1 => proxy_protocol::encode_v1(req.src, req.dst, &mut hdr),
+                ir::ProxyProtocol::V2 => proxy_protocol::encode_v2(req.src, req.dst, &mut hdr),
+            }
+            stream.write_all(&hdr).await?;
+        }
+        Ok::<_, io::Error>((stream, addr))
+    };
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(|e| (e, false)),
+            Err(_) => Err((
+                io::Error::new(io::ErrorKind::TimedOut, "connect timeout"),
+                true,
+            )),
+        },
+        None => fut.await.map_err(|e| (e, false)),
+    }
+}

@@ -1,0 +1,77 @@
+//! The per-frontend context every session gets ([`FrontendRt`]): the IR frontend, the
+//! runtime backends (indexed by `BackendId`), its log sinks, its connection counters, and
+//! the process-wide counters (`%ac`).
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use haproxyrs_config::ir::{self, BackendId};
+
+use crate::backend::BackendRt;
+use crate::log::Logger;
+
+/// Process-wide state shared by all workers.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Arc<ir::Config>,
+    pub backends: Vec<Arc<BackendRt>>,
+    /// Current client connections of the whole process (`%ac`).
+    pub actconn: AtomicU32,
+    /// Total accepted connections.
+    pub cum_conns: AtomicU64,
+}
+
+/// What a session handler needs about its frontend.
+#[derive(Debug)]
+pub struct FrontendRt {
+    pub idx: usize,
+    pub shared: Arc<Shared>,
+    pub logger: Logger,
+    /// Current connections on this frontend (`%fc`).
+    pub feconn: AtomicU32,
+}
+
+impl FrontendRt {
+    pub fn cfg(&self) -> &ir::Frontend {
+        &self.shared.config.frontends[self.idx]
+    }
+    pub fn config(&self) -> &Arc<ir::Config> {
+        &self.shared.config
+    }
+    pub fn backend(&self, id: BackendId) -> &Arc<BackendRt> {
+        &self.shared.backends[id.0]
+    }
+    /// The backend of the same name (`listen` sections, dynamic `use_backend`).
+    pub fn backend_by_name(&self, name: &str) -> Option<&Arc<BackendRt>> {
+        self.shared
+            .config
+            .backend_by_name(name)
+            .map(|id| &self.shared.backends[id.0])
+    }
+    pub fn actconn(&self) -> u32 {
+        self.shared.actconn.load(Ordering::Relaxed)
+    }
+    pub fn feconn(&self) -> u32 {
+        self.feconn.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts one connection on the frontend and the process until dropped.
+#[derive(Debug)]
+pub struct ConnCount(Arc<FrontendRt>);
+
+impl ConnCount {
+    pub fn new(fe: &Arc<FrontendRt>) -> ConnCount {
+        fe.feconn.fetch_add(1, Ordering::Relaxed);
+        fe.shared.actconn.fetch_add(1, Ordering::Relaxed);
+        fe.shared.cum_conns.fetch_add(1, Ordering::Relaxed);
+        ConnCount(Arc::clone(fe))
+    }
+}
+
+impl Drop for ConnCount {
+    fn drop(&mut self) {
+        self.0.feconn.fetch_sub(1, Ordering::Relaxed);
+        self.0.shared.actconn.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,245 @@
+//! The runtime: `nbthread` worker threads, each a single-threaded tokio runtime with its
+//! own listening sockets ([`listener`]), accept loops bounded by the global, frontend and
+//! bind `maxconn` (a permit is taken *before* `accept()`, so the process never takes more
+//! connections than allowed), and shutdown on signals: SIGTERM/SIGINT stop at once,
+//! SIGUSR1 stops accepting and lets sessions finish.
+//!
+//! # Layout
+//! - [`conn`]: `Stream`, `ConnAddr`, `ClientConn`.
+//! - [`listener`]: sockets from binds.
+//! - [`frontend`]: `FrontendRt`, the per-frontend session context.
+//! - [`accept`]: the accept loop of one listener.
+//! - [`session`]: from accept to the mode's engine (connection rules, PROXY header).
+//! - [`sockpair`]: connections received over `sockpair@N`.
+
+pub mod accept;
+pub mod conn;
+pub mod frontend;
+pub mod listener;
+pub mod session;
+pub mod sockpair;
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use haproxyrs_config::ir;
+use tokio::sync::{watch, Semaphore};
+
+use crate::backend::BackendRt;
+use crate::log::Logger;
+use crate::{RunError, RunOptions};
+use frontend::{FrontendRt, Shared};
+
+/// Where the process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Running,
+    /// Soft stop: listeners closed, sessions finish.
+    Stopping,
+    /// Hard stop: everything ends now.
+    Stopped,
+}
+
+/// The `maxconn` semaphores an accept loop takes permits from.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub global: Arc<Semaphore>,
+    pub frontend: Option<Arc<Semaphore>>,
+    pub bind: Option<Arc<Semaphore>>,
+}
+
+/// A listener handed to a worker: its frontend, bind index, socket and limits.
+type WorkerListener = (Arc<FrontendRt>, usize, listener::RawListener, Limits);
+
+/// Number of workers: `nbthread`, else one per CPU.
+pub fn worker_count(config: &ir::Config) -> usize {
+    config
+        .global
+        .nbthread
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1)
+}
+
+fn semaphore(n: u32) -> Option<Arc<Semaphore>> {
+    (n > 0).then(|| Arc::new(Semaphore::new(n as usize)))
+}
+
+/// Starts every listener and serves until a signal stops the process.
+pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
+    for fe in &config.frontends {
+        for b in &fe.binds {
+            if b.ssl {
+                return Err(RunError::Refused(format!(
+                    "[{}] frontend '{}': 'ssl' on bind is not supported by haproxyrs yet",
+                    b.span, fe.name
+                )));
+            }
+        }
+    }
+    for be in &config.backends {
+        for s in &be.servers {
+            if s.ssl {
+                return Err(RunError::Refused(format!(
+                    "[{}] backend '{}': 'ssl' on server '{}' is not supported by haproxyrs yet",
+                    s.span, be.name, s.name
+                )));
+            }
+        }
+    }
+    let workers = worker_count(&config);
+    raise_nofile(config.global.maxconn);
+    let backends = (0..config.backends.len())
+        .map(|i| Arc::new(BackendRt::new(Arc::clone(&config), ir::BackendId(i))))
+        .collect();
+    let shared = Arc::new(Shared {
+        config: Arc::clone(&config),
+        backends,
+        actconn: AtomicU32::new(0),
+        cum_conns: AtomicU64::new(0),
+    });
+    let log_hub = crate::log::LogHub::start(&config);
+    let global_limit = Arc::new(Semaphore::new(config.global.maxconn.max(1) as usize));
+
+    // Open every socket first: a bind error stops the start like in HAProxy.
+    let mut per_worker: Vec<Vec<WorkerListener>> = (0..workers).map(|_| Vec::new()).collect();
+    for (idx, fe) in config.frontends.iter().enumerate() {
+        if fe.disabled {
+            continue;
+        }
+        let fert = Arc::new(FrontendRt {
+            idx,
+            shared: Arc::clone(&shared),
+            logger: Logger::new(&log_hub, &fe.logs),
+            feconn: AtomicU32::new(0),
+        });
+        if fe.mode == ir::Mode::Http && !session::http_engine_available() {
+            log::warn!(
+                "frontend '{}' is in HTTP mode, which this build cannot serve yet",
+                fe.name
+            );
+        }
+        let fe_limit = semaphore(fe.maxconn);
+        for (bind_idx, b) in fe.binds.iter().enumerate() {
+            let backlog = if fe.maxconn > 0 {
+                fe.maxconn
+            } else {
+                config.global.maxconn
+            };
+            let opened = listener::open(b, workers, backlog).map_err(|e| {
+                RunError::Refused(format!("[{}] Starting frontend {}: {}", b.span, fe.name, e))
+            })?;
+            let limits = Limits {
+                global: Arc::clone(&global_limit),
+                frontend: fe_limit.clone(),
+                bind: b.maxconn.and_then(semaphore),
+            };
+            for (w, ls) in opened.per_worker.into_iter().enumerate() {
+                for l in ls {
+                    per_worker[w].push((Arc::clone(&fert), bind_idx, l, limits.clone()));
+                }
+            }
+        }
+    }
+
+    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+    let mut threads = Vec::new();
+    for (w, listeners) in per_worker.into_iter().enumerate() {
+        let rx = phase_rx.clone();
+        let t = std::thread::Builder::new()
+            .name(format!("worker-{w}"))
+            .spawn(move || worker(w, listeners, rx))
+            .map_err(RunError::Io)?;
+        threads.push(t);
+    }
+
+    let sig_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    sig_rt.block_on(wait_signals(&phase_tx, &shared))?;
+    let _ = phase_tx.send(Phase::Stopped);
+    for t in threads {
+        let _ = t.join();
+    }
+    log_hub.flush();
+    Ok(())
+}
+
+/// One worker thread: its own current-thread runtime, its listeners' accept loops.
+fn worker(w: usize, listeners: Vec<WorkerListener>, mut phase: watch::Receiver<Phase>) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error!("worker {w}: cannot start its runtime: {e}");
+            return;
+        }
+    };
+    rt.block_on(async move {
+        for (fe, bind_idx, l, limits) in listeners {
+            let rx = phase.clone();
+            match accept::Listener::from_raw(l) {
+                Ok(l) => {
+                    tokio::spawn(accept::accept_loop(fe, bind_idx, l, limits, rx));
+                }
+                Err(e) => log::error!("worker {w}: listener unusable: {e}"),
+            }
+        }
+        while *phase.borrow() != Phase::Stopped {
+            if phase.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    // Dropping the runtime cancels every remaining session (hard stop).
+    rt.shutdown_timeout(Duration::from_millis(100));
+}
+
+async fn wait_signals(phase: &watch::Sender<Phase>, shared: &Shared) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    tokio::select! {
+        _ = term.recv() => return Ok(()),
+        _ = int.recv() => return Ok(()),
+        _ = usr1.recv() => {}
+    }
+    // Soft stop: close listeners, wait for sessions (a second TERM/INT ends it at once).
+    log::warn!("soft stop: no more connections accepted, waiting for sessions to end");
+    let _ = phase.send(Phase::Stopping);
+    let drained = async {
+        while shared.actconn.load(Ordering::Relaxed) > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::select! {
+        _ = drained => {}
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+/// Raises `RLIMIT_NOFILE` to cover `maxconn` (two fds per proxied connection plus pipes),
+/// as HAProxy does; best effort.
+fn raise_nofile(maxconn: u32) {
+    let want = u64::from(maxconn) * 2 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain get/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < want {
+            lim.rlim_cur = want.min(lim.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

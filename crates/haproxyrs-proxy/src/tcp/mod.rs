@@ -1,0 +1,249 @@
+//! TCP mode (`mode tcp`): a session runs `tcp-request content` rules (with
+//! `inspect-delay`), picks its backend (`use_backend` rules, `default_backend`), connects
+//! through the backend's balancer, then relays bytes both ways ([`relay`]) and logs one
+//! line (`option tcplog`, `log-format`, or HAProxy's default connect line).
+//!
+//! # Layout
+//! - [`relay`]: the splice/buffered bidirectional relay (also used by HTTP tunnels).
+//! - [`pipe_pool`]: per-worker pipe pool for splice.
+//! - [`rules`]: `tcp-request connection|content` evaluation.
+//! - [`source`]: the session's [`crate::sample::SampleSource`] (fetches, conditions).
+
+pub mod pipe_pool;
+pub mod relay;
+pub mod rules;
+pub mod source;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use haproxyrs_config::ir::{self, BackendTarget};
+
+use crate::backend::{BackendRt, ConnectError, ConnectRequest};
+use crate::log::{self, LogRecord, TermFlags};
+use crate::runtime::conn::ClientConn;
+use crate::runtime::frontend::FrontendRt;
+use relay::{RelayEnd, RelayStats, RelayTimeouts};
+use rules::RuleVerdict;
+use source::TcpSource;
+
+/// Chooses the backend: first matching `use_backend`, else `default_backend`.
+pub fn select_backend(fe: &FrontendRt, s: &TcpSource<'_>) -> Option<Arc<BackendRt>> {
+    let cfg = fe.cfg();
+    for rule in &cfg.switching {
+        let hit = match &rule.cond {
+            None => true,
+            Some(c) => s.eval(c, &cfg.acls) == Some(true),
+        };
+        if !hit {
+            continue;
+        }
+        match &rule.backend {
+            BackendTarget::Fixed(id) => return Some(Arc::clone(fe.backend(*id))),
+            BackendTarget::Dynamic(_) => {
+                ::log::warn!(
+                    "[{}] frontend '{}': dynamic use_backend names are not evaluated in TCP mode yet",
+                    rule.span,
+                    cfg.name
+                );
+            }
+        }
+    }
+    cfg.default_backend.map(|id| Arc::clone(fe.backend(id)))
+}
+
+/// Relay timeouts of a frontend/backend pair.
+pub fn relay_timeouts(fe: &ir::Frontend, be: &ir::Backend) -> RelayTimeouts {
+    RelayTimeouts {
+        client: fe.timeouts.client,
+        server: be.timeouts.server,
+        client_fin: fe.timeouts.client_fin,
+        server_fin: be.timeouts.server_fin,
+        tunnel: be.timeouts.tunnel,
+    }
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+/// Serves one TCP-mode client connection to its end.
+pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
+    let cfg = fe.cfg();
+    let mut rec = LogRecord::new(
+        conn.peer.clone(),
+        conn.local.clone(),
+        conn.accept_date,
+        &cfg.name,
+    );
+    let base = TcpSource {
+        src: &conn.peer,
+        dst: &conn.local,
+        payload: &[],
+        final_: false,
+        frontend: &cfg.name,
+        backend: None,
+        shared: Some(&fe.shared),
+    };
+    let (verdict, inspected) = rules::content_rules(
+        &conn.stream,
+        &cfg.tcp_request_content,
+        &cfg.acls,
+        &base,
+        cfg.inspect_delay,
+        fe.config().global.bufsize,
+    )
+    .await;
+    let sample = TcpSource {
+        payload: &inspected.payload,
+        final_: true,
+        ..base
+    };
+    let mut stats_in = 0u64;
+    let mut stats_out = 0u64;
+    let mut be_held = None;
+    if verdict == RuleVerdict::Reject {
+        rec.term = TermFlags::new(b'P', b'R');
+    } else if let Some(be) = select_backend(&fe, &sample) {
+        rec.backend = Some(be.name().to_owned());
+        let becfg = be.cfg();
+        let be_sample = TcpSource {
+            backend: Some(&becfg.name),
+            ..sample
+        };
+        let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
+            .unwrap_or(RuleVerdict::Accept);
+        drop(inspected);
+        let guard = be.enter();
+        if be_verdict == RuleVerdict::Reject {
+            rec.term = TermFlags::new(b'P', b'R');
+        } else {
+            let req = ConnectRequest {
+                src: &conn.peer,
+                dst: &conn.local,
+                hash_key: None,
+                persist: None,
+            };
+            match be.connect(&req).await {
+                Ok(mut sc) => {
+                    rec.server = Some(sc.server.name().to_owned());
+                    rec.server_addr = sc.addr.clone();
+                    rec.tw = ms(sc.queue_time);
+                    rec.tc = ms(sc.connect_time);
+                    rec.retries = sc.retries;
+                    rec.redispatched = sc.redispatched;
+                    let stats = RelayStats::default();
+                    let end = relay::relay(
+                        &mut conn.stream,
+                        &mut sc.stream,
+                        &[],
+                        &[],
+                        relay_timeouts(cfg, becfg),
+                        &stats,
+                    )
+                    .await;
+                    stats_in = stats.c2s.load(Ordering::Relaxed);
+                    stats_out = stats.s2c.load(Ordering::Relaxed);
+                    rec.term = match end {
+                        RelayEnd::Done => TermFlags::default(),
+                        RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
+                        RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
+                        RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
+                        RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
+                    };
+                    rec.srv_queue = sc.server.queued();
+                    drop(sc);
+                }
+                Err(e) => {
+                    rec.term = match &e {
+                        ConnectError::NoServer => TermFlags::new(b'S', b'C'),
+                        ConnectError::QueueTimeout { waited, server } => {
+                            rec.tw = ms(*waited);
+                            rec.server = server.as_ref().map(|s| s.name().to_owned());
+                            TermFlags::new(b's', b'Q')
+                        }
+                        ConnectError::Failed {
+                            server,
+                            retries,
+                            redispatched,
+                            timed_out,
+                            queue_time,
+                            ..
+                        } => {
+                            rec.server = Some(server.name().to_owned());
+                            rec.retries = *retries;
+                            rec.redispatched = *redispatched;
+                            rec.tw = ms(*queue_time);
+                            TermFlags::new(if *timed_out { b's' } else { b'S' }, b'C')
+                        }
+                    };
+                }
+            }
+        }
+        drop(guard);
+        be_held = Some(be);
+    } else {
+        rec.term = TermFlags::new(b'S', b'C');
+    }
+    rec.tt = ms(conn.accept_instant.elapsed());
+    rec.bytes_in = stats_in;
+    rec.bytes_out = stats_out;
+    if let Some(be) = &be_held {
+        rec.beconn = be.conns();
+        rec.backend_queue = be.queued();
+        if let Some(name) = &rec.server {
+            if let Some(s) = be.server_by_name(name) {
+                rec.srvconn = s.cur_conns();
+            }
+        }
+    }
+    rec.actconn = fe.actconn();
+    rec.feconn = fe.feconn();
+    emit_end_log(&fe, &rec);
+}
+
+/// Logs the end-of-session line in the frontend's format (the default format logs at
+/// accept time instead, see [`emit_connect_log`]).
+fn emit_end_log(fe: &FrontendRt, rec: &LogRecord) {
+    if !fe.logger.is_enabled() {
+        return;
+    }
+    let cfg = fe.cfg();
+    if cfg.options.dontlognull && rec.bytes_in == 0 {
+        return;
+    }
+    let mut line = String::with_capacity(160);
+    match &cfg.log_format {
+        ir::LogFormat::Default => return,
+        // HAProxy falls back to tcplog for httplog on a TCP frontend.
+        ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
+            log::render(&TCPLOG.with(|f| f.clone()), rec, &log::NoSamples, &mut line)
+        }
+        ir::LogFormat::Custom(expr) => log::render(expr, rec, &log::NoSamples, &mut line),
+    }
+    fe.logger.send(log::sink::LEVEL_INFO, line);
+}
+
+thread_local! {
+    static TCPLOG: ir::sample::LogFormatExpr = log::render::tcplog();
+}
+
+/// HAProxy's default log (no `option tcplog/httplog/log-format`): one line at accept,
+/// `Connect from IP:PORT to IP:PORT (FRONTEND/MODE)`.
+pub fn emit_connect_log(fe: &FrontendRt, conn: &ClientConn) {
+    let cfg = fe.cfg();
+    if !fe.logger.is_enabled() || !matches!(cfg.log_format, ir::LogFormat::Default) {
+        return;
+    }
+    let mode = match cfg.mode {
+        ir::Mode::Tcp => "TCP",
+        ir::Mode::Http => "HTTP",
+    };
+    fe.logger.send(
+        log::sink::LEVEL_INFO,
+        format!(
+            "Connect from {} to {} ({}/{})",
+            conn.peer, conn.local, cfg.name, mode
+        ),
+    );
+}
