@@ -57,6 +57,7 @@ pub struct Cx<'a> {
     pub localpeer: Option<String>,
     pub server_state_file: Option<String>,
     pub server_state_base: Option<String>,
+    pub opts: LowerOptions,
 }
 
 impl<'a> Cx<'a> {
@@ -73,6 +74,7 @@ impl<'a> Cx<'a> {
             localpeer: None,
             server_state_file: None,
             server_state_base: None,
+            opts: LowerOptions::default(),
         }
     }
 
@@ -158,11 +160,33 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// Command-line settings that change what lowering checks.
+#[derive(Clone, Debug, Default)]
+pub struct LowerOptions {
+    /// `-dr`: a server address that does not resolve disables the server instead of
+    /// failing (as if `none` ended every `init-addr`).
+    pub ignore_resolve_errors: bool,
+    /// `-L NAME`: the local peer name (`peers` sections must name it), instead of the
+    /// `localpeer` keyword or the host name.
+    pub local_peer: Option<String>,
+}
+
 /// Lower a parsed config. Returns `None` when an ALERT was emitted (by the parser before,
 /// or here). Parsing-phase checks run even after the parser's own ALERTs, as HAProxy
 /// reports every error of its single parsing pass.
 pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) -> Option<Config> {
+    lower_with(ast, env, diags, &LowerOptions::default())
+}
+
+/// [`lower`] with command-line settings (`-dr`, `-L`).
+pub fn lower_with(
+    ast: &ConfigAst,
+    env: &dyn Environment,
+    diags: &mut Diagnostics,
+    opts: &LowerOptions,
+) -> Option<Config> {
     let mut cx = Cx::new(env, diags);
+    cx.opts = opts.clone();
     let mut state = defaults::State::default();
     for section in &ast.sections {
         if cx.abort {

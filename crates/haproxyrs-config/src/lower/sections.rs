@@ -40,7 +40,12 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         cx.unimplemented(&section.header.span, &format!("{} section", kind.keyword()));
     }
     if kind == SectionKind::Peers {
-        let local = cx.localpeer.clone().or_else(|| cx.env.hostname());
+        let local = cx
+            .opts
+            .local_peer
+            .clone()
+            .or_else(|| cx.localpeer.clone())
+            .or_else(|| cx.env.hostname());
         if let Some(local) = local {
             let has_local = section.lines.iter().any(|l| {
                 matches!(l.keyword(), "peer" | "server")

@@ -374,7 +374,7 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
                 .and_then(|v| v.get(si))
                 .unwrap_or(&default);
             let mut resolved = None;
-            let mut allow_none = false;
+            let mut allow_none = cx.opts.ignore_resolve_errors;
             for m in methods {
                 match m {
                     InitAddr::Last => {}
