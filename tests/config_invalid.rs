@@ -67,6 +67,9 @@ const CASES: &[Case] = &[
     Case { name: "nbproc", body: "global\n    nbproc 2\n", raw: true, exit: 1, lines: &[2] },
     Case { name: "rules in anonymous defaults", body: "defaults\n    mode http\n    http-request deny\n    acl x src 1.2.3.4\n    tcp-request content reject\nfrontend f\n    bind :80\n", raw: true, exit: 1, lines: &[3, 4, 5] },
     Case { name: "named defaults ACLs stay there", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    acl bad src 1.2.3.4\n    http-request deny if bad\nfrontend f from d\n    bind :80\n    http-request deny if bad\n", raw: true, exit: 1, lines: &[10] },
+    Case { name: ".if unknown predicate", body: ".if enabled(FOO)\n.endif\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[1] },
+    Case { name: ".if without .endif", body: ".if defined(HOME)\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[3] },
+    Case { name: "unmatched quote", body: "frontend fe\n    bind :80\n    http-request set-header X-Foo \"abc\n", raw: true, exit: 1, lines: &[3] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 
