@@ -14,16 +14,21 @@
 //! # Layout
 //! - [`keywords`]: the keyword table (dispatch, status, compatibility doc).
 //! - [`global`], [`proxy`], [`sections`]: handlers per section kind; [`defaults`]: inheritance.
+//! - [`options`]: `option …`; [`balance`]: `balance`, `hash-type`; [`rules`]: ACLs,
+//!   conditions and the HTTP/TCP rule keywords, fed to their own lowering modules.
 //! - [`bind`], [`server`], [`log`]: addresses and options shared by several keywords.
 //! - [`units`]: times, sizes, integers. [`validate`]: phases 2 and 3, building the IR.
 
+pub mod balance;
 pub mod bind;
 pub mod defaults;
 pub mod global;
 pub mod http_rules;
 pub mod keywords;
 pub mod log;
+pub mod options;
 pub mod proxy;
+pub mod rules;
 pub mod sections;
 pub mod server;
 pub mod tcp_rules;
