@@ -247,6 +247,30 @@ impl BackendRt {
         }
     }
 
+    /// Chooses a server the way [`BackendRt::connect`] would, without connecting: the HTTP
+    /// engine picks first so it can reuse an idle connection to that server. `None` when no
+    /// server is usable now (then `connect` queues or fails as usual).
+    pub fn pick(
+        &self,
+        src: &ConnAddr,
+        hash_key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> Option<usize> {
+        if let Some(i) = persist
+            .filter(|&i| i < self.servers.len() && self.servers[i].state() == ServerState::Up)
+        {
+            return Some(i);
+        }
+        let key = match self.cfg().balance {
+            ir::Balance::Source => src.ip().map(HashKey::Source),
+            _ => hash_key.map(HashKey::Bytes),
+        };
+        match self.balancer.pick(&self.servers, key, None) {
+            Pick::Server(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// Connects to a server for `req`: balancing, queueing, retries, redispatch, PROXY
     /// header. The returned [`ServerConn`] holds the server slot until dropped.
     pub async fn connect(&self, req: &ConnectRequest<'_>) -> Result<ServerConn, ConnectError> {

@@ -15,17 +15,7 @@ use crate::tcp::source::TcpSource;
 
 /// Whether this build has the HTTP engine wired in.
 pub fn http_engine_available() -> bool {
-    false
-}
-
-/// HTTP frontends until the HTTP engine is wired into [`start`]: refuse loudly.
-async fn http_unavailable(fe: Arc<FrontendRt>, conn: ClientConn) {
-    ::log::error!(
-        "frontend '{}': HTTP mode is not available in this build; closing connection from {}",
-        fe.cfg().name,
-        conn.peer
-    );
-    drop(conn);
+    true
 }
 
 pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
@@ -64,6 +54,6 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     tcp::emit_connect_log(&fe, &conn);
     match cfg.mode {
         ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        ir::Mode::Http => http_unavailable(fe, conn).await,
+        ir::Mode::Http => crate::http::serve_conn(fe, conn).await,
     }
 }
