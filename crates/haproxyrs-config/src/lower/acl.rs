@@ -10,7 +10,8 @@ use crate::ast::Word;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::env::Environment;
 use crate::ir::sample::{
-    Acl, AclId, AclTerm, IntRange, IpNet, MatchMethod, Patterns, SampleType, StrPatterns,
+    Acl, AclId, AclTerm, Fetch, IntRange, IpNet, MatchMethod, NetPatterns, Patterns, SampleType,
+    StrPatterns,
 };
 use crate::span::Span;
 
@@ -220,7 +221,18 @@ pub fn parse_acl_term(
         });
     }
 
-    let patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    let mut patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    if matches!(expr.fetch, Fetch::Method) && method == MatchMethod::Str {
+        // Method patterns keep their case: known methods compare exactly even with -i.
+        patterns = Patterns::Strings(StrPatterns {
+            items: texts
+                .iter()
+                .map(|(t, _)| t.as_bytes().to_vec().into_boxed_slice())
+                .collect(),
+            ignore_case,
+            set: None,
+        });
+    }
     for what in fetch::unimplemented_parts(&expr) {
         diags.push(Diagnostic::unimplemented(&crit.span, what));
     }
@@ -306,7 +318,7 @@ fn compile_patterns(
                 })?;
                 v.extend(nets);
             }
-            Patterns::Nets(v)
+            Patterns::Nets(NetPatterns::new(v))
         }
         MatchMethod::Bin => {
             let mut v = Vec::with_capacity(texts.len());
@@ -549,6 +561,7 @@ mod tests {
         let t = term("src 10.0.0.0/8 ::1 192.168.0.0/255.255.0.0 10.1 web.local").unwrap();
         match &t.patterns {
             Patterns::Nets(n) => {
+                let n = &n.nets;
                 assert_eq!(n.len(), 5);
                 assert_eq!(n[2].prefix, 16);
                 assert_eq!(n[3].addr, "10.0.0.1".parse::<IpAddr>().unwrap());

@@ -170,6 +170,7 @@ const FETCHES: &[FetchDef] = &[
     f!("req.ssl_sni"),
     f!("req_ssl_sni"),
     f!("req.ssl_hello_type"),
+    f!("req.ssl_alpn"),
     f!("req_ssl_hello_type"),
     f!("req.ssl_ver"),
     f!("req_ssl_ver"),
@@ -221,7 +222,7 @@ const FETCHES: &[FetchDef] = &[
     f!("srv_is_up", 1, [S]),
     f!("be_name"),
     f!("fe_name"),
-    f!("var", 1, [S]),
+    f!("var", 1, [S, S]),
 ];
 
 /// Resolve an ACL criterion keyword to the fetch keyword and its implied match method,
@@ -427,6 +428,7 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         }
         "req.ssl_sni" | "req_ssl_sni" => Fetch::ReqSslSni,
         "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::ReqSslHelloType,
+        "req.ssl_alpn" => Fetch::ReqSslAlpn,
         "req.ssl_ver" | "req_ssl_ver" => Fetch::ReqSslVer,
         "req.proto_http" | "req_proto_http" => Fetch::ReqProtoHttp,
         "ssl_fc" => Fetch::SslFc,
@@ -508,7 +510,11 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         "fe_name" => Fetch::FeName,
         "var" => {
             let (scope, name) = parse_var_name(&s0())?;
-            Fetch::Var { scope, name }
+            Fetch::Var {
+                scope,
+                name,
+                default: args.get(1).cloned(),
+            }
         }
         other => return Err(format!("unknown fetch method '{other}'")),
     })
@@ -774,11 +780,11 @@ fn registry_type(t: &str) -> SampleType {
 pub fn unimplemented_parts(expr: &SampleExpr) -> Vec<String> {
     let mut v = Vec::new();
     if let Fetch::Unimplemented { name, .. } = &expr.fetch {
-        v.push(format!("sample fetch '{name}'"));
+        v.push(format!("sample fetch {name}"));
     }
     for c in &expr.converters {
         if let Converter::Unimplemented { name, .. } = c {
-            v.push(format!("converter '{name}'"));
+            v.push(format!("converter {name}"));
         }
     }
     v
@@ -929,7 +935,16 @@ mod tests {
             parse("var(txn.foo)").unwrap().fetch,
             Fetch::Var {
                 scope: VarScope::Txn,
-                name: "foo".into()
+                name: "foo".into(),
+                default: None,
+            }
+        );
+        assert_eq!(
+            parse("var(txn.foo,dflt)").unwrap().fetch,
+            Fetch::Var {
+                scope: VarScope::Txn,
+                name: "foo".into(),
+                default: Some("dflt".into()),
             }
         );
         assert_eq!(parse("str('a,b')").unwrap().fetch, Fetch::Str("a,b".into()));
@@ -1021,7 +1036,7 @@ mod tests {
         let e = parse("sc_http_req_rate(0),cpl").unwrap();
         assert_eq!(
             unimplemented_parts(&e),
-            vec!["sample fetch 'sc_http_req_rate'", "converter 'cpl'"]
+            vec!["sample fetch sc_http_req_rate", "converter cpl"]
         );
         assert!(parse("sc_http_req_rate(x)").is_err());
         assert!(parse("src,sha1").is_ok());

@@ -28,7 +28,21 @@ pub fn section(cx: &mut Cx, section: &Section) {
 }
 
 fn line(cx: &mut Cx, line: &Line) {
-    let kw = line.keyword();
+    let mut kw = line.keyword();
+    // `no KEYWORD` turns a flag off (`no strict-limits`, `no numa-cpu-mapping`…).
+    if kw == "no" {
+        match line.args().first() {
+            Some(w) if keywords::lookup(&w.text, SectionKind::Global).is_some() => kw = &w.text,
+            _ => {
+                cx.alert(&line.span, "'no' only supports a boolean global keyword.");
+                return;
+            }
+        }
+        if matches!(kw, "zero-warning") {
+            cx.global.zero_warning = false;
+        }
+        return;
+    }
     let Some(entry) = keywords::lookup(kw, SectionKind::Global) else {
         cx.unknown_keyword(line, "global", keywords::names_in(SectionKind::Global));
         return;
@@ -63,9 +77,22 @@ fn line(cx: &mut Cx, line: &Line) {
     }
 }
 
+/// The single argument of a global keyword, or HAProxy's ALERT (`msg` when it is missing,
+/// "cannot handle unexpected argument" when there are more).
 fn one<'w>(cx: &mut Cx, line: &Line, args: &'w [Word], msg: &str) -> Option<&'w str> {
     if args.first().is_none_or_empty() {
         cx.alert(&line.span, msg);
+        return None;
+    }
+    if let Some(extra) = args.get(1) {
+        cx.alert(
+            &line.span,
+            format!(
+                "'{}' cannot handle unexpected argument '{}'.",
+                line.keyword(),
+                extra.text
+            ),
+        );
         return None;
     }
     Some(&args[0].text)
@@ -92,8 +119,13 @@ pub fn maxsessrate(cx: &mut Cx, line: &Line, args: &[Word]) {
 pub fn nbthread(cx: &mut Cx, line: &Line, args: &[Word]) {
     let v = args.first().map(|w| w.text.as_str()).unwrap_or("");
     match units::strict_u32(v) {
-        Some(n) if n >= 1 => cx.global.nbthread = Some(n as usize),
-        _ => cx.alert(
+        Some(n) if (1..=64).contains(&n) => cx.global.nbthread = Some(n as usize),
+        // 64: the thread limit of Debian's 2.6 build.
+        Some(n) => cx.alert(
+            &line.span,
+            format!("'nbthread' value must be between 1 and 64 (was {n})"),
+        ),
+        None => cx.alert(
             &line.span,
             format!("'nbthread' passed a missing or unparsable integer value in '{v}'"),
         ),
@@ -115,9 +147,9 @@ pub fn spread_checks(cx: &mut Cx, line: &Line, args: &[Word]) {
     ) {
         let n = units::atol(v);
         if !(0..=50).contains(&n) {
-            cx.alert(
+            cx.alert_tight(
                 &line.span,
-                "'spread-checks' needs a positive value between 0 and 50.",
+                "'spread-checks' needs a positive value in range 0..50.",
             );
             return;
         }
@@ -192,6 +224,10 @@ pub fn hard_stop_after(cx: &mut Cx, line: &Line, args: &[Word]) {
         Err(units::TimeError::Empty) => {
             cx.alert(&line.span, "'hard-stop-after' expects <time> as argument.")
         }
+        Err(units::TimeError::BadChar(c)) => cx.alert(
+            &line.span,
+            format!("unexpected character '{c}' in argument to <hard-stop-after>."),
+        ),
         Err(e) => cx.alert(&line.span, e.message("hard-stop-after", v)),
     }
 }
@@ -216,6 +252,11 @@ pub fn chroot(cx: &mut Cx, line: &Line, args: &[Word]) {
     ) {
         cx.global.chroot = Some(PathBuf::from(v));
     }
+}
+
+pub fn description(cx: &mut Cx, _line: &Line, args: &[Word]) {
+    let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    cx.global.description = Some(words.join(" "));
 }
 
 pub fn node(cx: &mut Cx, line: &Line, args: &[Word]) {
@@ -270,17 +311,32 @@ pub fn group(cx: &mut Cx, line: &Line, args: &[Word]) {
 }
 
 pub fn uid(cx: &mut Cx, line: &Line, args: &[Word]) {
-    match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(n) => cx.global.user = Some(n.to_string()),
-        None => cx.alert(&line.span, "'uid' expects an integer argument."),
-    }
+    numeric_id(cx, line, args, "uid");
 }
 
 pub fn gid(cx: &mut Cx, line: &Line, args: &[Word]) {
-    match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(n) => cx.global.group = Some(n.to_string()),
-        None => cx.alert(&line.span, "'gid' expects an integer argument."),
+    numeric_id(cx, line, args, "gid");
+}
+
+/// `uid N` / `gid N`: 2.6 only warns about a value that is not a number (and uses 0).
+fn numeric_id(cx: &mut Cx, line: &Line, args: &[Word], kw: &str) {
+    let v = args.first().map(|w| w.text.as_str()).unwrap_or("");
+    let id = match units::strict_u32(v) {
+        Some(n) => n,
+        None => {
+            cx.warn(&line.span, format!(" {kw}: string '{v}' is not a number."));
+            0
+        }
+    };
+    if kw == "uid" {
+        cx.global.user = Some(id.to_string());
+    } else {
+        cx.global.group = Some(id.to_string());
     }
+}
+
+pub fn master_worker(cx: &mut Cx, _line: &Line, _args: &[Word]) {
+    cx.global.master_worker = true;
 }
 
 pub fn lua_load(cx: &mut Cx, line: &Line, args: &[Word]) {
@@ -325,6 +381,39 @@ pub fn crt_base(cx: &mut Cx, line: &Line, args: &[Word]) {
     }
 }
 
+pub fn insecure_fork_wanted(cx: &mut Cx, line: &Line, args: &[Word]) {
+    super::proxy::generic_args(cx, line, Handler::NoArg, args, "insecure-fork-wanted");
+    cx.insecure_fork = true;
+}
+
+pub fn localpeer(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(cx, line, args, "'localpeer' expects a name as an argument.") {
+        cx.localpeer = Some(v.to_string());
+    }
+}
+
+pub fn server_state_file(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(
+        cx,
+        line,
+        args,
+        "'server-state-file' expects a file path as an argument.",
+    ) {
+        cx.server_state_file = Some(v.to_string());
+    }
+}
+
+pub fn server_state_base(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(
+        cx,
+        line,
+        args,
+        "'server-state-base' expects a directory path as an argument.",
+    ) {
+        cx.server_state_base = Some(v.to_string());
+    }
+}
+
 pub fn log(cx: &mut Cx, line: &Line, args: &[Word]) {
     if let Some(t) = super::log::parse_target(cx, line, args, false) {
         cx.global.logs.push(t);
@@ -357,6 +446,20 @@ pub fn stats(cx: &mut Cx, line: &Line, args: &[Word]) {
                         name: None,
                         ssl: false,
                     });
+                    let mut i = 1;
+                    while i < rest.len() {
+                        if rest[i].text == "process" {
+                            let v = rest.get(i + 1).map(|w| w.text.as_str()).unwrap_or("");
+                            if v == "1" || v == "all" || v == "odd" {
+                                cx.warn(&line.span, format!("'stats socket' : 'process {v}' on 'bind' lines is deprecated and will be removed in 2.7."));
+                            } else {
+                                cx.alert(&line.span, format!("'stats socket' : ''process' : '{v}' is not a valid number/range. It supports numbers from 1 to 1."));
+                                return;
+                            }
+                            i += 1;
+                        }
+                        i += 1;
+                    }
                     cx.unimplemented(&line.span, "stats socket");
                 }
                 Err(_) => cx.alert(&line.span, format!("'stats socket' : invalid address '{addr}'")),
@@ -373,6 +476,6 @@ pub fn stats(cx: &mut Cx, line: &Line, args: &[Word]) {
             }
         }
         "bind-process" => cx.warn(&line.span, "'stats bind-process' has no effect, is deprecated, and will be removed in version 2.7."),
-        other => cx.alert(&line.span, format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}').")),
+        other => cx.alert(&line.span, format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')")),
     }
 }

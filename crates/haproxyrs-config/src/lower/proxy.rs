@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::ast::{Line, Section, SectionKind, Word};
 use crate::ir::{
-    self, Balance, CookieMode, CookiePersistence, HashFunction, HashType, HealthCheck,
-    HttpConnMode, HttpReuse, LogFormat, Mode, ProxyOptions, StatsPage, Timeouts,
+    self, Balance, CookieMode, CookiePersistence, HashType, HealthCheck, HttpReuse, LogFormat,
+    Mode, ProxyOptions, StatsPage, Timeouts,
 };
 use crate::span::Span;
 
@@ -15,6 +15,9 @@ use super::defaults::State;
 use super::keywords::{self, sec, Handler, Status};
 use super::server::ServerDraft;
 use super::{units, Cx};
+
+pub use super::options::option;
+pub use super::rules::{condition, delegated_condition_pub};
 
 /// A `log` line of a proxy: `log global` is resolved against the global section at the end.
 #[derive(Clone, Debug)]
@@ -30,13 +33,15 @@ pub enum LogFormatDraft {
     Default,
     TcpLog(Span),
     HttpLog(Span),
-    Custom(String, Span),
+    Custom(ir::sample::LogFormatExpr, Span),
 }
 
 /// A `use_backend` line before backend names are resolved.
 #[derive(Clone, Debug)]
 pub struct SwitchDraft {
     pub backend: String,
+    /// `use_backend %[expr]`: the name is a log-format string evaluated per request.
+    pub dynamic: Option<ir::sample::LogFormatExpr>,
     pub cond: Option<ir::sample::Condition>,
     pub span: Span,
 }
@@ -73,7 +78,9 @@ pub struct ProxyDraft {
     pub stats: Option<StatsPage>,
     pub disabled: bool,
     pub description: Option<String>,
-    pub id: Option<u32>,
+    pub id: Option<(u32, Span)>,
+    /// `email-alert mailers NAME`.
+    pub email_mailers: Option<String>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -112,6 +119,7 @@ impl ProxyDraft {
             disabled: false,
             description: None,
             id: None,
+            email_mailers: None,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -137,7 +145,7 @@ impl ProxyDraft {
         }
     }
 
-    fn section_bit(&self) -> u16 {
+    pub fn section_bit(&self) -> u16 {
         keywords::section_bit(self.kind)
     }
 }
@@ -187,6 +195,14 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     draft.span = section.header.span.clone();
     draft.description = None;
     draft.id = None;
+    // The ACLs of a named `defaults` serve its own rules only: the proxy cannot name them.
+    // They stay in the list (the inherited rules refer to them by index) under a name no
+    // ACL can have.
+    for acl in &mut draft.acls.acls {
+        if !acl.name.starts_with(' ') {
+            acl.name.insert(0, ' ');
+        }
+    }
     register_name(cx, state, &draft);
     for line in &section.lines {
         if cx.abort {
@@ -195,6 +211,25 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         self::line(cx, &mut draft, line);
     }
     let idx = state.proxies.len();
+    if let Some((id, span)) = &draft.id {
+        if let Some(&other) = state.proxy_ids.get(id) {
+            let o = &state.proxies[other];
+            cx.alert_tight(
+                span,
+                format!(
+                    "{} {} reuses same custom id as {} {} (declared at {}:{}).",
+                    draft.kind.keyword(),
+                    draft.name,
+                    o.kind.keyword(),
+                    o.name,
+                    o.span.file,
+                    o.span.line
+                ),
+            );
+        } else {
+            state.proxy_ids.insert(*id, idx);
+        }
+    }
     if draft.has_fe() {
         state.fe_names.entry(name.clone()).or_insert(idx);
     }
@@ -258,6 +293,29 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
         option(cx, draft, line, args, None);
         return;
     }
+    if draft.kind == SectionKind::Defaults && draft.name.is_empty() {
+        // Rules and ACLs need a named `defaults` (2.6): an anonymous one cannot hold them.
+        match kw {
+            "http-request" | "http-response" | "http-after-response" | "acl" => {
+                cx.alert(
+                    &span,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
+                return;
+            }
+            "tcp-request" | "tcp-response"
+                if args.first().map(|w| w.text.as_str()) != Some("inspect-delay") =>
+            {
+                let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
+                cx.alert(
+                    &span,
+                    format!("{kw} {sub} is not allowed in anonymous 'defaults' sections"),
+                );
+                return;
+            }
+            _ => {}
+        }
+    }
     let (entry, rest, name) = if keywords::FAMILIES.contains(&kw) && !args.is_empty() {
         let two = format!("{kw} {}", args[0].text);
         match keywords::lookup(&two, draft.kind) {
@@ -281,7 +339,9 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
             }
         }
     };
-    if entry.sections & draft.section_bit() == 0 {
+    if entry.sections & draft.section_bit() == 0
+        && !(name == "log-format" && draft.kind == SectionKind::Backend)
+    {
         missing_capability(cx, draft, &span, &name, entry.sections);
         return;
     }
@@ -372,10 +432,11 @@ fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, 
         );
         return;
     }
-    let cap = if sections & (sec::FRONTEND) == 0 {
-        "frontend"
-    } else {
+    let _ = sections;
+    let cap = if draft.has_fe() {
         "backend"
+    } else {
+        "frontend"
     };
     let who = format!("{} '{}'", draft.type_name(), draft.name);
     if matches!(first, "server" | "default-server" | "server-template") {
@@ -413,6 +474,10 @@ fn family_error(cx: &mut Cx, draft: &ProxyDraft, line: &Line) {
         .filter(|k| k.sections & sec::DFLB != 0)
         .filter_map(|k| k.name.strip_prefix(kw).and_then(|r| r.strip_prefix(' ')))
         .collect();
+    if kw == "stats" {
+        cx.alert_tight(span, format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."));
+        return;
+    }
     let msg = match kw {
         "timeout" => format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{got}')"),
         "stats" => format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
@@ -475,6 +540,13 @@ pub fn fullconn(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 }
 
 pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert(
+            &line.span,
+            "'retries' expects an integer argument (dispatch counts for one).",
+        );
+        return;
+    }
     if let Some(v) = int_arg(cx, line, args, "retries") {
         d.retries = v;
     }
@@ -482,7 +554,7 @@ pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 
 pub fn id(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(v) if v > 0 => d.id = Some(v),
+        Some(v) if v > 0 => d.id = Some((v, line.span.clone())),
         _ => cx.alert(
             &line.span,
             format!("{}: custom id has to be > 0.", line.keyword()),
@@ -518,11 +590,14 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         cx.alert(
             &line.span,
             format!(
-                "'{kw}' cannot handle unexpected argument '{}'.",
+                "'{kw}' : unexpected extra argument '{}' after value '{text}'.",
                 args[1].text
             ),
         );
         return;
+    }
+    if let Some(c) = units::trailing_garbage(text) {
+        cx.warn_plain(units::trailing_garbage_warning(c, text));
     }
     let v = (!value.is_zero()).then_some(value);
     let t = &mut d.timeouts;
@@ -540,198 +615,6 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         "tarpit" => t.tarpit = v,
         _ => {}
     }
-}
-
-const BALANCE_ERR: &str = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
-
-pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let Some(first) = args.first() else {
-        // HAProxy 2.6 accepts a bare `balance` and keeps the current algorithm.
-        return;
-    };
-    let algo = first.text.as_str();
-    let opts = &args[1..];
-    let b = match algo {
-        "roundrobin" => Balance::RoundRobin,
-        "static-rr" => Balance::StaticRr,
-        "leastconn" => Balance::LeastConn,
-        "first" => Balance::First,
-        "source" => Balance::Source,
-        "random" => Balance::Random { draws: 2 },
-        "uri" => {
-            let mut len = None;
-            let mut depth = None;
-            let mut path_only = false;
-            let mut whole = false;
-            let mut i = 0;
-            while i < opts.len() {
-                match opts[i].text.as_str() {
-                    "len" | "depth" => {
-                        let Some(v) = opts.get(i + 1).and_then(|w| units::strict_u32(&w.text))
-                        else {
-                            cx.alert(
-                                &line.span,
-                                format!(
-                                    "'balance uri {}' expects a positive integer (got '{}').",
-                                    opts[i].text,
-                                    opts.get(i + 1).map(|w| w.text.as_str()).unwrap_or("")
-                                ),
-                            );
-                            return;
-                        };
-                        if opts[i].text == "len" {
-                            len = Some(v);
-                        } else {
-                            depth = Some(v);
-                        }
-                        i += 2;
-                    }
-                    "whole" => {
-                        whole = true;
-                        i += 1;
-                    }
-                    "path-only" => {
-                        path_only = true;
-                        i += 1;
-                    }
-                    other => {
-                        cx.alert(&line.span, format!("'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '{other}')."));
-                        return;
-                    }
-                }
-            }
-            Balance::Uri {
-                len,
-                depth,
-                path_only,
-                whole,
-            }
-        }
-        "url_param" => {
-            let Some(name) = opts.first() else {
-                cx.alert(
-                    &line.span,
-                    "'balance url_param' requires an URL parameter name.",
-                );
-                return;
-            };
-            let mut check_post = None;
-            if opts.get(1).map(|w| w.text.as_str()) == Some("check_post") {
-                check_post = Some(opts.get(2).map(|w| units::atou32(&w.text)).unwrap_or(48));
-            }
-            Balance::UrlParam {
-                name: name.text.clone(),
-                check_post,
-            }
-        }
-        "hash" => {
-            if opts.is_empty() {
-                cx.alert(&line.span, "'balance hash' requires a sample expression.");
-                return;
-            }
-            // The expression is compiled by the sample parser; until it is wired in, keep
-            // the algorithm refused so the proxy never balances differently from HAProxy.
-            cx.refuse(&line.span, "balance hash");
-            return;
-        }
-        _ if algo.starts_with("random") => {
-            let draws = paren_arg(algo, "random").map(units::atou32).unwrap_or(2);
-            Balance::Random {
-                draws: draws.max(1),
-            }
-        }
-        _ if algo.starts_with("hdr(") => match paren_arg(algo, "hdr") {
-            Some(name) if !name.is_empty() => Balance::Hdr {
-                name: name.to_string(),
-                use_domain_only: opts.first().map(|w| w.text.as_str()) == Some("use_domain_only"),
-            },
-            _ => {
-                cx.alert(&line.span, "hdr requires an http header field name.");
-                return;
-            }
-        },
-        _ if algo.starts_with("rdp-cookie") => Balance::RdpCookie {
-            name: paren_arg(algo, "rdp-cookie")
-                .filter(|n| !n.is_empty())
-                .unwrap_or("mstshash")
-                .to_string(),
-        },
-        _ => {
-            let mut diag = crate::diag::Diagnostic::alert(&line.span, BALANCE_ERR);
-            if let Some(s) = crate::suggest::best_match(
-                algo,
-                [
-                    "roundrobin",
-                    "static-rr",
-                    "leastconn",
-                    "first",
-                    "source",
-                    "uri",
-                    "url_param",
-                    "random",
-                    "hash",
-                ],
-            ) {
-                diag = diag.with_help(format!("did you mean '{s}'?"));
-            }
-            cx.diags.push(diag);
-            return;
-        }
-    };
-    d.balance = b;
-}
-
-/// `name(arg)` → `arg`.
-fn paren_arg<'t>(text: &'t str, name: &str) -> Option<&'t str> {
-    text.strip_prefix(name)?
-        .strip_prefix('(')?
-        .strip_suffix(')')
-}
-
-pub fn hash_type(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let mut ht = HashType::default();
-    match args.first().map(|w| w.text.as_str()) {
-        Some("consistent") => ht.consistent = true,
-        Some("map-based") => ht.consistent = false,
-        Some("avalanche") => {
-            ht.avalanche = true;
-        }
-        _ => {
-            cx.alert(
-                &line.span,
-                "'hash-type' only supports 'consistent' and 'map-based'.",
-            );
-            return;
-        }
-    }
-    if let Some(f) = args.get(1) {
-        ht.function = match f.text.as_str() {
-            "sdbm" => HashFunction::Sdbm,
-            "djb2" => HashFunction::Djb2,
-            "wt6" => HashFunction::Wt6,
-            "crc32" => HashFunction::Crc32,
-            "none" => HashFunction::None,
-            other => {
-                cx.alert(&line.span, format!("'hash-type {}' : unknown hashing function '{other}', expects 'sdbm', 'djb2', 'crc32', or 'wt6'.", args[0].text));
-                return;
-            }
-        };
-    }
-    if let Some(m) = args.get(2) {
-        if m.text == "avalanche" {
-            ht.avalanche = true;
-        } else {
-            cx.alert(
-                &line.span,
-                format!(
-                    "'hash-type {} {}' : unknown hash modifier '{}', expects 'avalanche'.",
-                    args[0].text, args[1].text, m.text
-                ),
-            );
-            return;
-        }
-    }
-    d.hash_type = ht;
 }
 
 pub fn http_reuse(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -804,8 +687,8 @@ pub fn cookie(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
                 i += 1;
             }
-            other => {
-                cx.alert(&line.span, format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options (got '{other}')."));
+            _ => {
+                cx.alert(&line.span, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                 return;
             }
         }
@@ -830,7 +713,7 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     };
     if let Some(kw) = args.get(1) {
         if kw.text != "if" && kw.text != "unless" {
-            cx.alert(&line.span, format!("'use_backend' requires either 'if' or 'unless' followed by a condition but found '{}'.", kw.text));
+            cx.alert(&line.span, format!("unexpected keyword '{}' after switching rule, only 'if' and 'unless' are allowed.", kw.text));
             return;
         }
     }
@@ -842,232 +725,35 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    let dynamic = if name.text.contains("%[") {
+        match super::sample::parse_log_format(
+            &name.text,
+            Some(super::sample::UsePoint::UseBackend),
+            cx.env,
+        ) {
+            Ok(expr) => Some(expr),
+            Err(msg) => {
+                cx.alert(
+                    &line.span,
+                    format!("error detected while parsing switching rule : {msg}"),
+                );
+                return;
+            }
+        }
+    } else {
+        None
+    };
     d.switching.push(SwitchDraft {
         backend: name.text.clone(),
+        dynamic,
         cond,
         span: line.span.clone(),
     });
 }
 
-/// Compile `if|unless …` (the words start there) against this proxy's ACLs so far.
-pub fn condition(
-    cx: &mut Cx,
-    d: &ProxyDraft,
-    words: &[Word],
-) -> Result<Option<ir::sample::Condition>, super::sample::CondError> {
-    match super::sample::parse_condition(words, &d.acls, cx.env, cx.diags) {
-        None => Ok(None),
-        Some(r) => r.map(Some),
-    }
-}
-
-pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    match super::sample::parse_acl_line(args, &line.span, cx.env, cx.diags) {
-        Ok((name, term)) => {
-            d.acls.declare(&name, term);
-        }
-        Err(diag) => cx.diags.push(diag),
-    }
-}
-
-/// `http-request`, `http-response`, `redirect`, `errorfile`, `capture`…: lowered by the
-/// HTTP rules module ([`super::http_rules`]) with this proxy's ACLs and the sample compiler.
-pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    use super::http_rules as hr;
-    let kw = line.keyword();
-    let scope = std::mem::take(&mut d.acls);
-    let result = {
-        let mut rc = RuleCx {
-            cx: &mut *cx,
-            scope: &scope,
-            kind: d.type_name(),
-            name: &d.name,
-            rule: format!(
-                "{kw} {}",
-                args.first().map(|w| w.text.as_str()).unwrap_or("")
-            ),
-            point: if kw == "http-response" || kw == "http-after-response" {
-                super::sample::UsePoint::HttpResponse
-            } else {
-                super::sample::UsePoint::HttpRequest
-            },
-        };
-        match kw {
-            "http-request" => hr::lower_http_request(line, &mut rc).map(|r| d.http.request.push(r)),
-            "http-response" => {
-                hr::lower_http_response(line, &mut rc).map(|r| d.http.response.push(r))
-            }
-            "redirect" => hr::lower_redirect(line, &mut rc).map(|r| d.http.redirects.push(r)),
-            "errorfile" => hr::lower_errorfile(line, &mut rc).map(|(code, raw)| {
-                d.http
-                    .error_files
-                    .push((code, ir::http::bytes_like::RawResponse(raw)))
-            }),
-            "capture" => hr::lower_capture(line).map(|(side, cap)| match side {
-                hr::CaptureSide::Request => d.http.capture_request.push(cap),
-                hr::CaptureSide::Response => d.http.capture_response.push(cap),
-            }),
-            "http-after-response" => Err(crate::diag::Diagnostic::unimplemented(
-                &line.span,
-                "http-after-response",
-            )),
-            _ => Err(crate::diag::Diagnostic::unimplemented(&line.span, kw)),
-        }
-    };
-    d.acls = scope;
-    if let Err(diag) = result {
-        let unimplemented = diag.unimplemented;
-        let is_alert = diag.level == crate::diag::Level::Alert;
-        cx.diags.push(diag);
-        if unimplemented && kw != "capture" && kw != "errorloc" {
-            // Running without this rule would not be what the config says.
-            cx.refused.push(ir::Refusal {
-                keyword: format!(
-                    "{kw} {}",
-                    args.first().map(|w| w.text.as_str()).unwrap_or("")
-                )
-                .trim()
-                .to_string(),
-                span: line.span.clone(),
-            });
-        }
-        if is_alert && matches!(kw, "http-request" | "http-response" | "http-after-response") {
-            // HAProxy stops reading the file after a bad HTTP rule (ERR_ABORT).
-            cx.abort = true;
-            cx.diags.aborted = true;
-        }
-    }
-}
-
-/// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
-/// sample expressions compiled with the sample lowering, files read through the environment.
-struct RuleCx<'c, 'e> {
-    cx: &'c mut Cx<'e>,
-    scope: &'c super::sample::AclScope,
-    kind: &'static str,
-    name: &'c str,
-    rule: String,
-    point: super::sample::UsePoint,
-}
-
-impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
-    fn condition(
-        &mut self,
-        words: &[Word],
-    ) -> Result<ir::sample::Condition, crate::diag::Diagnostic> {
-        match super::sample::parse_condition(words, self.scope, self.cx.env, self.cx.diags) {
-            Some(Ok(c)) => Ok(c),
-            Some(Err(e)) => Err(e.diagnostic(&format!(
-                "error detected while parsing an '{}' condition",
-                self.rule
-            ))),
-            None => Err(crate::diag::Diagnostic::alert(
-                &words
-                    .first()
-                    .map(|w| w.span.clone())
-                    .unwrap_or_else(|| Span::new("".into(), 0, 0)),
-                "expects 'if' or 'unless' before a condition.",
-            )),
-        }
-    }
-    fn log_format(
-        &mut self,
-        word: &Word,
-    ) -> Result<ir::sample::LogFormatExpr, crate::diag::Diagnostic> {
-        super::sample::parse_log_format(&word.text, Some(self.point), self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
-        })
-    }
-    fn sample(&mut self, word: &Word) -> Result<ir::sample::SampleExpr, crate::diag::Diagnostic> {
-        super::sample::parse_sample_expr(&word.text, self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
-        })
-    }
-    fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
-        self.cx
-            .env
-            .read_file(std::path::Path::new(&word.text))
-            .map_err(|e| {
-                crate::diag::Diagnostic::alert(
-                    &word.span,
-                    format!(
-                        "error opening file <{}> : {}.",
-                        word.text,
-                        super::bind::os_error_text(&e)
-                    ),
-                )
-            })
-    }
-}
-
-/// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
-pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    if args.first().map(|w| w.text.as_str()) == Some("inspect-delay") {
-        match args.get(1).map(|w| units::parse_time_ms(&w.text)) {
-            Some(Ok(t)) => d.inspect_delay = Some(t),
-            _ => cx.alert(
-                &line.span,
-                format!(
-                    "'{} inspect-delay' expects a positive delay in milliseconds, in proxy '{}'",
-                    line.keyword(),
-                    d.name
-                ),
-            ),
-        }
-        return;
-    }
-    if line.keyword() == "tcp-request" {
-        super::tcp_rules::tcp_request(cx, d, line, args);
-        return;
-    }
-    delegated_condition(cx, d, line, args);
-}
-
-/// For the TCP rules module: actions it does not run (`tcp-request session`).
-pub fn delegated_condition_pub(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    delegated_condition(cx, d, line, args);
-}
-
-/// Rules lowered elsewhere (TCP rules until merged): their condition is compiled here.
-fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let kw = line.keyword();
-    let (_, cond) = super::sample::split_condition(args);
-    if let Err(e) = condition(cx, d, cond) {
-        let rule = format!(
-            "{kw} {}",
-            args.iter()
-                .take(2)
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        cx.diags.push(e.diagnostic_tcp(
-            &rule,
-            d.type_name(),
-            &d.name,
-            cond.first().map(|w| w.text.as_str()).unwrap_or("if"),
-        ));
-        return;
-    }
-    // The TCP rule module lowers the action; until it is merged the rule is not run.
-    cx.refuse(
-        &line.span,
-        &format!(
-            "{kw} {}",
-            args.iter()
-                .take(2)
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    );
-}
-
 pub fn compression(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().map(|w| w.text.as_str()) {
-        Some("algo") | Some("type") | Some("offload") | Some("minsize-req")
-        | Some("minsize-res") | Some("algo-req") | Some("algo-res") | Some("type-req")
-        | Some("type-res") | Some("direction") => {}
+        Some("algo") | Some("type") | Some("offload") => {}
         _ => cx.alert(
             &line.span,
             "'compression' expects 'algo', 'type' or 'offload'",
@@ -1088,6 +774,16 @@ pub fn filter(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
             }
         }
+    }
+}
+
+pub fn email_alert_mailers(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    match args.first().filter(|w| !w.text.is_empty()) {
+        Some(w) => d.email_mailers = Some(w.text.clone()),
+        None => cx.alert(
+            &line.span,
+            "'email-alert mailers' expects a mailers section name.",
+        ),
     }
 }
 
@@ -1140,8 +836,12 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         );
         return;
     }
-    // Compiled by the sample helper's `parse_log_format` once merged.
-    d.log_format = LogFormatDraft::Custom(fmt.text.clone(), line.span.clone());
+    match super::sample::parse_log_format(&fmt.text, Some(super::sample::UsePoint::Log), cx.env) {
+        Ok(expr) => d.log_format = LogFormatDraft::Custom(expr, line.span.clone()),
+        Err(msg) => cx
+            .diags
+            .push(super::sample::log_format_directive_error(&line.span, &msg)),
+    }
 }
 
 pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -1161,7 +861,11 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         },
         "auth" => match args.first().and_then(|w| w.text.split_once(':')) {
             Some((u, p)) => page.auth.push((u.to_string(), p.to_string())),
-            None => cx.alert(&line.span, "'auth' needs a user:password account."),
+            // 2.6 takes a word without ':' as a user with an empty password.
+            None => page.auth.push((
+                args.first().map(|w| w.text.clone()).unwrap_or_default(),
+                String::new(),
+            )),
         },
         "refresh" => match args.first().map(|w| units::parse_time(&w.text, 1_000_000)) {
             Some(Ok(t)) => page.refresh = Some(t),
@@ -1172,6 +876,15 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             ),
         },
         "hide-version" => page.hide_version = true,
+        "show-desc" if args.is_empty() && cx.global.description.is_none() => {
+            cx.diags.push(crate::diag::Diagnostic {
+                level: crate::diag::Level::Warning,
+                text: format!("parsing [{}]: 'show-desc' requires a parameter or 'desc' to be set in the global section.", line.span),
+                span: Some(line.span.clone()),
+                help: None,
+                unimplemented: false,
+            });
+        }
         "show-legends" => page.show_legends = true,
         "admin" | "http-request" => {
             if args.is_empty() {
@@ -1212,304 +925,6 @@ pub fn default_server(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word
     super::server::default_server_line(cx, d, line, args);
 }
 
-// ---------------------------------------------------------------- option
-
-/// `option X`, `no option X` (`negate = Some(true)`), `default option X` (`Some(false)`).
-pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefix: Option<bool>) {
-    let span = line.span.clone();
-    let Some(name_w) = args.first() else {
-        cx.alert(&span, "'option' expects an option name.");
-        return;
-    };
-    let name = name_w.text.as_str();
-    let rest = &args[1..];
-    let Some(op) = keywords::option(name) else {
-        let mut diag = crate::diag::Diagnostic::alert(&span, format!("unknown option '{name}'."));
-        if let Some(s) = crate::suggest::best_match(name, keywords::OPTIONS.iter().map(|o| o.name))
-        {
-            diag = crate::diag::Diagnostic::alert(
-                &span,
-                format!("unknown option '{name}'; did you mean '{s}' maybe ?"),
-            )
-            .with_help(format!("did you mean 'option {s}'?"));
-        }
-        cx.diags.push(diag);
-        return;
-    };
-    if let Status::Removed(msg) = op.status {
-        cx.alert(&span, msg);
-        return;
-    }
-    if prefix.is_some() && !op.invertible {
-        cx.alert(
-            &span,
-            format!("'{}' cannot be used with 'option {name}'.", line.keyword()),
-        );
-        return;
-    }
-    if op.sections & d.section_bit() == 0 {
-        if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
-            cx.warn(
-                &span,
-                format!(
-                    "backend '{}' : 'option {name}' directive is ignored in backends.",
-                    d.name
-                ),
-            );
-            return;
-        }
-        let cap = if op.sections & sec::FRONTEND == 0 {
-            "frontend"
-        } else {
-            "backend"
-        };
-        cx.warn(
-            &span,
-            format!(
-                "'{name}' ignored because {} '{}' has no {cap} capability.",
-                d.type_name(),
-                d.name
-            ),
-        );
-        return;
-    }
-    let on = prefix != Some(true);
-    let before = cx.diags.items.len();
-    apply_option(cx, d, line, name, rest, on, prefix == Some(false));
-    if cx.diags.items[before..]
-        .iter()
-        .any(|x| x.level == crate::diag::Level::Alert)
-    {
-        return;
-    }
-    if on && prefix.is_none() {
-        let what = format!("option {name}");
-        match op.status {
-            Status::ParsedOnly => cx.unimplemented(&span, &what),
-            Status::Refused => cx.refuse(&span, &what),
-            _ => {}
-        }
-    }
-}
-
-fn no_extra(cx: &mut Cx, line: &Line, name: &str, rest: &[Word]) -> bool {
-    if let Some(x) = rest.first() {
-        cx.alert(
-            &line.span,
-            format!(
-                "'option {name}' cannot handle unexpected argument '{}'.",
-                x.text
-            ),
-        );
-        return false;
-    }
-    true
-}
-
-fn apply_option(
-    cx: &mut Cx,
-    d: &mut ProxyDraft,
-    line: &Line,
-    name: &str,
-    rest: &[Word],
-    on: bool,
-    reset: bool,
-) {
-    let o = &mut d.options;
-    let with_args = matches!(
-        name,
-        "forwardfor"
-            | "originalto"
-            | "httpchk"
-            | "httplog"
-            | "mysql-check"
-            | "pgsql-check"
-            | "smtpchk"
-            | "http-restrict-req-hdr-names"
-            | "tcplog"
-            | "redis-check"
-            | "ldap-check"
-            | "ssl-hello-chk"
-            | "tcp-check"
-            | "external-check"
-            | "spop-check"
-            | "httpslog"
-    );
-    if !with_args && !no_extra(cx, line, name, rest) {
-        return;
-    }
-    let on = on && !reset;
-    match name {
-        "dontlognull" => o.dontlognull = on,
-        "redispatch" => o.redispatch = on,
-        "allbackups" => o.allbackups = on,
-        "splice-auto" => o.splice_auto = on,
-        "splice-request" => o.splice_request = on,
-        "splice-response" => o.splice_response = on,
-        "tcp-smart-accept" => o.tcp_smart_accept = on,
-        "h1-case-adjust-bogus-client" => o.h1_case_adjust_bogus_client = on,
-        "h1-case-adjust-bogus-server" => o.h1_case_adjust_bogus_server = on,
-        "http-buffer-request" => {
-            o.http_buffer_request = on;
-            mark_http(d, "http-buffer-request", on);
-        }
-        "http-keep-alive" | "http-server-close" | "httpclose" => {
-            o.http_conn_mode = match (name, on) {
-                (_, false) => HttpConnMode::KeepAlive,
-                ("http-server-close", true) => HttpConnMode::ServerClose,
-                ("httpclose", true) => HttpConnMode::Close,
-                _ => HttpConnMode::KeepAlive,
-            };
-        }
-        "forwardfor" => {
-            let mut ff = ir::ForwardFor {
-                header: "X-Forwarded-For".to_string(),
-                except: None,
-                if_none: false,
-            };
-            let mut i = 0;
-            while i < rest.len() {
-                match rest[i].text.as_str() {
-                    "except" => {
-                        let Some(net) = rest.get(i + 1).and_then(|w| parse_net(&w.text)) else {
-                            cx.alert(
-                                &line.span,
-                                "'forwardfor except' requires a valid network address.",
-                            );
-                            return;
-                        };
-                        ff.except = Some(net);
-                        i += 2;
-                    }
-                    "header" => {
-                        let Some(h) = rest.get(i + 1).filter(|w| !w.text.is_empty()) else {
-                            cx.alert(&line.span, "'forwardfor header' requires a header name.");
-                            return;
-                        };
-                        ff.header = h.text.clone();
-                        i += 2;
-                    }
-                    "if-none" => {
-                        ff.if_none = true;
-                        i += 1;
-                    }
-                    other => {
-                        cx.alert(&line.span, format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."));
-                        return;
-                    }
-                }
-            }
-            d.options.forwardfor = Some(ff);
-            mark_http(d, "forwardfor", true);
-        }
-        "originalto" => mark_http(d, "originalto", true),
-        "httplog" | "httpslog" => {
-            if let Some(x) = rest.first() {
-                if x.text != "clf" {
-                    cx.alert(
-                        &line.span,
-                        format!("'option {name}' only supports option 'clf'."),
-                    );
-                    return;
-                }
-            }
-            d.log_format = LogFormatDraft::HttpLog(line.span.clone());
-        }
-        "tcplog" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.log_format = LogFormatDraft::TcpLog(line.span.clone());
-        }
-        "httpchk" => {
-            let words: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
-            let (method, uri, version) = match words.as_slice() {
-                [] => ("OPTIONS", "/", "HTTP/1.0"),
-                [uri] => ("OPTIONS", *uri, "HTTP/1.0"),
-                [m, uri] => (*m, *uri, "HTTP/1.0"),
-                [m, uri, v, ..] => (*m, *uri, *v),
-            };
-            if version.contains("\r\n") || version.contains('\n') {
-                cx.warn(&line.span, "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.");
-            }
-            d.health_check = Some(HealthCheck::Http {
-                method: method.to_string(),
-                uri: uri.to_string(),
-                version: version.to_string(),
-                host: None,
-                expect: None,
-            });
-        }
-        "tcp-check" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.health_check = Some(HealthCheck::Tcp);
-        }
-        "ssl-hello-chk" | "redis-check" | "ldap-check" | "spop-check" | "external-check" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.health_check = Some(HealthCheck::Protocol(name.to_string()));
-        }
-        "mysql-check" | "pgsql-check" | "smtpchk" => {
-            d.health_check = Some(HealthCheck::Protocol(name.to_string()));
-        }
-        "http-restrict-req-hdr-names" => match rest.first().map(|w| w.text.as_str()) {
-            Some("preserve") | Some("reject") | Some("delete") => {}
-            other => {
-                cx.alert(&line.span, format!("invalid parameter '{}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.", other.unwrap_or("")));
-            }
-        },
-        _ => {
-            if on {
-                if let Some(op) = keywords::option(name) {
-                    if op.http_only {
-                        mark_http(d, op.name, true);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn mark_http(d: &mut ProxyDraft, name: &'static str, on: bool) {
-    d.http_only_options.retain(|n| *n != name);
-    if on {
-        d.http_only_options.push(name);
-    }
-}
-
-/// `a.b.c.d[/n]` or an IPv6 network, as `option forwardfor except` takes it.
-pub fn parse_net(text: &str) -> Option<ir::sample::IpNet> {
-    let (addr, prefix) = match text.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (text, None),
-    };
-    let ip: std::net::IpAddr = addr.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(p) => {
-            if let Ok(n) = p.parse::<u8>() {
-                if n > max {
-                    return None;
-                }
-                n
-            } else {
-                // A dotted mask (255.255.255.0) for IPv4.
-                let m: std::net::Ipv4Addr = p.parse().ok()?;
-                let bits = u32::from(m);
-                if bits.leading_ones() + bits.trailing_zeros() != 32 {
-                    return None;
-                }
-                bits.leading_ones() as u8
-            }
-        }
-    };
-    Some(ir::sample::IpNet { addr: ip, prefix })
-}
-
 pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
     match &d.log_format {
         LogFormatDraft::Default => LogFormat::Default,
@@ -1521,7 +936,6 @@ pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
                 LogFormat::TcpLog
             }
         }
-        // Compiled by the sample parser once merged; the IR keeps HAProxy's default until then.
-        LogFormatDraft::Custom(..) => LogFormat::Default,
+        LogFormatDraft::Custom(expr, _) => LogFormat::Custom(expr.clone()),
     }
 }

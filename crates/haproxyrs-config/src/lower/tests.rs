@@ -359,3 +359,110 @@ fn never_panics_on_odd_arguments() {
         let _ = load(&text);
     }
 }
+
+#[test]
+fn samples_in_balance_use_backend_and_log_format() {
+    let cfg = format!("{TIMEOUTS}frontend fe\n    mode http\n    bind :80\n    log-format \"%ci %[src]\"\n    use_backend %[req.hdr(host),lower] if {{ path_beg /a }}\n    default_backend be\nbackend be\n    mode http\n    balance hash req.hdr(host)\n    server s 10.0.0.1:80\n");
+    let (c, d) = load(&cfg);
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    let fe = &c.frontends[0];
+    assert!(matches!(fe.log_format, ir::LogFormat::Custom(_)));
+    assert!(matches!(
+        fe.switching[0].backend,
+        ir::BackendTarget::Dynamic(_)
+    ));
+    assert!(fe.switching[0].cond.is_some());
+    assert!(matches!(c.backends[0].balance, Balance::Hash(_)));
+    assert!(c.refused.is_empty(), "{:?}", c.refused);
+}
+
+#[test]
+fn fetches_naming_missing_things_are_alerts() {
+    let cfg = format!("{TIMEOUTS}frontend fe\n    mode http\n    bind :80\n    acl dead nbsrv(nope) lt 1\n    default_backend be\nbackend be\n    mode http\n    server s 10.0.0.1:80\n");
+    let (c, d) = load(&cfg);
+    assert!(c.is_none());
+    assert_eq!(
+        texts(&d, Level::Alert),
+        vec!["parsing [t.cfg:8]: unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'fe'."]
+    );
+}
+
+#[test]
+fn capability_warnings_name_the_missing_side() {
+    let cfg = format!("{TIMEOUTS}backend be\n    maxconn 10\n    option dontlognull\n    server s 10.0.0.1:80\nfrontend fe\n    bind :80\n    retries 3\n    default_backend be\n");
+    let (_, d) = load(&cfg);
+    let w = texts(&d, Level::Warning);
+    assert!(w.contains(&"parsing [t.cfg:6] : 'maxconn' ignored because backend 'be' has no frontend capability. Maybe you want 'fullconn' instead ?".to_string()), "{w:?}");
+    assert!(w.contains(&"parsing [t.cfg:7] : 'dontlognull' ignored because backend 'be' has no frontend capability.".to_string()), "{w:?}");
+    assert!(w.contains(&"parsing [t.cfg:11] : 'retries' ignored because frontend 'fe' has no backend capability.".to_string()), "{w:?}");
+}
+
+/// Lowering must never panic on real configs cut and shuffled: every corpus file (when the
+/// shared corpus is there) with lines truncated, words dropped and lines swapped.
+#[test]
+fn never_panics_on_mutated_real_configs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dirs = [
+        root.join("haproxy-samples"),
+        root.join("../shared/haproxy-corpus/cfg"),
+        root.join("../../shared/haproxy-corpus/cfg"),
+    ];
+    let env = MemoryEnv::new().with_user("haproxy").with_group("haproxy");
+    let mut seed: u64 = 7;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut files = 0;
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            files += 1;
+            let lines: Vec<&str> = text.lines().collect();
+            for round in 0..4 {
+                let mut out = String::new();
+                for (i, l) in lines.iter().enumerate() {
+                    let l = match (round + i + next()) % 7 {
+                        0 => l.get(..l.len() / 2).unwrap_or(l).to_string(),
+                        1 => l
+                            .split_whitespace()
+                            .filter(|_| next() % 3 != 0)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        2 => lines[next() % lines.len()].to_string(),
+                        _ => l.to_string(),
+                    };
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+                let _ = load_with(&out, &env);
+            }
+        }
+    }
+    assert!(files > 0, "no config found to mutate");
+}
+
+#[test]
+fn dr_option_disables_unresolvable_servers() {
+    let cfg = format!("{TIMEOUTS}backend b\n    server s1 nowhere:80\n");
+    let env = MemoryEnv::new();
+    let mut ast = ConfigAst::default();
+    let mut diags = Diagnostics::default();
+    let _ = crate::parse::parse_text("t.cfg", cfg.as_bytes(), &env, &mut ast, &mut diags);
+    let opts = super::LowerOptions {
+        ignore_resolve_errors: true,
+        local_peer: None,
+    };
+    let c = super::lower_with(&ast, &env, &mut diags, &opts);
+    assert!(c.is_some(), "{diags:?}");
+    assert!(texts(&diags, Level::Warning)
+        .iter()
+        .any(|w| w.ends_with("could not resolve address 'nowhere', disabling server.")));
+}

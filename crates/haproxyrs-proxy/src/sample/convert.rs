@@ -79,6 +79,30 @@ fn text<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
     }
 }
 
+/// The input as binary, as HAProxy casts for converters taking `bin` (`hex`, `base64`,
+/// `bytes`): integers as 8 bytes big-endian, addresses as their raw octets.
+fn binary<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
+    match input {
+        Sample::Str(b) | Sample::Bin(b) => b,
+        Sample::Int(i) => {
+            stack[..8].copy_from_slice(&i.to_be_bytes());
+            &stack[..8]
+        }
+        Sample::Bool(b) => {
+            stack[..8].copy_from_slice(&i64::from(*b).to_be_bytes());
+            &stack[..8]
+        }
+        Sample::Ip(std::net::IpAddr::V4(a)) => {
+            stack[..4].copy_from_slice(&a.octets());
+            &stack[..4]
+        }
+        Sample::Ip(std::net::IpAddr::V6(a)) => {
+            stack[..16].copy_from_slice(&a.octets());
+            &stack[..16]
+        }
+    }
+}
+
 fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out> {
     let mut stack = [0u8; 64];
     let str_out = Out::Buf { bin: false };
@@ -94,7 +118,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             str_out
         }
         Converter::Base64 => {
-            base64_encode(text(&input, &mut stack), out);
+            base64_encode(binary(&input, &mut stack), out);
             str_out
         }
         Converter::Base64Dec => {
@@ -103,7 +127,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
         }
         Converter::Hex => {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            for &b in text(&input, &mut stack) {
+            for &b in binary(&input, &mut stack) {
                 out.push(HEX[usize::from(b >> 4)]);
                 out.push(HEX[usize::from(b & 15)]);
             }
@@ -139,7 +163,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             str_out
         }
         Converter::Bytes { offset, length } => {
-            let t = text(&input, &mut stack);
+            let t = binary(&input, &mut stack);
             let start = (*offset).clamp(0, t.len() as i64) as usize;
             let end = match length {
                 Some(l) if *l >= 0 => start.saturating_add(*l as usize).min(t.len()),
@@ -147,7 +171,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             };
             out.extend_from_slice(&t[start..end]);
             Out::Buf {
-                bin: matches!(input, Sample::Bin(_)),
+                bin: !matches!(input, Sample::Str(_)),
             }
         }
         Converter::Regsub {
@@ -155,10 +179,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             replacement,
             global,
         } => {
-            let t = text(&input, &mut stack);
-            let limit = if *global { 0 } else { 1 };
-            let r = re.replacen(t, limit, replacement.as_slice());
-            out.extend_from_slice(&r);
+            regsub(re, replacement, *global, text(&input, &mut stack), out);
             str_out
         }
         Converter::Map(map) => {
@@ -224,42 +245,42 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
     })
 }
 
-/// `field`/`word`: the `index`th (1-based, negative from the end) element split at any
-/// of `delims`, and `count` elements from there (0 or none: one; `word` skips empty
-/// elements). Missing → empty.
+/// `field`/`word`: the `index`th element (1-based; negative counts from the end) split at
+/// any of `delims`, and with `count` the `count` elements from there, going right for a
+/// positive index and left for a negative one (0: all of them); `word` skips empty
+/// elements. Missing → empty. (Semantics checked against HAProxy 2.6.)
 fn field<'x>(t: &'x [u8], index: i32, delims: &[u8], count: Option<i32>, word: bool) -> &'x [u8] {
     let is_delim = |c: &u8| delims.contains(c);
-    let count = count.filter(|c| *c > 0).unwrap_or(1) as usize;
-    // Walk forwards (or backwards for a negative index) without allocating.
-    let mut spans = ElementIter::new(t, &is_delim, word);
+    let elems = || ElementIter::new(t, &is_delim, word);
+    // How many elements to take: absent → 1, 0 → unbounded.
+    let take = match count {
+        None => 1,
+        Some(c) if c <= 0 => usize::MAX,
+        Some(c) => c as usize,
+    };
     if index > 0 {
-        let first = spans.nth(index as usize - 1);
-        let Some((s, mut e)) = first else {
-            return &t[..0];
-        };
-        for _ in 1..count {
-            match spans.next() {
-                Some((_, e2)) => e = e2,
-                None => break,
-            }
-        }
-        &t[s..e]
-    } else {
-        let total = ElementIter::new(t, &is_delim, word).count();
-        let back = index.unsigned_abs() as usize;
-        if back > total {
-            return &t[..0];
-        }
-        let start_idx = total - back;
-        let mut it = ElementIter::new(t, &is_delim, word).skip(start_idx);
+        let mut it = elems().skip(index as usize - 1);
         let Some((s, mut e)) = it.next() else {
             return &t[..0];
         };
-        for _ in 1..count {
-            match it.next() {
-                Some((_, e2)) => e = e2,
-                None => break,
-            }
+        for (_, e2) in it.take(take - 1) {
+            e = e2;
+        }
+        &t[s..e]
+    } else {
+        let total = elems().count();
+        let back = index.unsigned_abs() as usize;
+        if back == 0 || back > total {
+            return &t[..0];
+        }
+        let last = total - back; // 0-based index of the selected element
+        let first = last.saturating_sub(take.saturating_sub(1).min(last));
+        let mut it = elems().skip(first);
+        let Some((s, mut e)) = it.next() else {
+            return &t[..0];
+        };
+        for (_, e2) in it.take(last - first) {
+            e = e2;
         }
         &t[s..e]
     }
@@ -311,8 +332,38 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
     }
 }
 
+/// HAProxy's regsub loop: each search starts where the previous match ended (`^` still
+/// means the start of the input); an empty match copies one byte and moves on; with `g`
+/// the loop runs to the end of the input, included (`a*` on `aaa` gives `XX`).
+fn regsub(re: &regex::bytes::Regex, rep: &[u8], global: bool, t: &[u8], out: &mut Vec<u8>) {
+    let mut pos = 0;
+    while let Some(caps) = re.captures_at(t, pos) {
+        let Some(m) = caps.get(0) else {
+            break;
+        };
+        out.extend_from_slice(&t[pos..m.start()]);
+        caps.expand(rep, out);
+        let end = m.end();
+        if m.start() == m.end() {
+            // Empty match: keep one byte and move past it.
+            if end >= t.len() {
+                pos = t.len();
+                break;
+            }
+            out.push(t[end]);
+            pos = end + 1;
+        } else {
+            pos = end;
+        }
+        if !global || pos > t.len() {
+            break;
+        }
+    }
+    out.extend_from_slice(&t[pos.min(t.len())..]);
+}
+
 fn map_lookup(map: &MapConv, input: Sample<'_>, out: &mut Vec<u8>) -> Option<()> {
-    match matcher::find_pattern(&map.patterns, map.method, false, &input) {
+    match matcher::find_pattern(&map.patterns, map.method, &input) {
         Some(i) => out.extend_from_slice(map.values.get(i)?.as_bytes()),
         None => out.extend_from_slice(map.default.as_ref()?.as_bytes()),
     }
@@ -436,6 +487,28 @@ mod tests {
         assert_eq!(run("str(a:b:c),field(5,:)").unwrap(), "");
         assert_eq!(run("str(::a::b),word(2,:)").unwrap(), "b");
         assert_eq!(run("str(::a::b),word(-2,:)").unwrap(), "a");
+        assert_eq!(run("str(a:b:c:d),field(-2,:,2)").unwrap(), "b:c");
+        assert_eq!(run("str(a:b:c:d),field(2,:,0)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a::b),field(2,:)").unwrap(), "");
+        assert_eq!(run("str(::a::b::),word(1,:,2)").unwrap(), "a::b");
+        assert_eq!(run("str(a.b-c),field(2,.-)").unwrap(), "b");
+        assert_eq!(run("str(a:b),field(3,:,2)").unwrap(), "");
+        assert_eq!(run("str(a:b:c:d),word(-1,:,3)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a:b:c:d),field(-1,:,3)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a:b:c:d),field(-2,:,0)").unwrap(), "a:b:c");
+        assert_eq!(run("str(abc),bytes(5)").unwrap(), "");
+        assert_eq!(run("str(abc),bytes(1,0)").unwrap(), "");
+        assert_eq!(run("str(abc),regsub(^,X)").unwrap(), "Xabc");
+        assert_eq!(run("str(aaa),regsub(a*,X,g)").unwrap(), "XX");
+        assert_eq!(run("str(aaa),regsub(^a,X,g)").unwrap(), "Xaa");
+        assert_eq!(run("str(abcb),regsub(b,X)").unwrap(), "aXcb");
+        assert_eq!(run("str(abc),regsub(x*,-,g)").unwrap(), "-a-b-c-");
+        assert_eq!(run("str(a.b.c),regsub(\\.,_,g)").unwrap(), "a_b_c");
+        assert_eq!(run("str(ab),regsub(\"(a)(b)\",\\2\\1)").unwrap(), "ba");
+        assert_eq!(run("int(-7),div(2)").unwrap(), "-3");
+        assert_eq!(run("int(-7),mod(2)").unwrap(), "-1");
+        assert_eq!(run("str(12),add(3)").unwrap(), "15");
+        assert_eq!(run("str(AbC),lower,base64,b64dec").unwrap(), "abc");
         assert_eq!(run("str(abcdef),bytes(2,3)").unwrap(), "cde");
         assert_eq!(run("str(abcdef),bytes(4)").unwrap(), "ef");
         assert_eq!(run("str(aXbX),regsub(X,_)").unwrap(), "a_bX");
@@ -447,7 +520,14 @@ mod tests {
             "4"
         );
         assert_eq!(run("int(7),div(0)").unwrap(), i64::MAX.to_string());
-        assert_eq!(run("int(255),hex").unwrap(), "323535");
+        // bin-input converters cast integers to 8 bytes and addresses to octets.
+        assert_eq!(run("int(255),hex").unwrap(), "00000000000000FF");
+        assert_eq!(run("ipv4(127.0.0.1),hex").unwrap(), "7F000001");
+        assert_eq!(run("int(5),base64").unwrap(), "AAAAAAAAAAU=");
+        assert_eq!(run("ipv4(127.0.0.1),lower").unwrap(), "127.0.0.1");
+        assert_eq!(run("int(3),length").unwrap(), "1");
+        assert_eq!(run("ipv4(127.0.0.1),length").unwrap(), "9");
+        assert_eq!(run("int(80),bytes(7,1),hex").unwrap(), "50");
         assert_eq!(run("ipv4(10.1.2.3),ipmask(16)").unwrap(), "10.1.0.0");
         assert_eq!(run("str(a%20b),url_dec").unwrap(), "a b");
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");

@@ -2,7 +2,7 @@
 //! fetch yields one value (the last header occurrence, the first query parameter, as
 //! HAProxy); for an ACL it yields every occurrence (`all`), until the visitor stops it.
 
-use haproxyrs_config::ir::sample::Fetch;
+use haproxyrs_config::ir::sample::{Fetch, FetchNeeds};
 
 use super::http_parts::{self, cookies, query_params, set_cookie, split_commas};
 use super::source::{parse_int_prefix, Phase, Sample, SampleSource};
@@ -26,7 +26,17 @@ pub fn fetch_each(
     visit: &mut dyn FnMut(Sample<'_>) -> bool,
 ) -> Fetched {
     let mut st = Fetched::default();
-    let pending = !src.req_final();
+    // Asked only by the payload fetches (a dynamic call saved on the others).
+    let pending = || !src.req_final();
+    if matches!(
+        fetch.needs(),
+        FetchNeeds::HttpRequest | FetchNeeds::HttpHeaders
+    ) && src.req_http_incomplete()
+    {
+        // A TCP session whose buffered head is not complete: nothing to say yet.
+        st.may_change = pending();
+        return st;
+    }
     match fetch {
         Fetch::Bool(b) => {
             visit(Sample::Bool(*b));
@@ -61,7 +71,7 @@ pub fn fetch_each(
             }
         }
         Fetch::ReqLen => {
-            st.may_change = pending;
+            st.may_change = pending();
             visit(Sample::Int(src.req_buffer().len() as i64));
         }
         Fetch::ReqPayload { offset, len } => {
@@ -75,15 +85,20 @@ pub fn fetch_each(
                 Some(end) if end <= buf.len() && *offset <= end => {
                     visit(Sample::Bin(&buf[*offset..end]));
                 }
-                _ => st.may_change = pending,
+                _ => st.may_change = pending(),
             }
         }
-        Fetch::ReqSslSni | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
+        Fetch::ReqSslSni | Fetch::ReqSslAlpn | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
             match tls_hello::parse(src.req_buffer()) {
                 tls_hello::Parsed::Hello(h) => match fetch {
                     Fetch::ReqSslSni => {
                         if let Some(sni) = h.sni {
                             visit(Sample::Str(sni));
+                        }
+                    }
+                    Fetch::ReqSslAlpn => {
+                        if let Some(alpn) = h.alpn {
+                            visit(Sample::Str(alpn));
                         }
                     }
                     Fetch::ReqSslHelloType => {
@@ -93,7 +108,7 @@ pub fn fetch_each(
                         visit(Sample::Int(i64::from(h.version)));
                     }
                 },
-                tls_hello::Parsed::Incomplete => st.may_change = pending,
+                tls_hello::Parsed::Incomplete => st.may_change = pending(),
                 tls_hello::Parsed::NotTls => {}
             }
         }
@@ -101,14 +116,15 @@ pub fn fetch_each(
             if src.method().is_some() {
                 visit(Sample::Bool(true));
             } else {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut headers = [httparse::EMPTY_HEADER; super::buffered::MAX_HEADERS];
                 let mut req = httparse::Request::new(&mut headers);
                 match req.parse(src.req_buffer()) {
-                    Ok(httparse::Status::Complete(_)) => {
+                    // More headers than we index is still an HTTP request.
+                    Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
-                        st.may_change = pending;
+                        st.may_change = pending();
                         visit(Sample::Bool(false));
                     }
                     Err(_) => {
@@ -127,7 +143,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Path => {
-            if let Some(p) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(p) = src.path() {
                 visit(Sample::Str(p));
             }
         }
@@ -147,7 +163,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Base => {
-            if let Some(path) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(path) = src.path() {
                 fbuf.clear();
                 if let Some(host) = first_header(src, false, b"host") {
                     fbuf.extend_from_slice(host);
@@ -318,11 +334,20 @@ pub fn fetch_each(
                 visit(Sample::Str(n.as_bytes()));
             }
         }
-        Fetch::Var { scope, name } => {
-            if let Some(v) = src.var(*scope, name) {
+        Fetch::Var {
+            scope,
+            name,
+            default,
+        } => match src.var(*scope, name) {
+            Some(v) => {
                 visit(v);
             }
-        }
+            None => {
+                if let Some(d) = default {
+                    visit(Sample::Str(d.as_bytes()));
+                }
+            }
+        },
         Fetch::Unimplemented { .. } => {}
     }
     st
@@ -616,13 +641,20 @@ mod tests {
             one(
                 &Fetch::Var {
                     scope: VarScope::Txn,
-                    name: "v".into()
+                    name: "v".into(),
+                    default: None,
                 },
                 &s
             )
             .unwrap(),
             "val"
         );
+        let dflt = Fetch::Var {
+            scope: VarScope::Txn,
+            name: "unset".into(),
+            default: Some("dflt".into()),
+        };
+        assert_eq!(one(&dflt, &s).unwrap(), "dflt");
         assert_eq!(one(&Fetch::NbSrv { backend: None }, &s).unwrap(), "2");
         assert_eq!(
             one(

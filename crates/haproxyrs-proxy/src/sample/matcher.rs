@@ -13,16 +13,41 @@ pub fn matches(patterns: &Patterns, method: MatchMethod, sample: &Sample<'_>) ->
     match method {
         MatchMethod::Found => true,
         MatchMethod::Bool => sample.as_bool(),
-        _ => find_pattern(patterns, method, true, sample).is_some(),
+        _ => find_pattern(patterns, method, sample).is_some(),
     }
 }
 
-/// The index of the first pattern `sample` matches (maps need which one). `any`: any
-/// index will do (lets the exact-string set answer first).
+/// The methods HAProxy knows by name (compared case-sensitively).
+const KNOWN_METHODS: [&[u8]; 8] = [
+    b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
+];
+
+/// HAProxy's method matching: a known method matches only the same known method, exactly
+/// (whatever `-i` says); other methods compare as strings, honouring `-i`. The patterns of
+/// a `method` term are kept in their original case by lowering for this.
+pub fn matches_method(patterns: &Patterns, sample: &Sample<'_>) -> bool {
+    let (Patterns::Strings(sp), Some(m)) = (patterns, sample.bytes()) else {
+        return false;
+    };
+    let known = |b: &[u8]| KNOWN_METHODS.contains(&b);
+    if known(m) {
+        return sp.items.iter().any(|p| &**p == m);
+    }
+    sp.items.iter().any(|p| {
+        !known(p)
+            && if sp.ignore_case {
+                p.eq_ignore_ascii_case(m)
+            } else {
+                &**p == m
+            }
+    })
+}
+
+/// The index of the pattern `sample` matches (maps need which one): the first in order,
+/// except for exact strings (any equal one) and addresses (the longest network).
 pub fn find_pattern(
     patterns: &Patterns,
     method: MatchMethod,
-    _any: bool,
     sample: &Sample<'_>,
 ) -> Option<usize> {
     match (method, patterns) {
@@ -33,16 +58,16 @@ pub fn find_pattern(
             ranges.iter().position(|r| r.contains(v))
         }
         (MatchMethod::Len, Patterns::Ints(ranges)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let v = sample_text(sample, &mut buf)?.len() as i64;
             ranges.iter().position(|r| r.contains(v))
         }
         (MatchMethod::Ip, Patterns::Nets(nets)) => {
             let ip: IpAddr = sample.as_ip()?;
-            nets.iter().position(|n| n.contains(ip))
+            nets.find(ip)
         }
         (MatchMethod::Reg, Patterns::Regexes(res)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let t = sample_text(sample, &mut buf)?;
             res.iter().position(|re| re.is_match(t))
         }
@@ -50,23 +75,33 @@ pub fn find_pattern(
             let t = sample.bytes()?;
             bins.iter().position(|b| b.as_slice() == t)
         }
-        (_, Patterns::Strings(sp)) => {
-            let mut buf = [0u8; 24];
-            let t = sample_text(sample, &mut buf)?;
-            match_str(sp, method, t)
-        }
+        (_, Patterns::Strings(sp)) => match sample {
+            // The common case needs no formatting buffer.
+            Sample::Str(t) | Sample::Bin(t) => match_str(sp, method, t),
+            other => {
+                let mut buf = [0u8; 48];
+                let t = sample_text(other, &mut buf)?;
+                match_str(sp, method, t)
+            }
+        },
         _ => None,
     }
 }
 
-/// Text of a sample for string matching; integers are formatted (as HAProxy casts),
-/// addresses do not match string patterns.
-fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 24]) -> Option<&'x [u8]> {
+/// Text of a sample for string matching: integers and addresses are formatted, as
+/// HAProxy casts them.
+fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 48]) -> Option<&'x [u8]> {
     match sample {
         Sample::Str(b) | Sample::Bin(b) => Some(b),
-        Sample::Int(i) => Some(int_to_buf(*i, buf)),
-        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), buf)),
-        Sample::Ip(_) => None,
+        Sample::Int(i) => Some(int_to_buf(*i, (&mut buf[..24]).try_into().ok()?)),
+        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), (&mut buf[..24]).try_into().ok()?)),
+        Sample::Ip(ip) => {
+            use std::io::Write;
+            let mut c = std::io::Cursor::new(&mut buf[..]);
+            write!(c, "{ip}").ok()?;
+            let n = c.position() as usize;
+            Some(&buf[..n])
+        }
     }
 }
 
@@ -224,6 +259,34 @@ mod tests {
     }
 
     #[test]
+    fn big_address_lists() {
+        let list: Vec<String> = (0..2000)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+            .collect();
+        let acl = format!("src {} 192.168.0.0/16 2001:db8::/48", list.join(" "));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("10.7.200.9".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("10.7.209.9".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("192.168.4.4".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("2001:db8:0:1::1".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("2001:db8:1::1".parse().unwrap())
+        ));
+    }
+
+    #[test]
     fn ints_ips_and_casts() {
         assert!(term_matches("src_port 1:1024", Sample::Int(80)));
         assert!(!term_matches("src_port 1:1024", Sample::Int(8080)));
@@ -249,5 +312,8 @@ mod tests {
         assert!(term_matches("ssl_fc", Sample::Bool(true)));
         assert!(!term_matches("ssl_fc", Sample::Bool(false)));
         assert!(term_matches("hdr(x) -m found", Sample::Str(b"")));
+        assert!(term_matches("src -m str 10.2.3.4", v4));
+        assert!(term_matches("src -m beg 2001:db8:", v6));
+        assert!(term_matches("src -m len 8", v4));
     }
 }

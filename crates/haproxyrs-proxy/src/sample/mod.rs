@@ -13,10 +13,12 @@
 //! - [`matcher`] — pattern matching (`-m str|beg|…`, `-i`, ints, nets).
 //! - [`cond`] — ACL terms and conditions, tri-state ([`Match`]).
 //! - [`render`] — `%[...]` rendering with `%{+Q,+E}` flags.
+//! - [`buffered`] — HTTP fetches on a TCP session's buffered request head.
 //! - [`auth`] — `http_auth` (Basic credentials checked against a `userlist`).
 //! - [`tls_hello`] — TLS ClientHello parsing for `req.ssl_sni` / `req.ssl_hello_type`.
 
 pub mod auth;
+pub mod buffered;
 pub mod cond;
 pub mod convert;
 pub mod fetch;
@@ -96,8 +98,8 @@ pub fn eval_sample<R>(
     })
 }
 
-/// Evaluate a sample expression to an owned string (for rare, non-hot uses such as
-/// `use_backend %[…]` name look-ups in tests).
+/// Evaluate a sample expression to an owned string (allocates: for tests and rare,
+/// non-hot uses).
 pub fn eval_sample_string(expr: &SampleExpr, src: &dyn SampleSource) -> Option<String> {
     eval_sample(expr, src, |v| {
         v.map(|s| {

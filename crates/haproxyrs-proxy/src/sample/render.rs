@@ -1,7 +1,8 @@
 //! Rendering `%[...]` log-format parts into a reused output buffer. HAProxy 2.6 renders
 //! them differently in rule arguments and in log lines (observed):
-//! - rules (`set-header`, `lf-string`, …), [`render_sample`]: a missing value is empty and
-//!   `%{+Q}` is ignored; `%{+E}` escapes `"`, `\` and `]` with a backslash;
+//! - rules (`set-header`, `lf-string`, …), [`render_sample`]: a missing value is empty,
+//!   `%{+Q}` is ignored, `%{+E}` escapes `"`, `\` and `]` with a backslash, and control
+//!   characters (but tab) are written `%XX` so a header value stays valid;
 //! - log lines, [`render_sample_log`]: a missing value is `-` (`""` with `+Q`), `+Q`
 //!   quotes every type (`"5"`), `+E` escapes as above.
 //!
@@ -25,7 +26,28 @@ pub fn render_sample(
         quote: false,
         ..flags
     };
-    render_value(expr, flags, src, out)
+    let start = out.len();
+    let written = render_value(expr, flags, src, out);
+    escape_controls(out, start);
+    written
+}
+
+/// Rewrite the control characters written after `start` as `%XX` (tab excepted), as
+/// HAProxy does for values rendered into rules. Nothing moves when there are none.
+fn escape_controls(out: &mut Vec<u8>, start: usize) {
+    let is_ctl = |c: u8| (c < 0x20 && c != b'\t') || c == 0x7f;
+    let Some(first) = out[start..].iter().position(|&c| is_ctl(c)) else {
+        return;
+    };
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let tail: Vec<u8> = out.split_off(start + first);
+    for c in tail {
+        if is_ctl(c) {
+            out.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 /// Append the value of `expr` to `out` in a log line: `-` (or `""` with `+Q`) when there
@@ -120,6 +142,21 @@ mod tests {
             "q=[] qi=[5] e=[a\\\"b\\\\c\\]d] ip=[127.0.0.1] h=[ex.com] p=/p"
         );
         assert_eq!(render("%{+Q}[path] %ci", &s), "/p ?");
+    }
+
+    #[test]
+    fn control_characters_in_rules() {
+        // Reference: HAProxy 2.6 lf-string of a header holding control bytes; logs keep
+        // them raw.
+        let s = TestSource::http("GET", "/", &[("z", "a\x1fb\x0bc\x08d%e\tg\x7f")]);
+        assert_eq!(render("v=[%[req.hdr(z)]]", &s), "v=[a%1Fb%0Bc%08d%e\tg%7F]");
+        let lf = parse_log_format("%[req.hdr(z)]", None, &SystemEnv).unwrap();
+        let LogFormatPart::Sample { expr, flags } = &lf.parts[0] else {
+            panic!()
+        };
+        let mut out = Vec::new();
+        render_sample_log(expr, *flags, &s, &mut out);
+        assert_eq!(out, b"a\x1fb\x0bc\x08d%e\tg\x7f");
     }
 
     #[test]

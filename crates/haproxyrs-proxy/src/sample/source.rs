@@ -41,6 +41,13 @@ pub trait SampleSource {
         true
     }
 
+    /// True while the HTTP request head is not complete (a TCP session parsing its buffer,
+    /// see [`super::buffered::BufferedRequest`]): HTTP fetches then answer "may change"
+    /// until [`SampleSource::req_final`]. An HTTP transaction always has its head.
+    fn req_http_incomplete(&self) -> bool {
+        false
+    }
+
     // --- HTTP request
     fn method(&self) -> Option<&[u8]> {
         None
@@ -48,6 +55,11 @@ pub trait SampleSource {
     /// The request target as received (origin form `/p?q`, absolute form, `*`, authority).
     fn uri(&self) -> Option<&[u8]> {
         None
+    }
+    /// The path of the request target (what `path` returns). The default derives it from
+    /// [`SampleSource::uri`]; an engine that already knows it may answer directly.
+    fn path(&self) -> Option<&[u8]> {
+        self.uri().and_then(super::http_parts::uri_path)
     }
     /// The HTTP version as `1.0`, `1.1`, `2.0`.
     fn http_version(&self) -> Option<&[u8]> {
