@@ -10,6 +10,7 @@ mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
+mod http_log;
 mod http_rules;
 mod http_tutorial;
 mod preprocess;

@@ -92,6 +92,10 @@ impl Engine for RtEngine {
 
     fn log(&self, r: &HttpLogRecord<'_>) {
         let cfg = self.fe.cfg();
+        let mut r = r.clone();
+        r.conns[0] = self.fe.actconn();
+        r.conns[1] = self.fe.feconn();
+        let r = &r;
         let mut line = String::with_capacity(200);
         match &cfg.log_format {
             ir::LogFormat::Custom(expr) => {

@@ -295,6 +295,9 @@ where
     /// Send a complete local response and decide what happens to the connection.
     async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
         let t = self.fe().timeouts.client;
+        if close {
+            mark_close(&mut self.out);
+        }
         let r = if bytes_from_out {
             write_all(&mut self.client, &self.out, t).await
         } else {
@@ -1064,6 +1067,21 @@ fn request_line(m: &Message, v: &mut Vec<u8>) {
             .as_str()
             .as_bytes(),
     );
+}
+
+/// A local response that ends the connection says so (`connection: close` before the end
+/// of its head), as 2.6 does, unless it already does.
+fn mark_close(out: &mut Vec<u8>) {
+    let Some(end) = memchr::memmem::find(out, b"\r\n\r\n") else {
+        return;
+    };
+    let head = &out[..end];
+    let has = head
+        .split(|&b| b == b'\n')
+        .any(|l| l.len() > 11 && l[..11].eq_ignore_ascii_case(b"connection:"));
+    if !has {
+        out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+    }
 }
 
 /// Whether `ip` is inside `net` (`option forwardfor except NET`).
