@@ -150,6 +150,8 @@ pub struct Session<'p, C, E: Engine> {
     cookie_ok: bool,
     /// The request line for the log, in a reused buffer.
     logline: Vec<u8>,
+    /// The reply in `out` is a raw parser-level error: sent exactly as built.
+    raw_reply: bool,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -184,6 +186,7 @@ pub async fn serve<C, E>(
         cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
         cookie_ok: false,
         logline: b.logline,
+        raw_reply: false,
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -295,9 +298,11 @@ where
     /// Send a complete local response and decide what happens to the connection.
     async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
         let t = self.fe().timeouts.client;
-        if close {
+        // Raw (parser-level) errors go out exactly as 2.6's H1 layer sends them.
+        if close && !self.raw_reply {
             mark_close(&mut self.out);
         }
+        self.raw_reply = false;
         let r = if bytes_from_out {
             write_all(&mut self.client, &self.out, t).await
         } else {
@@ -314,6 +319,7 @@ where
 
     async fn error(&mut self, status: u16, shape: Shape, log: &mut TxnLog, close: bool) -> End {
         self.out.clear();
+        self.raw_reply = shape == Shape::Raw;
         let pages = match log.backend {
             Some(b) => &self.proxy.be_pages[b.0],
             None => &self.proxy.fe_pages,
