@@ -65,6 +65,8 @@ frontend fe
     http-request set-query q=1 if { path_beg /sq }
     http-request set-method POST if { path_beg /sm }
     http-request set-uri /uri-set if { path_beg /su }
+    http-request set-var(txn.h) req.hdr(host),upper if { path_beg /var }
+    http-request set-header X-Var %[var(txn.h)] if { path_beg /var }
     http-request allow if { path_beg /allowed }
     redirect prefix /legacy if { path_beg /leg }
     http-response set-header X-Resp yes
@@ -98,6 +100,7 @@ fn request_and_response_rules_match_haproxy() {
         "GET /allowed/deny HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET /leg/x HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET /st HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /var HTTP/1.1\r\nHost: vh\r\n\r\n",
     ];
     let mut d = Diff::new("http_rules", RULES)
         .http_backend_reply("a1", Reply::new(200, "ok\n").header("X-Srv-Secret", "s"));

@@ -153,7 +153,7 @@ pub fn apply_request<E: Engine>(
             HttpRequestAction::SetVar { name, expr } => {
                 scratch.clear();
                 if ctx.eng.sample(expr, &ctx.txn(req, None), scratch) {
-                    ctx.eng.set_var(name, scratch);
+                    req.set_var(name, scratch);
                 }
             }
         }

@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use haproxyrs_config::ir::sample::{Condition, LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
+use haproxyrs_config::ir::sample::{
+    Condition, LogFormatExpr, LogFormatPart, LogVar, SampleExpr, VarScope,
+};
 use haproxyrs_config::ir::Userlist;
 
 use super::engine::Txn;
 use super::head::Version;
-use crate::sample::{self, Phase, SampleSource};
+use crate::sample::{self, Phase, Sample, SampleSource};
 
 impl SampleSource for Txn<'_> {
     fn src(&self) -> Option<SocketAddr> {
@@ -90,6 +92,20 @@ impl SampleSource for Txn<'_> {
     }
     fn userlist(&self, name: &str) -> Option<&Userlist> {
         self.config.userlists.iter().find(|u| u.name == name)
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'_>> {
+        let prefix = match scope {
+            VarScope::Proc => "proc.",
+            VarScope::Sess => "sess.",
+            VarScope::Txn => "txn.",
+            VarScope::Req => "req.",
+            VarScope::Res => "res.",
+        };
+        self.req
+            .vars
+            .iter()
+            .find(|(k, _)| k.strip_prefix(prefix) == Some(name))
+            .map(|(_, v)| Sample::Str(v))
     }
 }
 
