@@ -36,6 +36,33 @@ fn run(bin: &str, dir: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
 }
 
+/// Runs haproxyrs where a regression could make it start serving: killed (by pid) after
+/// a deadline, so a broken refusal fails the test instead of hanging it.
+fn ours_bounded(dir: &Path, args: &[&str]) -> Output {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let limit = Duration::from_secs(20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_haproxyrs"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn haproxyrs");
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "haproxyrs {args:?} still running after {limit:?}: it should have refused to start"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
 fn ours(dir: &Path, args: &[&str]) -> Output {
     run(env!("CARGO_BIN_EXE_haproxyrs"), dir, args)
 }
@@ -314,7 +341,14 @@ fn check_condition() {
 #[test]
 fn usage_on_bad_command_lines() {
     let dir = TempDir::new("usage");
-    for args in [&[][..], &["-Z"][..], &["-c"][..], &["-c", "x.cfg"][..]] {
+    std::fs::create_dir_all(dir.path().join("empty")).expect("mkdir");
+    for args in [
+        &[][..],
+        &["-Z"][..],
+        &["-c"][..],
+        &["-c", "x.cfg"][..],
+        &["-c", "-f", "empty"][..],
+    ] {
         let o = same_exit_as_haproxy(dir.path(), args);
         assert_eq!(o.status.code(), Some(1));
         assert!(
@@ -388,7 +422,7 @@ fn process_flags_accepted_with_check() {
 #[test]
 fn unimplemented_flag_refuses_to_start() {
     let dir = dir_with("refuse", &[("g.cfg", b"global\n")]);
-    let o = ours(dir.path(), &["-D", "-f", "g.cfg"]);
+    let o = ours_bounded(dir.path(), &["-D", "-f", "g.cfg"]);
     assert_alert_plain(&o, "'-D'");
 }
 
@@ -424,4 +458,71 @@ fn chdir_local_peer_and_diag_mode() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr)
         .contains("Could not change to directory /nonexistent-dir : No such file or directory"));
+}
+
+const TIMEOUTS: &str = "  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n";
+
+#[test]
+fn verdicts_on_whole_configs() {
+    let valid = format!("listen l\n  bind 127.0.0.1:18080\n{TIMEOUTS}  server s 127.0.0.1:18081\n");
+    let o = check_file("valid.cfg", &valid);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o.stdout), "Configuration file is valid\n");
+    // Missing timeouts: warnings, still valid.
+    let o = check_file("warn.cfg", "frontend fe\n  bind 127.0.0.1:18080\n");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        text(&o.stdout),
+        "Warnings were found.\nConfiguration file is valid\n"
+    );
+    // `zero-warning` in the global section makes them fatal.
+    let o = check_file(
+        "zw.cfg",
+        "global\n  zero-warning\nfrontend fe\n  bind 127.0.0.1:18080\n",
+    );
+    assert_alert(
+        &o,
+        1,
+        "Some warnings were found and 'zero-warning' is set. Aborting.",
+    );
+    let o = check_file(
+        "kw.cfg",
+        format!("frontend fe\n  bind 127.0.0.1:18080\n{TIMEOUTS}  bnd :80\n"),
+    );
+    assert_alert(
+        &o,
+        1,
+        "parsing [kw.cfg:6] : unknown keyword 'bnd' in 'frontend' section",
+    );
+    // A frontend without bind only: no listener.
+    let o = check_file("nobind.cfg", format!("frontend fe\n{TIMEOUTS}"));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn start_refusals() {
+    let dir = dir_with(
+        "start",
+        &[
+            ("g.cfg", b"global\n"),
+            ("cert.pem", b"not a certificate, only stat()ed\n"),
+            (
+                "ssl.cfg",
+                b"frontend fe\n  bind 127.0.0.1:18443 ssl crt cert.pem\n  timeout client 1s\n",
+            ),
+        ],
+    );
+    let o = ours_bounded(dir.path(), &["-f", "g.cfg"]);
+    assert_alert_plain(&o, "No enabled listener found");
+    let o = ours(dir.path(), &["-c", "-q", "-f", "ssl.cfg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe("haproxyrs -c", &o));
+    let o = ours_bounded(dir.path(), &["-f", "ssl.cfg"]);
+    assert_alert(
+        &o,
+        1,
+        "[ssl.cfg:2] : 'bind ssl' is not implemented by haproxyrs yet",
+    );
+    let o = ours_bounded(dir.path(), &["-q", "-f", "ssl.cfg"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr.is_empty() && o.stdout.is_empty());
 }

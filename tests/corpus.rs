@@ -253,3 +253,58 @@ fn judge_compares_exit_code_and_lines() {
         "[ALERT]    (1) : config : parsing [x.cfg:12] : unknown keyword 'w' in 'backend' section\n";
     assert!(judge(&v, 1, wrong_kind).is_err());
 }
+
+/// The `[WARNING]` lines of a `-c` run, without the pid, sorted.
+fn warnings(program: &Path, cfg: &Path, file: &str) -> Vec<String> {
+    let out = Command::new(program)
+        .args(["-c", "-f", file])
+        .current_dir(cfg)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run -c");
+    let mut w: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]"))
+        .map(|l| match l.find(") : ") {
+            Some(i) => l[i + 4..].to_string(),
+            None => l.to_string(),
+        })
+        .collect();
+    w.sort();
+    w
+}
+
+/// On the corpus files HAProxy accepts, haproxyrs prints the same WARNINGs (live haproxy).
+#[test]
+fn corpus_warnings_match_haproxy() {
+    let Some(dir) = corpus_dir() else {
+        skip(
+            "corpus_warnings_match_haproxy",
+            "../shared/haproxy-corpus not found (set HAPROXYRS_SHARED)",
+        );
+        return;
+    };
+    let Some(haproxy) = haproxy_path() else {
+        skip(
+            "corpus_warnings_match_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    };
+    let cfg = dir.join("cfg");
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_haproxyrs"));
+    let mut failures = Vec::new();
+    for v in read_manifest(&dir).iter().filter(|v| v.exit == 0) {
+        let (theirs, mine) = (
+            warnings(&haproxy, &cfg, &v.file),
+            warnings(&ours, &cfg, &v.file),
+        );
+        if theirs != mine {
+            failures.push(format!(
+                "{}:\n  haproxy:   {theirs:#?}\n  haproxyrs: {mine:#?}",
+                v.file
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -142,6 +142,18 @@ const SAME: &[(&str, &str)] = &[
     ("lower_method", "get / HTTP/1.1\r\nHost: a\r\n\r\n"),
     ("ws_trail", "GET / HTTP/1.1\r\nHost: a  \r\nX-A:   b c  \r\n\r\n"),
     ("partial_408", "GET / HTTP/1.1\r\nHost"),
+    ("connect_443", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"),
+    ("connect_8443", "CONNECT a:8443 HTTP/1.1\r\nHost: a:8443\r\n\r\n"),
+    ("host_80", "GET / HTTP/1.1\r\nHost: a:80\r\n\r\n"),
+    ("abs_80", "GET http://a:80/p HTTP/1.1\r\nHost: a:80\r\n\r\n"),
+    ("abs_80_host", "GET http://a:80/p HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("abs_https_443", "GET https://a:443/p HTTP/1.1\r\nHost: a:443\r\n\r\n"),
+    ("head", "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("te_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    (
+        "upgrade_h2c",
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAA\r\n\r\n",
+    ),
 ];
 
 /// Cases where we are deliberately stricter than 2.6 (issue 5 point 4): 2.6 forwards these,

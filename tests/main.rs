@@ -3,11 +3,14 @@
 
 mod support;
 
+mod acl_config;
 mod balance_seq;
 mod cli;
+mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
+mod http_tutorial;
 mod preprocess;
 mod samples;
 mod tcp_relay;

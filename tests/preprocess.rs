@@ -95,6 +95,14 @@ fn words_quotes_escapes_and_variables() {
         r#".notice a\\b"#,
         r#".notice a\qb"#,
         r#".notice a\x41b"#,
+        r#".notice a\$b"#,
+        r#".notice "a\$b""#,
+        r#".notice a\x00b"#,
+        r#".notice "a\x00b" c"#,
+        r#".notice "\x20""#,
+        r#".notice a\e"#,
+        r#".notice "\\'""#,
+        r#".notice "${FOO}\x41""#,
         r#".notice a\x4"#,
         r#".notice a\xZZ"#,
         r#".notice a\tb"#,
@@ -186,5 +194,8 @@ fn files_lines_and_bytes() {
         "".into(),
         "# only a comment\n\n   \n".into(),
         "global\r\n.notice \"crlf\"\r\n".into(),
+        // Preprocessor and keyword messages interleave line by line, as HAProxy reads.
+        "global\n  foo\n  maxconn 10\n  bar".into(),
+        "global\n  foo\n.notice \"between\"\n  bar \"x\\x4\"\n  baz\n".into(),
     ]);
 }

@@ -289,19 +289,6 @@ pub fn runtime_gate(flavor: Flavor, status: Option<ExitStatus>, stderr: &str) ->
     if stderr.contains("not built yet") {
         return Some(format!("haproxyrs runtime not built yet (exited {st})"));
     }
-    // Transitional: lowering does not produce proxies yet. Drop once it does.
-    if stderr.contains("No enabled listener found") {
-        return Some(format!(
-            "haproxyrs lowering gives no listener yet (exited {st}: No enabled listener found)"
-        ));
-    }
-    // Transitional: the skeleton binary loads the config and exits 0 without serving.
-    // Drop this arm once main.rs starts the runtime.
-    if st.success() && stderr.trim().is_empty() {
-        return Some(format!(
-            "haproxyrs exited {st} without serving (runtime not wired into main.rs yet)"
-        ));
-    }
     None
 }
 

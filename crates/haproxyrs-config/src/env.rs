@@ -23,6 +23,17 @@ pub trait Environment {
     fn resolve(&self, host: &str) -> Option<Vec<IpAddr>>;
     fn user_exists(&self, name: &str) -> bool;
     fn group_exists(&self, name: &str) -> bool;
+    /// The machine's host name (the default local peer name of `peers` sections);
+    /// `None` when unknown, which skips the checks that need it.
+    fn hostname(&self) -> Option<String> {
+        None
+    }
+    /// Why an inherited file descriptor (`bind fd@N`) cannot be used as a listening socket,
+    /// in strerror's words (`Bad file descriptor`, `Socket operation on non-socket`);
+    /// `None` when it can, or when the environment cannot tell.
+    fn fd_error(&self, _fd: i32) -> Option<String> {
+        None
+    }
 }
 
 /// The real environment of this process.
@@ -73,6 +84,25 @@ impl Environment for SystemEnv {
 
     fn group_exists(&self, name: &str) -> bool {
         passwd_has(Path::new("/etc/group"), name)
+    }
+
+    fn fd_error(&self, fd: i32) -> Option<String> {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata(format!("/proc/self/fd/{fd}")) {
+            Ok(m) if m.file_type().is_socket() => None,
+            Ok(_) => Some("Socket operation on non-socket".to_string()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Some("Bad file descriptor".to_string())
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn hostname(&self) -> Option<String> {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
     }
 }
 

@@ -35,9 +35,14 @@ pub struct Loaded {
 }
 
 /// Read, parse and lower the given `-f` paths (files or directories), in order.
+///
+/// As HAProxy reports every error of its single parsing pass, lowering runs even after the
+/// parser's own ALERTs (its keyword checks are part of that pass); only its post-parse
+/// phases wait for an ALERT-free parse. A file that could not be read at all stops here.
 pub fn load(paths: &[String], env: &dyn env::Environment) -> Loaded {
     let (ast, mut diagnostics) = parse::parse_paths(paths, env);
-    let config = if diagnostics.has_alerts() {
+    let unreadable = diagnostics.aborted && ast.sections.is_empty() && diagnostics.has_alerts();
+    let config = if unreadable {
         None
     } else {
         lower::lower(&ast, env, &mut diagnostics)

@@ -152,6 +152,15 @@ mod tests {
     }
 
     #[test]
+    fn caret_counts_characters_not_bytes() {
+        // "é" is two bytes: the word `bad` starts at byte column 7 but character column 6.
+        let env = MemoryEnv::new().with_file("a.cfg", "  é x bad\n");
+        let mut src = Sources::new(&env);
+        let d = Diagnostic::alert(&Span::new("a.cfg".into(), 1, 8), "m");
+        assert_eq!(excerpt(&d, &mut src), ["   |   é x bad", "   |       ^^^"]);
+    }
+
+    #[test]
     fn long_lines_are_cut_around_the_caret() {
         let line = format!("{}bad{}\n", "a ".repeat(500), " b".repeat(500));
         let env = MemoryEnv::new().with_file("a.cfg", line);

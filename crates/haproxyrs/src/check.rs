@@ -24,12 +24,10 @@ pub struct Loaded {
 pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     let files = parse::config_files(&opts.files, env).unwrap_or_default();
     let (ast, mut diags) = parse::parse_paths(&opts.files, env);
-    let missing_file = diags.aborted && ast.sections.is_empty() && diags.has_alerts();
-    let config = if missing_file {
-        None
-    } else {
-        lower::lower(&ast, env, &mut diags)
-    };
+    // Lowering runs even after the parser's ALERTs: HAProxy interprets every line it read
+    // in the same pass, so keyword errors are reported alongside (it stops before its
+    // validity checks, as lowering does when there is an ALERT).
+    let config = lower::lower(&ast, env, &mut diags);
     if !opts.master_cli.is_empty() && !master_worker(opts, &ast) {
         diags.push(Diagnostic::new(
             Level::Warning,
@@ -74,10 +72,7 @@ fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
 /// Whether the config would listen anywhere: an enabled frontend bind, a stats socket,
 /// or a log-forward bind (what HAProxy 2.6 counts before its "no listener" exit).
 pub fn has_listener(ast: &ConfigAst, config: &Config) -> bool {
-    let frontends = config
-        .frontends
-        .iter()
-        .any(|f| !f.disabled && !f.binds.is_empty());
+    let frontends = config.has_listeners();
     let log_forward = ast
         .sections
         .iter()
@@ -87,26 +82,71 @@ pub fn has_listener(ast: &ConfigAst, config: &Config) -> bool {
     frontends || !config.global.stats_sockets.is_empty() || log_forward
 }
 
+/// One line of the report, in the order HAProxy prints it.
+enum Item<'a> {
+    Message(&'a Diagnostic),
+    /// `Error(s) found in configuration file : FILE`, after that file's messages.
+    FileErrors(&'a str),
+}
+
+/// `(file, line)` of a message HAProxy emits while reading the files (`parsing [f:l]…`).
+fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
+    // HAProxy spells a few of these `Parsing [` (duplicate proxy names).
+    let rest = d
+        .text
+        .strip_prefix("parsing [")
+        .or_else(|| d.text.strip_prefix("Parsing ["))?;
+    let end = rest.find(']')?;
+    let (file, line) = rest[..end].rsplit_once(':')?;
+    Some((file, line.parse().ok()?))
+}
+
+/// HAProxy reads each file line by line, printing each line's messages as it goes (the
+/// preprocessor's before the keyword's; a missing LF after the line), then the file's
+/// `Error(s) found` line; checks made after reading come last. The parser and lowering
+/// run one after the other here, so their messages are merged back into that order.
+fn haproxy_order<'a>(diags: &'a Diagnostics, files: &'a [String]) -> Vec<Item<'a>> {
+    let file_index = |f: &str| files.iter().position(|x| x == f);
+    let mut reading: Vec<(usize, u32, bool, &Diagnostic)> = Vec::new();
+    let mut after: Vec<&Diagnostic> = Vec::new();
+    for d in &diags.items {
+        match parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l))) {
+            Some((fi, line)) => {
+                let end_of_line = d.text.contains(": Missing LF on last line")
+                    || d.text.contains(": Stray NUL character")
+                    || d.text.contains(": non-terminated '.if' block");
+                reading.push((fi, line, end_of_line, d));
+            }
+            None => after.push(d),
+        }
+    }
+    // Stable: messages of one line keep their order (parser first, then lowering).
+    reading.sort_by_key(|&(fi, line, eol, _)| (fi, line, eol));
+    let mut items = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        let mine: Vec<&Diagnostic> = reading.iter().filter(|r| r.0 == fi).map(|r| r.3).collect();
+        let has_alert = mine.iter().any(|d| d.level == Level::Alert);
+        items.extend(mine.into_iter().map(Item::Message));
+        if has_alert {
+            items.push(Item::FileErrors(file));
+        }
+    }
+    items.extend(after.into_iter().map(Item::Message));
+    items
+}
+
 /// Print every message and the trailers. `Err(code)` when the load must stop.
 pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result<(), i32> {
-    for d in &loaded.diags.items {
-        out.diagnostic(d);
+    for item in haproxy_order(&loaded.diags, &loaded.files) {
+        match item {
+            Item::Message(d) => out.diagnostic(d),
+            Item::FileErrors(file) => out.config(
+                Level::Alert,
+                &format!("Error(s) found in configuration file : {file}"),
+            ),
+        }
     }
     if loaded.diags.has_alerts() {
-        for file in &loaded.files {
-            let prefix = format!("parsing [{file}:");
-            let parse_error = loaded
-                .diags
-                .items
-                .iter()
-                .any(|d| d.level == Level::Alert && d.text.starts_with(&prefix));
-            if parse_error {
-                out.config(
-                    Level::Alert,
-                    &format!("Error(s) found in configuration file : {file}"),
-                );
-            }
-        }
         if !loaded.diags.aborted {
             out.config(Level::Alert, "Fatal errors found in configuration.");
         }
@@ -158,5 +198,57 @@ pub fn condition(expr: &str, opts: &Options, env: &dyn Environment) -> i32 {
             );
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(level: Level, text: &str) -> Diagnostic {
+        Diagnostic::new(level, text)
+    }
+
+    fn render(items: &[Item<'_>]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                Item::Message(d) => d.text.clone(),
+                Item::FileErrors(f) => format!("Error(s) found in configuration file : {f}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn messages_follow_the_reading_order() {
+        let diags = Diagnostics {
+            items: vec![
+                // From the parser:
+                d(Level::Alert, "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3."),
+                d(Level::Notice, "parsing [a.cfg:2]: 'hi'."),
+                d(Level::Alert, "parsing [b.cfg:1]: unknown keyword 'x' out of section."),
+                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
+                // From lowering:
+                d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
+                d(Level::Alert, "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section"),
+                d(Level::Warning, "missing timeouts for frontend 'fe'."),
+            ],
+            aborted: false,
+        };
+        let files = vec!["a.cfg".to_string(), "b.cfg".to_string()];
+        assert_eq!(
+            render(&haproxy_order(&diags, &files)),
+            [
+                "parsing [a.cfg:2]: 'hi'.",
+                "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section",
+                "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section",
+                "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3.",
+                "Error(s) found in configuration file : a.cfg",
+                "parsing [b.cfg:1]: unknown keyword 'x' out of section.",
+                "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1.",
+                "Error(s) found in configuration file : b.cfg",
+                "missing timeouts for frontend 'fe'.",
+            ]
+        );
     }
 }

@@ -105,7 +105,14 @@ fn run() -> i32 {
     }
 }
 
+/// The program's own diagnostics: `RUST_LOG` when set, else debug under `-d`, else warnings.
+fn init_logging() {
+    let debug = std::env::args_os().skip(1).any(|a| a == "-d");
+    let default = if debug { "debug" } else { "warn" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default)).init();
+}
+
 fn main() {
-    env_logger::init();
+    init_logging();
     std::process::exit(run());
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use haproxyrs_config::env::Environment;
-use haproxyrs_config::Level;
+use haproxyrs_config::ir::Config;
+use haproxyrs_config::{Diagnostic, Level};
 use haproxyrs_proxy::RunOptions;
 
 use crate::check;
@@ -27,6 +28,23 @@ fn limit_memory(megs: u64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Keywords that parse but whose behaviour the engines lack, where running without them
+/// would change routing, access control or security: one ALERT each, and no start.
+fn refuse_unimplemented(config: &Config, out: &mut Reporter<'_>) -> bool {
+    for r in &config.refused {
+        let d = Diagnostic::at(
+            Level::Alert,
+            &r.span,
+            format!(
+                "'{}' is not implemented by haproxyrs yet; refusing to start, since running without it would change routing, access control or security.",
+                r.keyword
+            ),
+        );
+        out.diagnostic(&d);
+    }
+    !config.refused.is_empty()
 }
 
 /// Start: returns the process exit code.
@@ -53,6 +71,9 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
             Level::Alert,
             "[haproxyrs.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
         );
+        return 1;
+    }
+    if refuse_unimplemented(&config, &mut out) {
         return 1;
     }
     if let Some(n) = opts.maxconn {

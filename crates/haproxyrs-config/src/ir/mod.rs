@@ -92,6 +92,8 @@ pub struct Global {
     pub maxrewrite: usize,
     /// `tune.http.maxhdr`, default 101.
     pub max_http_headers: usize,
+    /// `h1-case-adjust <from> <to>`: (lower-case name, spelling to send).
+    pub h1_case_adjust: Vec<(String, String)>,
     pub pidfile: Option<PathBuf>,
     /// `stats socket` lines (runtime API), kept for the stats work.
     pub stats_sockets: Vec<Bind>,
@@ -134,6 +136,7 @@ impl Default for Global {
             bufsize: 16384,
             maxrewrite: 1024,
             max_http_headers: 101,
+            h1_case_adjust: Vec::new(),
             pidfile: None,
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),

@@ -100,6 +100,8 @@ pub enum Fetch {
     ReqSslSni,
     /// `req.ssl_hello_type`: 1 for a ClientHello, 2 for a ServerHello.
     ReqSslHelloType,
+    /// `req.ssl_alpn`: the first protocol of the ClientHello's ALPN extension.
+    ReqSslAlpn,
     /// `req.ssl_ver`: the TLS version announced by the ClientHello record.
     ReqSslVer,
     /// `req.proto_http`: the buffer holds a parseable HTTP request head.
@@ -220,6 +222,12 @@ pub enum Fetch {
         scope: VarScope,
         name: String,
     },
+    /// A fetch HAProxy 2.6 knows but haproxyrs does not evaluate (stick counters,
+    /// TLS details…): accepted with a NOTICE; it never yields a value.
+    Unimplemented {
+        name: String,
+        output: SampleType,
+    },
 }
 
 /// Which stages of a session a fetch needs data from (HAProxy's "may not be reliably used
@@ -279,10 +287,12 @@ impl Fetch {
             | HdrCnt { .. }
             | HdrVal { .. } => SampleType::Int,
             Ip(_) | Src | Dst | ReqHdrIp { .. } => SampleType::Ip,
+            Unimplemented { output, .. } => *output,
             ReqPayload { .. } => SampleType::Bin,
             Str(_)
             | SslFcSni
             | ReqSslSni
+            | ReqSslAlpn
             | Method
             | Path
             | PathQ
@@ -317,11 +327,16 @@ impl Fetch {
             | FeName
             | Var { .. }
             | SslFc
-            | SslFcSni => FetchNeeds::Always,
+            | SslFcSni
+            | Unimplemented { .. } => FetchNeeds::Always,
             Src | SrcPort | Dst | DstPort => FetchNeeds::L4,
-            ReqLen | ReqPayload { .. } | ReqSslSni | ReqSslHelloType | ReqSslVer | ReqProtoHttp => {
-                FetchNeeds::ReqBuffer
-            }
+            ReqLen
+            | ReqPayload { .. }
+            | ReqSslSni
+            | ReqSslAlpn
+            | ReqSslHelloType
+            | ReqSslVer
+            | ReqProtoHttp => FetchNeeds::ReqBuffer,
             Method
             | Path
             | PathQ
@@ -402,6 +417,12 @@ pub enum Converter {
     /// `not`, `bool`: integer/boolean logic.
     Not,
     ToBool,
+    /// A converter HAProxy 2.6 knows but haproxyrs does not evaluate: accepted with a
+    /// NOTICE; applying it fails the sample (no value).
+    Unimplemented {
+        name: String,
+        output: SampleType,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -438,6 +459,7 @@ impl SampleExpr {
         let mut t = self.fetch.output_type();
         for c in &self.converters {
             t = match c {
+                Converter::Unimplemented { output, .. } => *output,
                 Converter::Length | Converter::Arith { .. } => SampleType::Int,
                 Converter::Not | Converter::ToBool => SampleType::Bool,
                 Converter::IpMask { .. } => SampleType::Ip,
@@ -549,7 +571,7 @@ pub enum Patterns {
     Regexes(Vec<regex::bytes::Regex>),
     /// Integer patterns (for `int` and `len`).
     Ints(Vec<IntRange>),
-    Nets(Vec<IpNet>),
+    Nets(NetPatterns),
     /// `-m bin`: hex-decoded byte strings.
     Bins(Vec<Vec<u8>>),
 }
@@ -561,12 +583,104 @@ impl Patterns {
             Patterns::Strings(s) => s.items.len(),
             Patterns::Regexes(r) => r.len(),
             Patterns::Ints(i) => i.len(),
-            Patterns::Nets(n) => n.len(),
+            Patterns::Nets(n) => n.nets.len(),
             Patterns::Bins(b) => b.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Compiled address patterns: the networks in file order, and per prefix length (longest
+/// first) a hash of the masked network → its first index, so a look-up costs one probe
+/// per distinct prefix length and finds the longest match (as HAProxy's trees do).
+#[derive(Clone, Debug, Default)]
+pub struct NetPatterns {
+    pub nets: Vec<IpNet>,
+    pub v4: Vec<(u8, HashMap<u32, u32>)>,
+    pub v6: Vec<(u8, HashMap<u128, u32>)>,
+}
+
+fn mask4(a: u32, prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        a & (u32::MAX << (32 - u32::from(prefix.min(32))))
+    }
+}
+
+fn mask6(a: u128, prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        a & (u128::MAX << (128 - u32::from(prefix.min(128))))
+    }
+}
+
+impl NetPatterns {
+    pub fn new(nets: Vec<IpNet>) -> Self {
+        let mut v4: Vec<(u8, HashMap<u32, u32>)> = Vec::new();
+        let mut v6: Vec<(u8, HashMap<u128, u32>)> = Vec::new();
+        for (i, n) in nets.iter().enumerate() {
+            match n.addr {
+                IpAddr::V4(a) => {
+                    let p = n.prefix.min(32);
+                    let slot = match v4.iter().position(|(l, _)| *l == p) {
+                        Some(s) => s,
+                        None => {
+                            v4.push((p, HashMap::new()));
+                            v4.len() - 1
+                        }
+                    };
+                    v4[slot].1.entry(mask4(a.into(), p)).or_insert(i as u32);
+                }
+                IpAddr::V6(a) => {
+                    let p = n.prefix.min(128);
+                    let slot = match v6.iter().position(|(l, _)| *l == p) {
+                        Some(s) => s,
+                        None => {
+                            v6.push((p, HashMap::new()));
+                            v6.len() - 1
+                        }
+                    };
+                    v6[slot].1.entry(mask6(a.into(), p)).or_insert(i as u32);
+                }
+            }
+        }
+        v4.sort_by_key(|e| std::cmp::Reverse(e.0));
+        v6.sort_by_key(|e| std::cmp::Reverse(e.0));
+        NetPatterns { nets, v4, v6 }
+    }
+
+    /// The index of the longest network containing `ip`. An IPv4-mapped IPv6 address is
+    /// looked up as IPv4 too, and an IPv4 address as its mapped IPv6 form.
+    pub fn find(&self, ip: IpAddr) -> Option<usize> {
+        let (v4, v6): (Option<u32>, u128) = match ip {
+            IpAddr::V4(a) => (Some(a.into()), a.to_ipv6_mapped().into()),
+            IpAddr::V6(a) => (a.to_ipv4_mapped().map(u32::from), a.into()),
+        };
+        let hit4 = v4.and_then(|a| {
+            self.v4
+                .iter()
+                .find_map(|(p, m)| m.get(&mask4(a, *p)).map(|i| (*p, *i)))
+        });
+        let hit6 = self
+            .v6
+            .iter()
+            .find_map(|(p, m)| m.get(&mask6(v6, *p)).map(|i| (*p, *i)));
+        match (hit4, hit6) {
+            (Some((p4, i4)), Some((p6, i6))) => {
+                // Compare in IPv6 terms: an IPv4 /p is a mapped /(96 + p).
+                Some(if u32::from(p4) + 96 >= u32::from(p6) {
+                    i4
+                } else {
+                    i6
+                } as usize)
+            }
+            (Some((_, i)), None) | (None, Some((_, i))) => Some(i as usize),
+            (None, None) => None,
+        }
     }
 }
 
@@ -922,6 +1036,36 @@ mod tests {
             prefix: 0,
         };
         assert!(all.contains("1.2.3.4".parse().unwrap()));
+    }
+
+    #[test]
+    fn net_patterns_longest_match() {
+        let nets: Vec<IpNet> = [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "::1/128",
+            "2001:db8::/32",
+            "0.0.0.0/0",
+        ]
+        .iter()
+        .map(|t| {
+            let (a, p) = t.split_once('/').unwrap();
+            IpNet {
+                addr: a.parse().unwrap(),
+                prefix: p.parse().unwrap(),
+            }
+        })
+        .collect();
+        let n = NetPatterns::new(nets);
+        assert_eq!(n.find("10.1.2.3".parse().unwrap()), Some(1));
+        assert_eq!(n.find("10.2.2.3".parse().unwrap()), Some(0));
+        assert_eq!(n.find("::ffff:10.1.0.1".parse().unwrap()), Some(1));
+        assert_eq!(n.find("11.0.0.1".parse().unwrap()), Some(4));
+        assert_eq!(n.find("::1".parse().unwrap()), Some(2));
+        assert_eq!(n.find("2001:db8::7".parse().unwrap()), Some(3));
+        assert_eq!(n.find("2001:db9::7".parse().unwrap()), None);
+        let empty = NetPatterns::new(Vec::new());
+        assert_eq!(empty.find("1.2.3.4".parse().unwrap()), None);
     }
 
     #[test]

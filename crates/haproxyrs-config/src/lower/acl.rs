@@ -10,7 +10,8 @@ use crate::ast::Word;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::env::Environment;
 use crate::ir::sample::{
-    Acl, AclId, AclTerm, IntRange, IpNet, MatchMethod, Patterns, SampleType, StrPatterns,
+    Acl, AclId, AclTerm, Fetch, IntRange, IpNet, MatchMethod, NetPatterns, Patterns, SampleType,
+    StrPatterns,
 };
 use crate::span::Span;
 
@@ -122,6 +123,8 @@ pub fn parse_acl_term(
     let mut method = implied.unwrap_or_else(|| fetch::default_match(&expr));
     let mut ignore_case = false;
     let mut no_dns = false;
+    // `-M`: the `-f` files are maps (`key value`); only the keys are patterns.
+    let mut map_file = false;
     let mut files: Vec<&Word> = Vec::new();
     let mut i = 1;
     while i < words.len() {
@@ -132,7 +135,7 @@ pub fn parse_acl_term(
         match w.text.as_str() {
             "-i" => ignore_case = true,
             "-n" => no_dns = true,
-            "-M" => {}
+            "-M" => map_file = true,
             "--" => {
                 i += 1;
                 break;
@@ -192,6 +195,11 @@ pub fn parse_acl_term(
             )
         })?;
         for line in pattern_file_lines(&data) {
+            let line = if map_file {
+                line.split([' ', '\t']).next().unwrap_or(line)
+            } else {
+                line
+            };
             texts.push((line.to_string(), f.span.clone()));
         }
     }
@@ -213,7 +221,21 @@ pub fn parse_acl_term(
         });
     }
 
-    let patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    let mut patterns = compile_patterns(&texts, method, ignore_case, no_dns, env, true)?;
+    if matches!(expr.fetch, Fetch::Method) && method == MatchMethod::Str {
+        // Method patterns keep their case: known methods compare exactly even with -i.
+        patterns = Patterns::Strings(StrPatterns {
+            items: texts
+                .iter()
+                .map(|(t, _)| t.as_bytes().to_vec().into_boxed_slice())
+                .collect(),
+            ignore_case,
+            set: None,
+        });
+    }
+    for what in fetch::unimplemented_parts(&expr) {
+        diags.push(Diagnostic::unimplemented(&crit.span, what));
+    }
     Ok(AclTerm {
         sample: expr,
         method,
@@ -296,7 +318,7 @@ fn compile_patterns(
                 })?;
                 v.extend(nets);
             }
-            Patterns::Nets(v)
+            Patterns::Nets(NetPatterns::new(v))
         }
         MatchMethod::Bin => {
             let mut v = Vec::with_capacity(texts.len());
@@ -519,6 +541,7 @@ mod tests {
     fn term(line: &str) -> Result<AclTerm, String> {
         let env = FakeEnv::default()
             .with_file("/pats", "# comment\n  /a \n\n/b\r\n")
+            .with_file("/map", "/a be1\n/b   be2\n")
             .with_host("web.local", "192.0.2.7");
         let mut diags = Diagnostics::default();
         parse_acl_term(&words(line), &env, &mut diags).map_err(|(m, _)| m)
@@ -538,6 +561,7 @@ mod tests {
         let t = term("src 10.0.0.0/8 ::1 192.168.0.0/255.255.0.0 10.1 web.local").unwrap();
         match &t.patterns {
             Patterns::Nets(n) => {
+                let n = &n.nets;
                 assert_eq!(n.len(), 5);
                 assert_eq!(n[2].prefix, 16);
                 assert_eq!(n[3].addr, "10.0.0.1".parse::<IpAddr>().unwrap());
@@ -552,6 +576,11 @@ mod tests {
                 let v: Vec<&[u8]> = s.items.iter().map(|b| &**b).collect();
                 assert_eq!(v, vec![&b"/a"[..], b"/b", b"/c"]);
             }
+            other => panic!("{other:?}"),
+        }
+        let t = term("path -M -f /map").unwrap();
+        match &t.patterns {
+            Patterns::Strings(s) => assert_eq!(&*s.items[1], b"/b"),
             other => panic!("{other:?}"),
         }
         let t = term("path -- -x").unwrap();

@@ -159,6 +159,9 @@ pub fn parse_bind_line(
                     AddrError::MissingPort => {
                         format!("'bind' : missing port specification in '{item}'")
                     }
+                    AddrError::InvalidPort(p) if p.contains('-') => {
+                        format!("'bind' : invalid port range '{p}'")
+                    }
                     AddrError::InvalidPort(p) => format!("'bind' : invalid port '{p}'"),
                     AddrError::InvalidAddress(h) => {
                         format!("'bind' : invalid address: '{h}' in '{item}'")
@@ -174,6 +177,17 @@ pub fn parse_bind_line(
     if failed {
         return None;
     }
+    for b in &binds {
+        if let BindAddr::Fd(fd) = b.addr {
+            if let Some(why) = cx.env.fd_error(fd) {
+                cx.alert(
+                    &line.span,
+                    format!("'bind' : cannot use file descriptor '{fd}' : {why}."),
+                );
+                return None;
+            }
+        }
+    }
     let prefix = format!("'bind {}' in section '{section}'", list.text);
     let mut i = 1;
     let mut refused_line = false;
@@ -182,14 +196,14 @@ pub fn parse_bind_line(
         let Some(opt) = keywords::bind_option(name) else {
             let mut d = crate::diag::Diagnostic::alert(
                 &line.span,
-                format!("{prefix} : unknown keyword '{name}'."),
+                format!("{prefix}: unknown keyword '{name}'."),
             );
             if let Some(s) =
                 crate::suggest::best_match(name, keywords::BIND_OPTIONS.iter().map(|o| o.name))
             {
                 d = crate::diag::Diagnostic::alert(
                     &line.span,
-                    format!("{prefix} : unknown keyword '{name}'; did you mean '{s}' maybe ?"),
+                    format!("{prefix}: unknown keyword '{name}'; did you mean '{s}' maybe ?"),
                 )
                 .with_help(format!("did you mean '{s}'?"));
             }
@@ -200,7 +214,7 @@ pub fn parse_bind_line(
             match args.get(i + 1) {
                 Some(v) => Some(v.text.as_str()),
                 None => {
-                    cx.alert(&line.span, format!("{prefix} : '{name}' : missing value."));
+                    cx.alert(&line.span, format!("{prefix} : '{name}' : missing value"));
                     return None;
                 }
             }
@@ -246,9 +260,18 @@ pub fn parse_bind_line(
                             os_error_text(&e)
                         ),
                         "crt-list" => {
-                            format!("failed to open crt-list '{path}' : {}.", os_error_text(&e))
+                            format!(
+                                "'crt-list' : cannot open file '{path}' : {}",
+                                os_error_text(&e)
+                            )
                         }
-                        _ => format!("unable to load {name} '{path}' : {}.", os_error_text(&e)),
+                        _ => {
+                            cx.alert_plain(format!(
+                                "Couldn't open the {name} '{path}' ({}).",
+                                os_error_text(&e)
+                            ));
+                            format!("'{name}' : unable to load {path}")
+                        }
                     };
                     cx.alert(&line.span, format!("{prefix} : {what}"));
                     return None;

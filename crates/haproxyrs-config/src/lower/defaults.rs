@@ -25,6 +25,8 @@ pub struct State {
     /// Frontend-capable and backend-capable proxy names → index in `proxies`.
     pub fe_names: HashMap<String, usize>,
     pub be_names: HashMap<String, usize>,
+    /// Custom proxy ids (`id N`) → index in `proxies`.
+    pub proxy_ids: HashMap<u32, usize>,
     pub userlists: Vec<ir::Userlist>,
     pub named_sections: Vec<ir::NamedSection>,
 }

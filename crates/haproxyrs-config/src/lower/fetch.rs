@@ -170,6 +170,7 @@ const FETCHES: &[FetchDef] = &[
     f!("req.ssl_sni"),
     f!("req_ssl_sni"),
     f!("req.ssl_hello_type"),
+    f!("req.ssl_alpn"),
     f!("req_ssl_hello_type"),
     f!("req.ssl_ver"),
     f!("req_ssl_ver"),
@@ -224,41 +225,14 @@ const FETCHES: &[FetchDef] = &[
     f!("var", 1, [S]),
 ];
 
-/// ACL-only keywords: `<fetch>_<method>` shorthands (`path_beg` = `path -m beg`).
-const ACL_SUFFIX_BASES: &[(&str, &str)] = &[
-    ("path", "path"),
-    ("url", "url"),
-    ("base", "base"),
-    ("hdr", "hdr"),
-    ("cook", "cook"),
-    ("urlp", "urlp"),
-    ("shdr", "shdr"),
-    ("scook", "scook"),
-    ("req_ssl_sni", "req.ssl_sni"),
-    ("ssl_fc_sni", "ssl_fc_sni"),
-];
-
-const ACL_SUFFIXES: &[(&str, MatchMethod)] = &[
-    ("_beg", MatchMethod::Beg),
-    ("_end", MatchMethod::End),
-    ("_sub", MatchMethod::Sub),
-    ("_reg", MatchMethod::Reg),
-    ("_dir", MatchMethod::Dir),
-    ("_dom", MatchMethod::Dom),
-    ("_len", MatchMethod::Len),
-];
-
-/// Resolve an ACL criterion keyword to the fetch keyword and its implied match method
-/// (`path_beg` → (`path`, beg); `hdr` → (`hdr`, none)).
+/// Resolve an ACL criterion keyword to the fetch keyword and its implied match method,
+/// from HAProxy's ACL keyword list (`path_beg` → (`path`, beg); `hdr` → (`req.hdr`, str);
+/// `src` is no ACL keyword: (`src`, none)).
 pub fn acl_keyword(kw: &str) -> (&str, Option<MatchMethod>) {
-    for (suffix, method) in ACL_SUFFIXES {
-        if let Some(base) = kw.strip_suffix(suffix) {
-            if let Some((_, fetch)) = ACL_SUFFIX_BASES.iter().find(|(b, _)| *b == base) {
-                return (fetch, Some(*method));
-            }
-        }
+    match super::fetch_registry::acl_keyword(kw) {
+        Some((fetch, method)) => (fetch, MatchMethod::from_name(method)),
+        None => (kw, None),
     }
-    (kw, None)
 }
 
 /// The match method an ACL uses when none is given: by keyword for the few with their
@@ -454,6 +428,7 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         }
         "req.ssl_sni" | "req_ssl_sni" => Fetch::ReqSslSni,
         "req.ssl_hello_type" | "req_ssl_hello_type" => Fetch::ReqSslHelloType,
+        "req.ssl_alpn" => Fetch::ReqSslAlpn,
         "req.ssl_ver" | "req_ssl_ver" => Fetch::ReqSslVer,
         "req.proto_http" | "req_proto_http" => Fetch::ReqProtoHttp,
         "ssl_fc" => Fetch::SslFc,
@@ -770,6 +745,47 @@ pub fn regex_error(re: &str, e: &regex::Error) -> String {
     format!("regex '{re}' is invalid (error={detail})")
 }
 
+/// Argument kinds from a registry signature (`string[,integer]`): integers are checked,
+/// everything else is taken as text.
+fn registry_kinds(sig: &str) -> Vec<ArgKind> {
+    sig.split(',')
+        .map(|p| p.trim_matches(|c| c == '[' || c == ']'))
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p == "integer" {
+                ArgKind::Int
+            } else {
+                ArgKind::Str
+            }
+        })
+        .collect()
+}
+
+/// A registry type name as a sample type.
+fn registry_type(t: &str) -> SampleType {
+    match t {
+        "bool" => SampleType::Bool,
+        "sint" => SampleType::Int,
+        "ipv4" | "ipv6" | "addr" => SampleType::Ip,
+        "bin" => SampleType::Bin,
+        _ => SampleType::Str,
+    }
+}
+
+/// The fetch and converters of `expr` that haproxyrs parses but does not evaluate.
+pub fn unimplemented_parts(expr: &SampleExpr) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Fetch::Unimplemented { name, .. } = &expr.fetch {
+        v.push(format!("sample fetch {name}"));
+    }
+    for c in &expr.converters {
+        if let Converter::Unimplemented { name, .. } = c {
+            v.push(format!("converter {name}"));
+        }
+    }
+    v
+}
+
 /// The result of parsing an expression: the expression and how many bytes it used.
 pub struct Parsed {
     pub expr: SampleExpr,
@@ -791,38 +807,69 @@ pub fn parse_expr_prefix(
         return Err(ExprError::MissingFetch);
     }
     let (fetch_name, implied) = if acl_kw { acl_keyword(kw) } else { (kw, None) };
-    let Some(def) = FETCHES.iter().find(|d| d.name == fetch_name) else {
-        return Err(ExprError::UnknownFetch(kw.to_string()));
+    let fetch = match FETCHES.iter().find(|d| d.name == fetch_name) {
+        Some(def) => {
+            let args = parse_args(&mut cur, def.args, def.min).map_err(|(_, msg)| {
+                ExprError::FetchArg {
+                    fetch: kw.to_string(),
+                    msg,
+                }
+            })?;
+            build_fetch(def.name, &args, env).map_err(|msg| ExprError::FetchArgInvalid {
+                fetch: kw.to_string(),
+                msg,
+            })?
+        }
+        None => {
+            // Known to HAProxy but not evaluated by haproxyrs: accepted, reported.
+            let Some((sig, out, _)) = super::fetch_registry::fetch(fetch_name) else {
+                return Err(ExprError::UnknownFetch(kw.to_string()));
+            };
+            let kinds = registry_kinds(sig);
+            let (min, _) = super::fetch_registry::arg_counts(sig);
+            parse_args(&mut cur, &kinds, min).map_err(|(_, msg)| ExprError::FetchArg {
+                fetch: kw.to_string(),
+                msg,
+            })?;
+            Fetch::Unimplemented {
+                name: fetch_name.to_string(),
+                output: registry_type(out),
+            }
+        }
     };
-    let args = parse_args(&mut cur, def.args, def.min).map_err(|(_, msg)| ExprError::FetchArg {
-        fetch: kw.to_string(),
-        msg,
-    })?;
-    let fetch = build_fetch(def.name, &args, env).map_err(|msg| ExprError::FetchArgInvalid {
-        fetch: kw.to_string(),
-        msg,
-    })?;
     let mut converters = Vec::new();
     while cur.peek() == Some(b',') {
         cur.pos += 1;
         let name = cur.ident();
-        let Some(cdef) = CONVERTERS.iter().find(|d| d.name == name) else {
-            return Err(ExprError::UnknownConverter {
-                fetch: kw.to_string(),
-                name: name.to_string(),
-            });
+        let conv_err = |(pos, msg): (Option<usize>, String)| ExprError::ConvArg {
+            conv: name.to_string(),
+            pos: pos.unwrap_or(1),
+            msg,
         };
-        let args =
-            parse_args(&mut cur, cdef.args, cdef.min).map_err(|(pos, msg)| ExprError::ConvArg {
-                conv: name.to_string(),
-                pos: pos.unwrap_or(1),
-                msg,
-            })?;
-        let conv =
-            build_converter(cdef.name, &args, env).map_err(|msg| ExprError::ConvArgInvalid {
-                conv: name.to_string(),
-                msg,
-            })?;
+        let conv = match CONVERTERS.iter().find(|d| d.name == name) {
+            Some(cdef) => {
+                let args = parse_args(&mut cur, cdef.args, cdef.min).map_err(conv_err)?;
+                build_converter(cdef.name, &args, env).map_err(|msg| ExprError::ConvArgInvalid {
+                    conv: name.to_string(),
+                    msg,
+                })?
+            }
+            None => {
+                let Some((sig, out, _)) = super::fetch_registry::converter(name) else {
+                    return Err(ExprError::UnknownConverter {
+                        fetch: kw.to_string(),
+                        name: name.to_string(),
+                    });
+                };
+                let kinds = registry_kinds(sig);
+                let (min, _) = super::fetch_registry::arg_counts(sig);
+                parse_args(&mut cur, &kinds, min).map_err(conv_err)?;
+                Converter::Unimplemented {
+                    name: name.to_string(),
+                    output: registry_type(out),
+                }
+            }
+        };
         converters.push(conv);
     }
     let consumed = cur.pos;
@@ -964,10 +1011,30 @@ mod tests {
     }
 
     #[test]
+    fn known_but_unimplemented_is_accepted() {
+        let e = parse("src_conn_rate").unwrap();
+        assert!(matches!(
+            e.fetch,
+            Fetch::Unimplemented {
+                output: SampleType::Int,
+                ..
+            }
+        ));
+        let e = parse("sc_http_req_rate(0),cpl").unwrap();
+        assert_eq!(
+            unimplemented_parts(&e),
+            vec!["sample fetch sc_http_req_rate", "converter cpl"]
+        );
+        assert!(parse("sc_http_req_rate(x)").is_err());
+        assert!(parse("src,sha1").is_ok());
+    }
+
+    #[test]
     fn acl_keywords_imply_methods() {
         assert_eq!(acl_keyword("path_beg"), ("path", Some(MatchMethod::Beg)));
-        assert_eq!(acl_keyword("hdr_dom"), ("hdr", Some(MatchMethod::Dom)));
-        assert_eq!(
+        assert_eq!(acl_keyword("hdr_dom"), ("req.hdr", Some(MatchMethod::Dom)));
+        assert_eq!(acl_keyword("hdr"), ("req.hdr", Some(MatchMethod::Str)));
+        assert_ne!(
             acl_keyword("req_ssl_sni_end"),
             ("req.ssl_sni", Some(MatchMethod::End))
         );

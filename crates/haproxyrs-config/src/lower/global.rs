@@ -28,7 +28,21 @@ pub fn section(cx: &mut Cx, section: &Section) {
 }
 
 fn line(cx: &mut Cx, line: &Line) {
-    let kw = line.keyword();
+    let mut kw = line.keyword();
+    // `no KEYWORD` turns a flag off (`no strict-limits`, `no numa-cpu-mapping`…).
+    if kw == "no" {
+        match line.args().first() {
+            Some(w) if keywords::lookup(&w.text, SectionKind::Global).is_some() => kw = &w.text,
+            _ => {
+                cx.alert(&line.span, "'no' only supports a boolean global keyword.");
+                return;
+            }
+        }
+        if matches!(kw, "zero-warning") {
+            cx.global.zero_warning = false;
+        }
+        return;
+    }
     let Some(entry) = keywords::lookup(kw, SectionKind::Global) else {
         cx.unknown_keyword(line, "global", keywords::names_in(SectionKind::Global));
         return;
@@ -218,6 +232,11 @@ pub fn chroot(cx: &mut Cx, line: &Line, args: &[Word]) {
     }
 }
 
+pub fn description(cx: &mut Cx, _line: &Line, args: &[Word]) {
+    let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    cx.global.description = Some(words.join(" "));
+}
+
 pub fn node(cx: &mut Cx, line: &Line, args: &[Word]) {
     if let Some(v) = one(cx, line, args, "'node' expects an argument.") {
         cx.global.node = Some(v.to_string());
@@ -325,6 +344,39 @@ pub fn crt_base(cx: &mut Cx, line: &Line, args: &[Word]) {
     }
 }
 
+pub fn insecure_fork_wanted(cx: &mut Cx, line: &Line, args: &[Word]) {
+    super::proxy::generic_args(cx, line, Handler::NoArg, args, "insecure-fork-wanted");
+    cx.insecure_fork = true;
+}
+
+pub fn localpeer(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(cx, line, args, "'localpeer' expects a name as an argument.") {
+        cx.localpeer = Some(v.to_string());
+    }
+}
+
+pub fn server_state_file(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(
+        cx,
+        line,
+        args,
+        "'server-state-file' expects a file path as an argument.",
+    ) {
+        cx.server_state_file = Some(v.to_string());
+    }
+}
+
+pub fn server_state_base(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(v) = one(
+        cx,
+        line,
+        args,
+        "'server-state-base' expects a directory path as an argument.",
+    ) {
+        cx.server_state_base = Some(v.to_string());
+    }
+}
+
 pub fn log(cx: &mut Cx, line: &Line, args: &[Word]) {
     if let Some(t) = super::log::parse_target(cx, line, args, false) {
         cx.global.logs.push(t);
@@ -357,6 +409,20 @@ pub fn stats(cx: &mut Cx, line: &Line, args: &[Word]) {
                         name: None,
                         ssl: false,
                     });
+                    let mut i = 1;
+                    while i < rest.len() {
+                        if rest[i].text == "process" {
+                            let v = rest.get(i + 1).map(|w| w.text.as_str()).unwrap_or("");
+                            if v == "1" || v == "all" || v == "odd" {
+                                cx.warn(&line.span, format!("'stats socket' : 'process {v}' on 'bind' lines is deprecated and will be removed in 2.7."));
+                            } else {
+                                cx.alert(&line.span, format!("'stats socket' : ''process' : '{v}' is not a valid number/range. It supports numbers from 1 to 1."));
+                                return;
+                            }
+                            i += 1;
+                        }
+                        i += 1;
+                    }
                     cx.unimplemented(&line.span, "stats socket");
                 }
                 Err(_) => cx.alert(&line.span, format!("'stats socket' : invalid address '{addr}'")),

@@ -498,6 +498,29 @@ pub fn lower_capture(line: &Line) -> Result<(CaptureSide, HeaderCapture), Diagno
     }
 }
 
+/// `h1-case-adjust <from> <to>` (global): the spelling of one header name for
+/// `option h1-case-adjust-bogus-client|server`.
+pub fn h1_case_adjust(cx: &mut super::Cx, line: &Line, args: &[Word]) {
+    match args {
+        [from, to] => {
+            if !from.text.eq_ignore_ascii_case(&to.text) {
+                cx.diags.push(alert(
+                    &line.words[0],
+                    "<from> and <to> must not differ execpt the case",
+                ));
+                return;
+            }
+            cx.global
+                .h1_case_adjust
+                .push((from.text.to_ascii_lowercase(), to.text.clone()));
+        }
+        _ => cx.diags.push(alert(
+            &line.words[0],
+            "'h1-case-adjust' expects <from> and <to> as argument.",
+        )),
+    }
+}
+
 /// Lower `errorfile CODE FILE`: the file must be a full HTTP response; it is sent as is.
 pub fn lower_errorfile(line: &Line, ctx: &mut dyn RuleCtx) -> Result<(u16, Vec<u8>), Diagnostic> {
     let kw = &line.words[0];

@@ -31,7 +31,7 @@ pub mod units;
 pub mod validate;
 
 #[cfg(test)]
-mod dev_corpus;
+mod tests;
 
 use crate::ast::{ConfigAst, Line, SectionKind};
 use crate::diag::{Diagnostic, Diagnostics, Level};
@@ -51,6 +51,12 @@ pub struct Cx<'a> {
     /// `crt-base` / `ca-base` from `global`, prefixed to relative certificate paths.
     pub crt_base: Option<String>,
     pub ca_base: Option<String>,
+    /// `insecure-fork-wanted` in `global` (needed by `option external-check`).
+    pub insecure_fork: bool,
+    /// `localpeer` in `global` (else the host name) and `server-state-file`/`-base`.
+    pub localpeer: Option<String>,
+    pub server_state_file: Option<String>,
+    pub server_state_base: Option<String>,
 }
 
 impl<'a> Cx<'a> {
@@ -63,6 +69,10 @@ impl<'a> Cx<'a> {
             abort: false,
             crt_base: None,
             ca_base: None,
+            insecure_fork: false,
+            localpeer: None,
+            server_state_file: None,
+            server_state_base: None,
         }
     }
 
@@ -76,6 +86,17 @@ impl<'a> Cx<'a> {
     pub fn warn(&mut self, span: &Span, msg: impl AsRef<str>) {
         self.diags
             .push(Diagnostic::parsing(Level::Warning, span, msg));
+    }
+
+    /// `parsing [file:line]: msg` (no space before the colon), a form several 2.6 messages use.
+    pub fn alert_tight(&mut self, span: &Span, msg: impl AsRef<str>) {
+        self.diags.push(Diagnostic {
+            level: Level::Alert,
+            text: format!("parsing [{span}]: {}", msg.as_ref()),
+            span: Some(span.clone()),
+            help: None,
+            unimplemented: false,
+        });
     }
 
     /// `[file:line] : msg` as an ALERT (HAProxy's form for server lines and post-parse checks).
@@ -171,5 +192,6 @@ pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) ->
 pub mod acl;
 pub mod condition;
 pub mod fetch;
+pub mod fetch_registry;
 pub mod logformat;
 pub mod sample;

@@ -30,13 +30,15 @@ pub enum LogFormatDraft {
     Default,
     TcpLog(Span),
     HttpLog(Span),
-    Custom(String, Span),
+    Custom(ir::sample::LogFormatExpr, Span),
 }
 
 /// A `use_backend` line before backend names are resolved.
 #[derive(Clone, Debug)]
 pub struct SwitchDraft {
     pub backend: String,
+    /// `use_backend %[expr]`: the name is a log-format string evaluated per request.
+    pub dynamic: Option<ir::sample::LogFormatExpr>,
     pub cond: Option<ir::sample::Condition>,
     pub span: Span,
 }
@@ -73,7 +75,7 @@ pub struct ProxyDraft {
     pub stats: Option<StatsPage>,
     pub disabled: bool,
     pub description: Option<String>,
-    pub id: Option<u32>,
+    pub id: Option<(u32, Span)>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -187,6 +189,14 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     draft.span = section.header.span.clone();
     draft.description = None;
     draft.id = None;
+    // The ACLs of a named `defaults` serve its own rules only: the proxy cannot name them.
+    // They stay in the list (the inherited rules refer to them by index) under a name no
+    // ACL can have.
+    for acl in &mut draft.acls.acls {
+        if !acl.name.starts_with(' ') {
+            acl.name.insert(0, ' ');
+        }
+    }
     register_name(cx, state, &draft);
     for line in &section.lines {
         if cx.abort {
@@ -195,6 +205,25 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         self::line(cx, &mut draft, line);
     }
     let idx = state.proxies.len();
+    if let Some((id, span)) = &draft.id {
+        if let Some(&other) = state.proxy_ids.get(id) {
+            let o = &state.proxies[other];
+            cx.alert_tight(
+                span,
+                format!(
+                    "{} {} reuses same custom id as {} {} (declared at {}:{}).",
+                    draft.kind.keyword(),
+                    draft.name,
+                    o.kind.keyword(),
+                    o.name,
+                    o.span.file,
+                    o.span.line
+                ),
+            );
+        } else {
+            state.proxy_ids.insert(*id, idx);
+        }
+    }
     if draft.has_fe() {
         state.fe_names.entry(name.clone()).or_insert(idx);
     }
@@ -258,6 +287,29 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
         option(cx, draft, line, args, None);
         return;
     }
+    if draft.kind == SectionKind::Defaults && draft.name.is_empty() {
+        // Rules and ACLs need a named `defaults` (2.6): an anonymous one cannot hold them.
+        match kw {
+            "http-request" | "http-response" | "http-after-response" | "acl" => {
+                cx.alert(
+                    &span,
+                    format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                );
+                return;
+            }
+            "tcp-request" | "tcp-response"
+                if args.first().map(|w| w.text.as_str()) != Some("inspect-delay") =>
+            {
+                let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
+                cx.alert(
+                    &span,
+                    format!("{kw} {sub} is not allowed in anonymous 'defaults' sections"),
+                );
+                return;
+            }
+            _ => {}
+        }
+    }
     let (entry, rest, name) = if keywords::FAMILIES.contains(&kw) && !args.is_empty() {
         let two = format!("{kw} {}", args[0].text);
         match keywords::lookup(&two, draft.kind) {
@@ -281,7 +333,9 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
             }
         }
     };
-    if entry.sections & draft.section_bit() == 0 {
+    if entry.sections & draft.section_bit() == 0
+        && !(name == "log-format" && draft.kind == SectionKind::Backend)
+    {
         missing_capability(cx, draft, &span, &name, entry.sections);
         return;
     }
@@ -372,10 +426,11 @@ fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, 
         );
         return;
     }
-    let cap = if sections & (sec::FRONTEND) == 0 {
-        "frontend"
-    } else {
+    let _ = sections;
+    let cap = if draft.has_fe() {
         "backend"
+    } else {
+        "frontend"
     };
     let who = format!("{} '{}'", draft.type_name(), draft.name);
     if matches!(first, "server" | "default-server" | "server-template") {
@@ -413,6 +468,10 @@ fn family_error(cx: &mut Cx, draft: &ProxyDraft, line: &Line) {
         .filter(|k| k.sections & sec::DFLB != 0)
         .filter_map(|k| k.name.strip_prefix(kw).and_then(|r| r.strip_prefix(' ')))
         .collect();
+    if kw == "stats" {
+        cx.alert_tight(span, format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."));
+        return;
+    }
     let msg = match kw {
         "timeout" => format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{got}')"),
         "stats" => format!("unknown stats parameter '{got}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
@@ -475,6 +534,13 @@ pub fn fullconn(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 }
 
 pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert(
+            &line.span,
+            "'retries' expects an integer argument (dispatch counts for one).",
+        );
+        return;
+    }
     if let Some(v) = int_arg(cx, line, args, "retries") {
         d.retries = v;
     }
@@ -482,7 +548,7 @@ pub fn retries(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 
 pub fn id(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(v) if v > 0 => d.id = Some(v),
+        Some(v) if v > 0 => d.id = Some((v, line.span.clone())),
         _ => cx.alert(
             &line.span,
             format!("{}: custom id has to be > 0.", line.keyword()),
@@ -518,11 +584,14 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         cx.alert(
             &line.span,
             format!(
-                "'{kw}' cannot handle unexpected argument '{}'.",
+                "'{kw}' : unexpected extra argument '{}' after value '{text}'.",
                 args[1].text
             ),
         );
         return;
+    }
+    if let Some(c) = units::trailing_garbage(text) {
+        cx.warn_plain(units::trailing_garbage_warning(c, text));
     }
     let v = (!value.is_zero()).then_some(value);
     let t = &mut d.timeouts;
@@ -595,7 +664,7 @@ pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                         i += 1;
                     }
                     other => {
-                        cx.alert(&line.span, format!("'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '{other}')."));
+                        cx.alert(&line.span, format!("balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '{other}')."));
                         return;
                     }
                 }
@@ -629,10 +698,14 @@ pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 cx.alert(&line.span, "'balance hash' requires a sample expression.");
                 return;
             }
-            // The expression is compiled by the sample parser; until it is wired in, keep
-            // the algorithm refused so the proxy never balances differently from HAProxy.
-            cx.refuse(&line.span, "balance hash");
-            return;
+            let text: Vec<&str> = opts.iter().map(|w| w.text.as_str()).collect();
+            match super::sample::parse_sample_expr(&text.join(" "), cx.env) {
+                Ok(expr) => Balance::Hash(expr),
+                Err(msg) => {
+                    cx.alert(&line.span, format!("'balance hash' : {msg}"));
+                    return;
+                }
+            }
         }
         _ if algo.starts_with("random") => {
             let draws = paren_arg(algo, "random").map(units::atou32).unwrap_or(2);
@@ -711,8 +784,11 @@ pub fn hash_type(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             "wt6" => HashFunction::Wt6,
             "crc32" => HashFunction::Crc32,
             "none" => HashFunction::None,
-            other => {
-                cx.alert(&line.span, format!("'hash-type {}' : unknown hashing function '{other}', expects 'sdbm', 'djb2', 'crc32', or 'wt6'.", args[0].text));
+            _ => {
+                cx.alert(
+                    &line.span,
+                    "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+                );
                 return;
             }
         };
@@ -804,8 +880,8 @@ pub fn cookie(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
                 i += 1;
             }
-            other => {
-                cx.alert(&line.span, format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options (got '{other}')."));
+            _ => {
+                cx.alert(&line.span, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                 return;
             }
         }
@@ -830,7 +906,7 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     };
     if let Some(kw) = args.get(1) {
         if kw.text != "if" && kw.text != "unless" {
-            cx.alert(&line.span, format!("'use_backend' requires either 'if' or 'unless' followed by a condition but found '{}'.", kw.text));
+            cx.alert(&line.span, format!("unexpected keyword '{}' after switching rule, only 'if' and 'unless' are allowed.", kw.text));
             return;
         }
     }
@@ -842,8 +918,27 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    let dynamic = if name.text.contains("%[") {
+        match super::sample::parse_log_format(
+            &name.text,
+            Some(super::sample::UsePoint::UseBackend),
+            cx.env,
+        ) {
+            Ok(expr) => Some(expr),
+            Err(msg) => {
+                cx.alert(
+                    &line.span,
+                    format!("error detected while parsing switching rule : {msg}"),
+                );
+                return;
+            }
+        }
+    } else {
+        None
+    };
     d.switching.push(SwitchDraft {
         backend: name.text.clone(),
+        dynamic,
         cond,
         span: line.span.clone(),
     });
@@ -875,6 +970,34 @@ pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     use super::http_rules as hr;
     let kw = line.keyword();
+    if matches!(kw, "http-request" | "redirect") && !d.switching.is_empty() {
+        cx.warn(
+            &line.span,
+            format!(
+                "a '{kw}' rule placed after a 'use_backend' rule will still be processed before."
+            ),
+        );
+    } else if kw == "http-request" && !d.http.redirects.is_empty() {
+        cx.warn(
+            &line.span,
+            "a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
+        );
+    }
+    if kw == "http-error" {
+        http_error(cx, line, args);
+        return;
+    }
+    if matches!(
+        kw,
+        "errorfiles" | "errorloc" | "errorloc302" | "errorloc303"
+    ) {
+        if args.is_empty() {
+            cx.alert(&line.span, format!("{kw} : <code> and <url> expected."));
+        } else {
+            cx.unimplemented(&line.span, kw);
+        }
+        return;
+    }
     let scope = std::mem::take(&mut d.acls);
     let result = {
         let mut rc = RuleCx {
@@ -939,6 +1062,28 @@ pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word
     }
 }
 
+/// `http-error status N [content-type T] [errorfile F | file F | lf-file F | string S …]`:
+/// the files must exist; the responses themselves are not implemented yet.
+fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].text.as_str();
+        if matches!(a, "errorfile" | "file" | "lf-file") {
+            if let Some(f) = args.get(i + 1) {
+                if cx.env.read_file(std::path::Path::new(&f.text)).is_err() {
+                    cx.alert(
+                        &line.span,
+                        format!("http-error : error opening file '{}'", f.text),
+                    );
+                    return;
+                }
+            }
+        }
+        i += 1;
+    }
+    cx.unimplemented(&line.span, "http-error");
+}
+
 /// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
 /// sample expressions compiled with the sample lowering, files read through the environment.
 struct RuleCx<'c, 'e> {
@@ -984,24 +1129,34 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
         })
     }
     fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
-        self.cx
-            .env
-            .read_file(std::path::Path::new(&word.text))
-            .map_err(|e| {
+        let path = std::path::Path::new(&word.text);
+        self.cx.env.read_file(path).map_err(|_| {
+            if self.rule.starts_with("errorfile") {
                 crate::diag::Diagnostic::alert(
                     &word.span,
-                    format!(
-                        "error opening file <{}> : {}.",
-                        word.text,
-                        super::bind::os_error_text(&e)
-                    ),
+                    format!("errorfile : error opening file '{}'.", word.text),
                 )
-            })
+            } else {
+                super::sample::rule_error(
+                    &word.span,
+                    self.kind,
+                    self.name,
+                    self.rule.trim(),
+                    &format!("error opening file '{}'.", word.text),
+                )
+            }
+        })
     }
 }
 
 /// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
 pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if line.keyword() == "tcp-request"
+        && args.first().map(|w| w.text.as_str()) != Some("inspect-delay")
+        && !d.http.request.is_empty()
+    {
+        cx.warn(&line.span, "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
+    }
     if args.first().map(|w| w.text.as_str()) == Some("inspect-delay") {
         match args.get(1).map(|w| units::parse_time_ms(&w.text)) {
             Some(Ok(t)) => d.inspect_delay = Some(t),
@@ -1065,9 +1220,7 @@ fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Wor
 
 pub fn compression(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().map(|w| w.text.as_str()) {
-        Some("algo") | Some("type") | Some("offload") | Some("minsize-req")
-        | Some("minsize-res") | Some("algo-req") | Some("algo-res") | Some("type-req")
-        | Some("type-res") | Some("direction") => {}
+        Some("algo") | Some("type") | Some("offload") => {}
         _ => cx.alert(
             &line.span,
             "'compression' expects 'algo', 'type' or 'offload'",
@@ -1140,8 +1293,12 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         );
         return;
     }
-    // Compiled by the sample helper's `parse_log_format` once merged.
-    d.log_format = LogFormatDraft::Custom(fmt.text.clone(), line.span.clone());
+    match super::sample::parse_log_format(&fmt.text, Some(super::sample::UsePoint::Log), cx.env) {
+        Ok(expr) => d.log_format = LogFormatDraft::Custom(expr, line.span.clone()),
+        Err(msg) => cx
+            .diags
+            .push(super::sample::log_format_directive_error(&line.span, &msg)),
+    }
 }
 
 pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -1161,7 +1318,11 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         },
         "auth" => match args.first().and_then(|w| w.text.split_once(':')) {
             Some((u, p)) => page.auth.push((u.to_string(), p.to_string())),
-            None => cx.alert(&line.span, "'auth' needs a user:password account."),
+            // 2.6 takes a word without ':' as a user with an empty password.
+            None => page.auth.push((
+                args.first().map(|w| w.text.clone()).unwrap_or_default(),
+                String::new(),
+            )),
         },
         "refresh" => match args.first().map(|w| units::parse_time(&w.text, 1_000_000)) {
             Some(Ok(t)) => page.refresh = Some(t),
@@ -1172,6 +1333,15 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             ),
         },
         "hide-version" => page.hide_version = true,
+        "show-desc" if args.is_empty() && cx.global.description.is_none() => {
+            cx.diags.push(crate::diag::Diagnostic {
+                level: crate::diag::Level::Warning,
+                text: format!("parsing [{}]: 'show-desc' requires a parameter or 'desc' to be set in the global section.", line.span),
+                span: Some(line.span.clone()),
+                help: None,
+                unimplemented: false,
+            });
+        }
         "show-legends" => page.show_legends = true,
         "admin" | "http-request" => {
             if args.is_empty() {
@@ -1237,32 +1407,34 @@ pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefi
         return;
     };
     if let Status::Removed(msg) = op.status {
-        cx.alert(&span, msg);
+        cx.diags.push(crate::diag::Diagnostic {
+            level: crate::diag::Level::Alert,
+            text: format!("parsing [{span}]: {msg}"),
+            span: Some(span.clone()),
+            help: None,
+            unimplemented: false,
+        });
         return;
     }
     if prefix.is_some() && !op.invertible {
-        cx.alert(
+        cx.alert_tight(
             &span,
-            format!("'{}' cannot be used with 'option {name}'.", line.keyword()),
+            format!("negation/default is not supported for option '{name}'."),
+        );
+        return;
+    }
+    if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
+        cx.warn(
+            &span,
+            format!(
+                "backend '{}' : 'option {name}' directive is ignored in backends.",
+                d.name
+            ),
         );
         return;
     }
     if op.sections & d.section_bit() == 0 {
-        if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
-            cx.warn(
-                &span,
-                format!(
-                    "backend '{}' : 'option {name}' directive is ignored in backends.",
-                    d.name
-                ),
-            );
-            return;
-        }
-        let cap = if op.sections & sec::FRONTEND == 0 {
-            "frontend"
-        } else {
-            "backend"
-        };
+        let cap = if d.has_fe() { "backend" } else { "frontend" };
         cx.warn(
             &span,
             format!(
@@ -1319,6 +1491,7 @@ fn apply_option(
     let with_args = matches!(
         name,
         "forwardfor"
+            | "redispatch"
             | "originalto"
             | "httpchk"
             | "httplog"
@@ -1341,7 +1514,19 @@ fn apply_option(
     let on = on && !reset;
     match name {
         "dontlognull" => o.dontlognull = on,
-        "redispatch" => o.redispatch = on,
+        "redispatch" => {
+            if rest.len() > 1 {
+                cx.alert(
+                    &line.span,
+                    format!(
+                        "'option redispatch' cannot handle unexpected argument '{}'.",
+                        rest[1].text
+                    ),
+                );
+                return;
+            }
+            o.redispatch = on && !matches!(rest.first(), Some(w) if units::atol(&w.text) == 0);
+        }
         "allbackups" => o.allbackups = on,
         "splice-auto" => o.splice_auto = on,
         "splice-request" => o.splice_request = on,
@@ -1393,8 +1578,8 @@ fn apply_option(
                         ff.if_none = true;
                         i += 1;
                     }
-                    other => {
-                        cx.alert(&line.span, format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."));
+                    _ => {
+                        cx.alert(&line.span, "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.");
                         return;
                     }
                 }
@@ -1408,7 +1593,7 @@ fn apply_option(
                 if x.text != "clf" {
                     cx.alert(
                         &line.span,
-                        format!("'option {name}' only supports option 'clf'."),
+                        format!("keyword '{name}' only supports option 'clf'."),
                     );
                     return;
                 }
@@ -1430,7 +1615,13 @@ fn apply_option(
                 [m, uri, v, ..] => (*m, *uri, *v),
             };
             if version.contains("\r\n") || version.contains('\n') {
-                cx.warn(&line.span, "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.");
+                cx.diags.push(crate::diag::Diagnostic {
+                    level: crate::diag::Level::Warning,
+                    text: format!("parsing [{}]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.", line.span),
+                    span: Some(line.span.clone()),
+                    help: None,
+                    unimplemented: false,
+                });
             }
             d.health_check = Some(HealthCheck::Http {
                 method: method.to_string(),
@@ -1521,7 +1712,6 @@ pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
                 LogFormat::TcpLog
             }
         }
-        // Compiled by the sample parser once merged; the IR keeps HAProxy's default until then.
-        LogFormatDraft::Custom(..) => LogFormat::Default,
+        LogFormatDraft::Custom(expr, _) => LogFormat::Custom(expr.clone()),
     }
 }

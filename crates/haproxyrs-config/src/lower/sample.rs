@@ -23,7 +23,7 @@
 use crate::diag::Diagnostic;
 use crate::env::Environment;
 use crate::ir::sample::{
-    AclRef, AclTerm, Condition, Fetch, FetchNeeds, LogFormatExpr, LogFormatPart, SampleExpr,
+    AclRef, AclTerm, Condition, Fetch, LogFormatExpr, LogFormatPart, SampleExpr,
 };
 use crate::span::Span;
 
@@ -47,30 +47,115 @@ pub enum UsePoint {
 }
 
 impl UsePoint {
-    /// `Ok` when `fetch` works here, else what it needs (in HAProxy's words).
+    /// `Ok` when `fetch` works here (a frontend-side rule), else what it needs (in
+    /// HAProxy's words).
     pub fn check(self, fetch: &Fetch) -> Result<(), &'static str> {
-        let needs = fetch.needs();
-        let ok = match (self, needs) {
-            (_, FetchNeeds::Always | FetchNeeds::L4) => true,
-            (UsePoint::TcpRequestConnection, _) => false,
-            (
-                UsePoint::TcpRequestContent
-                | UsePoint::HttpRequest
-                | UsePoint::UseBackend
-                | UsePoint::UseServer,
-                FetchNeeds::ReqBuffer | FetchNeeds::HttpRequest | FetchNeeds::HttpHeaders,
-            ) => true,
-            (UsePoint::HttpResponse, FetchNeeds::HttpHeaders | FetchNeeds::HttpStatus) => true,
-            (UsePoint::HttpResponse, FetchNeeds::HttpResponse) => true,
-            (UsePoint::Log, FetchNeeds::HttpStatus | FetchNeeds::ReqBuffer) => true,
-            _ => false,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(needs.describe())
+        self.check_at(fetch, false)
+    }
+
+    /// [`UsePoint::check`] for a rule of a backend (`backend_side`) or a frontend/listen.
+    /// Decided by HAProxy's own table of where each fetch may be used.
+    pub fn check_at(self, fetch: &Fetch, backend_side: bool) -> Result<(), &'static str> {
+        let usable = registry_name(fetch)
+            .and_then(super::fetch_registry::fetch)
+            .map(|(_, _, mask)| mask.as_bytes().get(self.column(backend_side)) == Some(&b'Y'));
+        match usable {
+            Some(true) => Ok(()),
+            Some(false) => Err(fetch.needs().describe()),
+            None => Ok(()),
         }
     }
+
+    /// The column of [`super::fetch_registry::USE_POINTS`] for this point.
+    fn column(self, backend_side: bool) -> usize {
+        match (self, backend_side) {
+            (UsePoint::TcpRequestConnection, _) => 0,
+            (UsePoint::TcpRequestContent, false) => 2,
+            (UsePoint::TcpRequestContent, true) => 6,
+            (UsePoint::HttpRequest, false) => 3,
+            (UsePoint::HttpRequest, true) => 7,
+            (UsePoint::UseBackend, _) => 5,
+            (UsePoint::UseServer, _) => 9,
+            (UsePoint::HttpResponse, false) => 16,
+            (UsePoint::HttpResponse, true) => 12,
+            (UsePoint::Log, _) => 18,
+        }
+    }
+}
+
+/// The HAProxy keyword of a compiled fetch (its entry in the registry).
+pub fn registry_name(f: &Fetch) -> Option<&str> {
+    Some(match f {
+        Fetch::Bool(true) => "always_true",
+        Fetch::Bool(false) => "always_false",
+        Fetch::Int(_) => "int",
+        Fetch::Str(_) => "str",
+        Fetch::Ip(_) => "ipv4",
+        Fetch::Src => "src",
+        Fetch::SrcPort => "src_port",
+        Fetch::Dst => "dst",
+        Fetch::DstPort => "dst_port",
+        Fetch::ReqLen => "req.len",
+        Fetch::ReqPayload { .. } => "req.payload",
+        Fetch::ReqSslSni => "req.ssl_sni",
+        Fetch::ReqSslHelloType => "req.ssl_hello_type",
+        Fetch::ReqSslAlpn => "req.ssl_alpn",
+        Fetch::ReqSslVer => "req.ssl_ver",
+        Fetch::ReqProtoHttp => "req.proto_http",
+        Fetch::SslFc => "ssl_fc",
+        Fetch::SslFcSni => "ssl_fc_sni",
+        Fetch::Method => "method",
+        Fetch::Path => "path",
+        Fetch::PathQ => "pathq",
+        Fetch::Url => "url",
+        Fetch::Base => "base",
+        Fetch::Query => "query",
+        Fetch::ReqVer => "req.ver",
+        Fetch::UrlParam { .. } => "url_param",
+        Fetch::Hdr { .. } => "hdr",
+        Fetch::HdrCnt { .. } => "hdr_cnt",
+        Fetch::HdrVal { .. } => "hdr_val",
+        Fetch::ReqHdr { full: false, .. } => "req.hdr",
+        Fetch::ReqHdr { full: true, .. } => "req.fhdr",
+        Fetch::ReqHdrCnt { full: false, .. } => "req.hdr_cnt",
+        Fetch::ReqHdrCnt { full: true, .. } => "req.fhdr_cnt",
+        Fetch::ReqHdrVal { .. } => "req.hdr_val",
+        Fetch::ReqHdrIp { .. } => "req.hdr_ip",
+        Fetch::ReqCook { .. } => "req.cook",
+        Fetch::ReqCookCnt { .. } => "req.cook_cnt",
+        Fetch::ReqCookVal { .. } => "req.cook_val",
+        Fetch::HttpAuth { .. } => "http_auth",
+        Fetch::HttpAuthGroup { .. } => "http_auth_group",
+        Fetch::Status => "status",
+        Fetch::ResHdr { full: false, .. } => "res.hdr",
+        Fetch::ResHdr { full: true, .. } => "res.fhdr",
+        Fetch::ResHdrCnt { full: false, .. } => "res.hdr_cnt",
+        Fetch::ResHdrCnt { full: true, .. } => "res.fhdr_cnt",
+        Fetch::ResHdrVal { .. } => "res.hdr_val",
+        Fetch::ResCook { .. } => "res.cook",
+        Fetch::NbSrv { .. } => "nbsrv",
+        Fetch::SrvIsUp { .. } => "srv_is_up",
+        Fetch::BeName => "be_name",
+        Fetch::FeName => "fe_name",
+        Fetch::Var { .. } => "var",
+        Fetch::Unimplemented { name, .. } => name,
+    })
+}
+
+/// NOTICEs for the parts of a sample expression haproxyrs parses but does not evaluate
+/// (`'sample fetch src_conn_rate' is parsed but not implemented`).
+pub fn unimplemented_notices(expr: &SampleExpr, span: &Span) -> Vec<Diagnostic> {
+    super::fetch::unimplemented_parts(expr)
+        .into_iter()
+        .map(|what| Diagnostic::unimplemented(span, what))
+        .collect()
+}
+
+/// [`unimplemented_notices`] for every `%[...]` of a log-format string.
+pub fn log_format_notices(lf: &LogFormatExpr, span: &Span) -> Vec<Diagnostic> {
+    log_format_samples(lf)
+        .flat_map(|e| unimplemented_notices(e, span))
+        .collect()
 }
 
 impl UsePoint {
@@ -111,7 +196,7 @@ pub fn check_condition_usage(
     for term in cond.alternatives.iter().flatten() {
         match &term.acl {
             AclRef::Anonymous(t) => {
-                if point.check(&t.sample.fetch).is_err() {
+                if point.check_at(&t.sample.fetch, backend_side).is_err() {
                     out.push(Diagnostic::warning(
                         span,
                         format!(
@@ -126,7 +211,7 @@ pub fn check_condition_usage(
                 let bad: Vec<&AclTerm> = acl
                     .terms
                     .iter()
-                    .filter(|t| point.check(&t.sample.fetch).is_err())
+                    .filter(|t| point.check_at(&t.sample.fetch, backend_side).is_err())
                     .collect();
                 if bad.is_empty() {
                     continue;
@@ -401,6 +486,20 @@ mod tests {
             Err("HTTP request headers,HTTP response headers")
         );
         assert!(parse_sample_expr("src junk", &env).is_err());
+        // HAProxy's table: `req.hdr` is request-only, `status` works in logs.
+        let rh = parse_sample_expr("req.hdr(x)", &env).unwrap();
+        assert!(UsePoint::HttpResponse.check(&rh.fetch).is_err());
+        let st = parse_sample_expr("status", &env).unwrap();
+        assert!(UsePoint::Log.check(&st.fetch).is_ok());
+        assert!(UsePoint::HttpRequest.check_at(&st.fetch, true).is_err());
+        let un = parse_sample_expr("src_conn_rate", &env).unwrap();
+        assert!(UsePoint::TcpRequestConnection.check(&un.fetch).is_ok());
+        let n = unimplemented_notices(&un, &words("x")[0].span);
+        assert_eq!(
+            n[0].text,
+            "parsing [t.cfg:1] : 'sample fetch src_conn_rate' is parsed but not implemented"
+        );
+        assert!(n[0].unimplemented);
     }
 
     #[test]
@@ -449,6 +548,92 @@ mod tests {
             vec!["parsing [t.cfg:1] : anonymous acl will never match because it uses keyword 'status' which is incompatible with 'backend use-server, balance or stick-match rule'"]
         );
         assert!(warn("if { path /x } TRUE", UsePoint::TcpRequestContent, false).is_empty());
+    }
+
+    /// No input makes the sample parsers panic (multi-byte characters, stray brackets,
+    /// quotes and escapes in every position).
+    #[test]
+    fn parsers_never_panic() {
+        const ALPHABET: &[&str] = &[
+            "%",
+            "{",
+            "}",
+            "[",
+            "]",
+            "(",
+            ")",
+            ",",
+            "\\",
+            "\"",
+            "'",
+            "+Q",
+            "-",
+            " ",
+            "é",
+            "字",
+            "path",
+            "hdr",
+            "req.hdr",
+            "src",
+            "lower",
+            "regsub",
+            "field",
+            "map",
+            "ci",
+            "o",
+            "1",
+            "-1",
+            "x",
+            ":",
+            "/",
+            "*",
+            "(?",
+            "str",
+            "int",
+            "var",
+            "txn.a",
+            "-m",
+            "-i",
+            "-f",
+            "!",
+            "||",
+            "if",
+            "unless",
+            "TRUE",
+            "|",
+            "0x1",
+            "10.0.0.0/8",
+            "::1",
+            "lt",
+            "gt",
+            "5:3",
+        ];
+        let env = FakeEnv::default();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let scope = AclScope::default();
+        for _ in 0..20_000 {
+            let n = (next() % 12) as usize;
+            let mut text = String::new();
+            for _ in 0..n {
+                text.push_str(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
+            }
+            let _ = parse_log_format(&text, Some(UsePoint::HttpRequest), &env);
+            let _ = parse_sample_expr(&text, &env);
+            let ws = words(&text);
+            if !ws.is_empty() {
+                let mut d = Diagnostics::default();
+                let _ = parse_acl_term(&ws, &env, &mut d);
+                let mut cond = words("if");
+                cond.extend(ws);
+                let _ = parse_condition(&cond, &scope, &env, &mut d);
+            }
+        }
     }
 
     #[test]

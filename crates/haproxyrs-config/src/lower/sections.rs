@@ -39,6 +39,21 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     if kind != SectionKind::HttpErrors {
         cx.unimplemented(&section.header.span, &format!("{} section", kind.keyword()));
     }
+    if kind == SectionKind::Peers {
+        let local = cx.localpeer.clone().or_else(|| cx.env.hostname());
+        if let Some(local) = local {
+            let has_local = section.lines.iter().any(|l| {
+                matches!(l.keyword(), "peer" | "server")
+                    && l.args().first().map(|w| w.text.as_str()) == Some(local.as_str())
+            });
+            if !has_local {
+                cx.warn_plain(format!(
+                    "Removing incomplete section 'peers {}' (no peer named '{local}').",
+                    name.text
+                ));
+            }
+        }
+    }
     state.named_sections.push(NamedSection {
         kind,
         name: name.text.clone(),
@@ -60,6 +75,12 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
 
 fn dispatch(cx: &mut Cx, line: &Line, kind: SectionKind, ul: Option<&mut Userlist>) {
     let kw = line.keyword();
+    if kw == "no"
+        && kind == SectionKind::Program
+        && line.args().first().map(|w| w.text.as_str()) == Some("option")
+    {
+        return;
+    }
     let Some(entry) = keywords::lookup(kw, kind) else {
         cx.unknown_keyword(line, kind.keyword(), keywords::names_in(kind));
         return;

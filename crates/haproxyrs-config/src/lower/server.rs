@@ -32,6 +32,8 @@ pub struct ServerDraft {
     pub init_addr: Vec<InitAddr>,
     /// `check` was given (timing options are kept even without it).
     pub check: bool,
+    /// `id N` was given (custom ids must be unique in the backend).
+    pub explicit_id: bool,
 }
 
 impl ServerDraft {
@@ -60,6 +62,7 @@ impl ServerDraft {
             host: None,
             init_addr: vec![InitAddr::Last, InitAddr::Libc],
             check: false,
+            explicit_id: false,
         }
     }
 
@@ -192,9 +195,26 @@ pub fn server_line(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     }
-    if apply_options(cx, &mut s, line, &args[2..], &who, name) {
-        d.servers.push(s);
+    if !apply_options(cx, &mut s, line, &args[2..], &who, name) {
+        return;
     }
+    if s.explicit_id {
+        if let Some(o) = d
+            .servers
+            .iter()
+            .find(|o| o.explicit_id && o.server.id == s.server.id)
+        {
+            cx.alert_at(
+                &line.span,
+                format!(
+                    "{who} : 'id' : custom id {} already used at {}:{} ('server {}').",
+                    s.server.id, o.server.span.file, o.server.span.line, o.server.name
+                ),
+            );
+            return;
+        }
+    }
+    d.servers.push(s);
 }
 
 /// `server-template PREFIX NUM|LOW-HIGH ADDR [options]`: servers PREFIX<LOW>..PREFIX<HIGH>
@@ -219,7 +239,7 @@ pub fn server_template_line(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: 
         );
         return;
     };
-    if lo == 0 || hi < lo || hi - lo > 100_000 {
+    if lo == 0 || hi < lo || hi - lo >= 10_000 {
         cx.alert_at(
             &line.span,
             format!("'server-template' : invalid range '{range}'."),
@@ -284,6 +304,8 @@ fn apply_options(
         let v = if opt.args > 0 {
             match args.get(i + 1) {
                 Some(w) => w.text.as_str(),
+                // HAProxy reads these with atol(): a missing value is 0.
+                None if matches!(kw, "maxconn" | "maxqueue" | "minconn") => "",
                 None => {
                     cx.alert_at(&line.span, format!("{who} : '{kw}' expects an argument."));
                     return false;
@@ -293,6 +315,13 @@ fn apply_options(
             ""
         };
         let time = |cx: &mut Cx| -> Option<Duration> {
+            if let Some(c) = units::trailing_garbage(v) {
+                cx.diags.push(crate::diag::Diagnostic::at(
+                    crate::diag::Level::Warning,
+                    &line.span,
+                    format!("{who} : {}", units::trailing_garbage_warning(c, v)),
+                ));
+            }
             match units::parse_time_ms(v) {
                 Ok(t) if !t.is_zero() => Some(t),
                 Ok(_) => {
@@ -339,9 +368,15 @@ fn apply_options(
             "ssl" => s.server.ssl = true,
             "no-ssl" => s.server.ssl = false,
             "id" => match units::strict_u32(v) {
-                Some(n) if n > 0 => s.server.id = n,
+                Some(n) if n > 0 => {
+                    s.server.id = n;
+                    s.explicit_id = true;
+                }
                 _ => {
-                    cx.alert_at(&line.span, format!("{who} : custom id has to be > 0."));
+                    cx.alert_at(
+                        &line.span,
+                        format!("{who} : 'id' : custom id has to be > 0."),
+                    );
                     return false;
                 }
             },
@@ -368,7 +403,7 @@ fn apply_options(
             "rise" | "fall" => {
                 let n = units::atol(v);
                 if n <= 0 {
-                    cx.alert_at(&line.span, format!("{who} : '{kw}' has to be > 0."));
+                    cx.alert_at(&line.span, format!("{who} : '{kw}' has to be > 0.."));
                     return false;
                 }
                 let c = s.check_mut();
@@ -413,18 +448,15 @@ fn apply_options(
                 }
                 s.init_addr = methods;
             }
-            "ca-file" | "crt" | "crl-file" => {
-                let base = if kw == "crt" {
-                    cx.crt_base.clone()
-                } else {
-                    cx.ca_base.clone()
-                };
+            "ca-file" | "crl-file" => {
+                let base = cx.ca_base.clone();
                 let path = super::bind::with_base(base.as_deref(), v);
                 if let Err(e) = cx.env.stat(std::path::Path::new(&path)) {
+                    cx.alert_plain(format!("'{kw}' : unable to load {path}."));
                     cx.alert_at(
                         &line.span,
                         format!(
-                            "{who} : unable to load {kw} '{path}' : {}.",
+                            "{who} : Couldn't open the {kw} '{path}' ({}).",
                             super::bind::os_error_text(&e)
                         ),
                     );

@@ -49,18 +49,21 @@ pub fn parse_time(text: &str, default_us: u64) -> Result<Duration, TimeError> {
         .parse()
         .map_err(|_| TimeError::Overflow)?;
     let unit = &text[digits_end..];
-    let unit_us: u64 = match unit {
-        "" => default_us,
-        "us" => 1,
-        "ms" => 1_000,
-        "s" => 1_000_000,
-        "m" => 60_000_000,
-        "h" => 3_600_000_000,
-        "d" => 86_400_000_000,
-        _ => {
-            // HAProxy reports the first character that is not part of a valid unit.
-            let bad = first_bad_unit_char(unit);
-            return Err(TimeError::BadChar(bad));
+    // The longest valid unit at the start; anything after it only gets HAProxy 2.6's
+    // WARNING (see [`trailing_garbage`]), a bad first character is an error.
+    let unit_us: u64 = if unit.is_empty() {
+        default_us
+    } else if unit.starts_with("us") {
+        1
+    } else if unit.starts_with("ms") {
+        1_000
+    } else {
+        match unit.as_bytes()[0] {
+            b's' => 1_000_000,
+            b'm' => 60_000_000,
+            b'h' => 3_600_000_000,
+            b'd' => 86_400_000_000,
+            _ => return Err(TimeError::BadChar(unit.chars().next().unwrap_or('?'))),
         }
     };
     let us = value.checked_mul(unit_us).ok_or(TimeError::Overflow)?;
@@ -70,16 +73,20 @@ pub fn parse_time(text: &str, default_us: u64) -> Result<Duration, TimeError> {
     Ok(Duration::from_micros(us))
 }
 
-/// The character HAProxy blames in a bad unit suffix: after a valid unit, the next char.
-fn first_bad_unit_char(unit: &str) -> char {
-    for prefix in ["us", "ms", "s", "m", "h", "d"] {
-        if let Some(rest) = unit.strip_prefix(prefix) {
-            if let Some(c) = rest.chars().next() {
-                return c;
-            }
-        }
-    }
-    unit.chars().next().unwrap_or('?')
+/// The first character after a valid time value and its unit (`15min` → `i`), which
+/// HAProxy 2.6 ignores with a WARNING.
+pub fn trailing_garbage(text: &str) -> Option<char> {
+    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let unit = &text[digits_end..];
+    let rest = ["us", "ms", "s", "m", "h", "d"]
+        .iter()
+        .find_map(|u| unit.strip_prefix(u))?;
+    rest.chars().next()
+}
+
+/// HAProxy 2.6's WARNING text for [`trailing_garbage`].
+pub fn trailing_garbage_warning(c: char, text: &str) -> String {
+    format!("unexpected character '{c}' after the timer value '{text}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.")
 }
 
 /// Why a size was refused.
@@ -170,7 +177,11 @@ mod tests {
         assert_eq!(parse_time_ms("5x"), Err(TimeError::BadChar('x')));
         assert_eq!(parse_time_ms("5.5s"), Err(TimeError::BadChar('.')));
         assert_eq!(parse_time_ms("-1"), Err(TimeError::BadChar('-')));
-        assert_eq!(parse_time_ms("5sx"), Err(TimeError::BadChar('x')));
+        assert_eq!(parse_time_ms("5sx"), Ok(Duration::from_secs(5)));
+        assert_eq!(trailing_garbage("5sx"), Some('x'));
+        assert_eq!(parse_time_ms("15min"), Ok(Duration::from_secs(900)));
+        assert_eq!(trailing_garbage("15min"), Some('i'));
+        assert_eq!(trailing_garbage("15m"), None);
         assert_eq!(parse_time_ms(""), Err(TimeError::Empty));
         assert_eq!(parse_time_ms("99999999999"), Err(TimeError::Overflow));
         assert_eq!(

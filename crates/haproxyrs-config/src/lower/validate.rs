@@ -56,9 +56,8 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
         }
         let mut switching = Vec::new();
         for rule in &p.switching {
-            let target = if rule.backend.contains("%[") {
-                cx.refuse(&rule.span, "use_backend with a dynamic backend name");
-                BackendTarget::Dynamic(ir::sample::LogFormatExpr::default())
+            let target = if let Some(expr) = &rule.dynamic {
+                BackendTarget::Dynamic(expr.clone())
             } else {
                 match be_ids.get(rule.backend.as_str()) {
                     Some(id) => {
@@ -133,6 +132,27 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     for p in &proxies {
         warnings(cx, p, &global_logs);
     }
+    let names = Names {
+        be_ids: &be_ids,
+        be_index: &be_index,
+        proxies: &proxies,
+        userlists: &userlists,
+    };
+    for p in proxies
+        .iter()
+        .filter(|p| p.kind != crate::ast::SectionKind::Defaults)
+    {
+        fetch_refs(cx, p, &names);
+    }
+    if let Some(file) = cx.server_state_file.clone() {
+        let path = super::bind::with_base(cx.server_state_base.as_deref(), &file);
+        if let Err(e) = cx.env.read_file(std::path::Path::new(&path)) {
+            cx.warn_plain(format!(
+                "config: Can't open global server state file '{path}': {}",
+                super::bind::os_error_text(&e)
+            ));
+        }
+    }
     if cx.diags.has_alerts() {
         return None;
     }
@@ -145,6 +165,58 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
         refused: Vec::new(),
     };
     Some((config, init_addrs))
+}
+
+/// The names a config defines, for the sample fetches that name them.
+struct Names<'a> {
+    be_ids: &'a HashMap<&'a str, BackendId>,
+    be_index: &'a [usize],
+    proxies: &'a [ProxyDraft],
+    userlists: &'a [ir::Userlist],
+}
+
+impl super::sample::NameLookup for Names<'_> {
+    fn backend_exists(&self, name: &str) -> bool {
+        self.be_ids.contains_key(name)
+    }
+    fn server_exists(&self, backend: &str, server: &str) -> bool {
+        self.be_ids.get(backend).is_some_and(|id| {
+            self.proxies[self.be_index[id.0]]
+                .servers
+                .iter()
+                .any(|s| s.server.name == server)
+        })
+    }
+    fn userlist_exists(&self, name: &str) -> bool {
+        self.userlists.iter().any(|u| u.name == name)
+    }
+}
+
+/// `nbsrv(be)`, `srv_is_up(be/s)`, `http_auth(list)`…: the names must exist (HAProxy's
+/// post-parse check), in named ACLs and in the anonymous ACLs of conditions.
+fn fetch_refs(cx: &mut Cx, p: &ProxyDraft, names: &Names<'_>) {
+    use super::sample::{anonymous_terms, check_term_refs};
+    let mut found = Vec::new();
+    for acl in &p.acls.acls {
+        for term in &acl.terms {
+            found.extend(check_term_refs(term, &p.name, names));
+        }
+    }
+    let conds = p
+        .switching
+        .iter()
+        .filter_map(|r| r.cond.as_ref())
+        .chain(p.http.request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.http.response.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.http.redirects.iter().filter_map(|r| r.cond.as_ref()));
+    for cond in conds {
+        for term in anonymous_terms(cond) {
+            found.extend(check_term_refs(term, &p.name, names));
+        }
+    }
+    for d in found {
+        cx.diags.push(d);
+    }
 }
 
 fn resolve_logs(entries: &[LogEntry], global: &[LogTarget]) -> Vec<LogTarget> {
@@ -173,13 +245,11 @@ fn check_servers(cx: &mut Cx, p: &ProxyDraft) {
     let mut seen: HashMap<&str, u32> = HashMap::with_capacity(p.servers.len());
     for s in &p.servers {
         if let Some(line) = seen.get(s.server.name.as_str()) {
-            cx.alert(
-                &s.server.span,
-                format!(
-                    "backend '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
-                    p.name, s.server.name
-                ),
-            );
+            // A post-parse check: no span, so no "Error(s) found in configuration file".
+            cx.alert_plain(format!(
+                "parsing [{}] : backend '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                s.server.span, p.name, s.server.name
+            ));
         } else {
             seen.insert(&s.server.name, s.server.span.line);
         }
@@ -192,6 +262,12 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
         return;
     }
     let who = format!("{} '{}'", p.type_name(), p.name);
+    if p.has_be()
+        && matches!(&p.health_check, Some(ir::HealthCheck::Protocol(n)) if n == "external-check")
+        && !cx.insecure_fork
+    {
+        cx.warn_plain(format!("Proxy '{}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.", p.name));
+    }
     if p.has_fe() && p.binds.is_empty() {
         cx.warn_plain(format!(
             "{who} has no 'bind' directive. Please declare it as a backend if this was intended."
@@ -199,11 +275,36 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
     }
     let t = &p.timeouts;
     let fe_missing = p.has_fe() && t.client.is_none();
-    let be_missing = p.has_be() && (t.connect.is_none() || t.server.is_none());
+    let be_missing =
+        p.has_be() && !p.servers.is_empty() && (t.connect.is_none() || t.server.is_none());
     if fe_missing || be_missing {
         cx.warn_plain(format!("missing timeouts for {who}.{MISSING_TIMEOUTS}"));
     }
     if p.mode != Mode::Http {
+        if p.stats.is_some() {
+            cx.warn_plain(format!(
+                "'stats' statement ignored for {who} as it requires HTTP mode."
+            ));
+        }
+        for (kw, present) in [
+            ("http-request", !p.http.request.is_empty()),
+            ("http-response", !p.http.response.is_empty()),
+            ("redirect", !p.http.redirects.is_empty()),
+        ] {
+            if present {
+                cx.warn_plain(format!(
+                    "'{kw}' rules ignored for {who} as they require HTTP mode."
+                ));
+            }
+        }
+        if p.has_be()
+            && matches!(
+                p.balance,
+                ir::Balance::Uri { .. } | ir::Balance::UrlParam { .. } | ir::Balance::Hdr { .. }
+            )
+        {
+            cx.warn_plain(format!("Layer 7 hash not possible for {who} (needs 'mode http'). Falling back to round robin."));
+        }
         for name in &p.http_only_options {
             cx.warn_plain(format!(
                 "'option {name}' ignored for {who} as it requires HTTP mode."
@@ -283,6 +384,8 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
                         port_offset: 0,
                     }
                 }
+                // An SRV record name (`_service._proto.name`) is only resolved by `resolvers`.
+                None if allow_none && host.starts_with('_') => {}
                 None if allow_none => {
                     cx.diags.push(crate::diag::Diagnostic::at(
                         crate::diag::Level::Warning,
@@ -305,6 +408,8 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
     }
     if failed {
         cx.alert_plain("Failed to initialize server(s) addr.");
+        // HAProxy exits right there, without its "Fatal errors found" trailer.
+        cx.diags.aborted = true;
     }
     !failed
 }

@@ -4,8 +4,9 @@
 //! - words are separated by blanks (space, tab, vertical tab, form feed);
 //! - an unquoted `#`, CR or LF ends the line;
 //! - `'…'` keeps everything literally; `"…"` allows escapes and `$VAR` expansion;
-//! - `\ ` `\\` `\#` `\'` `\"` `\$` give the character, `\r` `\n` `\t` the control
-//!   character, `\xHH` the byte; any other backslash is kept as it is;
+//! - `\ ` `\\` `\#` `\'` `\"` (and `\$` between double quotes) give the character,
+//!   `\r` `\n` `\t` the control character, `\xHH` the byte (`\x00` ends the word, as a C
+//!   string would); any other backslash is kept as it is;
 //! - quotes may sit inside a word (`a"b c"d` is one word `ab cd`);
 //! - at most 64 words per line.
 //!
@@ -78,12 +79,13 @@ fn hex_byte(digits: &[u8]) -> Result<u8, std::num::ParseIntError> {
     u8::from_str_radix(std::str::from_utf8(digits).unwrap_or("zz"), 16)
 }
 
-// escape := '\' ( [ \\#'"$] | 'r' | 'n' | 't' | 'x' HEX HEX )
-fn escape(input: &[u8]) -> IResult<&[u8], u8> {
+// escape := '\' ( [ \\#'"] | '$' (between double quotes) | 'r' | 'n' | 't' | 'x' HEX HEX )
+fn escape(input: &[u8], quoted: bool) -> IResult<&[u8], u8> {
+    let chars = if quoted { " \\#'\"$" } else { " \\#'\"" };
     preceded(
         tag(&b"\\"[..]),
         alt((
-            map(one_of(" \\#'\"$"), |c| c as u8),
+            map(one_of(chars), |c| c as u8),
             value(b'\r', tag(&b"r"[..])),
             value(b'\n', tag(&b"n"[..])),
             value(b'\t', tag(&b"t"[..])),
@@ -139,7 +141,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn finish_word(&mut self) {
-        let bytes = std::mem::take(&mut self.cur);
+        let mut bytes = std::mem::take(&mut self.cur);
+        // HAProxy's words are C strings: a `\x00` ends the word there.
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            bytes.truncate(nul);
+        }
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.words.push(LexWord {
@@ -179,7 +185,7 @@ impl<'a> Lexer<'a> {
                 c if is_blank(c) || ends_line(c) => break,
                 b'\'' => self.single_quoted()?,
                 b'"' => self.double_quoted()?,
-                b'\\' => self.escape()?,
+                b'\\' => self.escape(false)?,
                 _ => {
                     self.cur.push(c);
                     self.pos += 1;
@@ -214,7 +220,7 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     return Ok(());
                 }
-                Some(b'\\') => self.escape()?,
+                Some(b'\\') => self.escape(true)?,
                 Some(b'$') => self.expand()?,
                 Some(c) => {
                     self.cur.push(c);
@@ -224,9 +230,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn escape(&mut self) -> Result<(), LexError> {
+    fn escape(&mut self, quoted: bool) -> Result<(), LexError> {
         let rest = &self.line[self.pos..];
-        match escape(rest) {
+        match escape(rest, quoted) {
             Ok((after, byte)) => {
                 self.cur.push(byte);
                 self.pos += rest.len() - after.len();
@@ -354,6 +360,10 @@ mod tests {
         assert_eq!(words("a\\tb"), ["a\tb"]);
         assert_eq!(words("a\\"), ["a\\"]);
         assert_eq!(words("\"a\\$FOO\""), ["a$FOO"]);
+        // `\$` is an escape only between double quotes.
+        assert_eq!(words("a\\$b"), ["a\\$b"]);
+        // A NUL from `\x00` ends the word, as in C.
+        assert_eq!(words("a\\x00b \"c\\x00d\" e"), ["a", "c", "e"]);
     }
 
     #[test]

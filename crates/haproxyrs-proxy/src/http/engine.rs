@@ -7,8 +7,8 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use haproxyrs_config::ir::sample::{Condition, LogFormatExpr, SampleExpr};
-use haproxyrs_config::ir::BackendId;
+use haproxyrs_config::ir::sample::{Acl, Condition, LogFormatExpr, SampleExpr};
+use haproxyrs_config::ir::{BackendId, Config};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::message::Message;
@@ -23,6 +23,11 @@ pub struct Txn<'a> {
     pub dst: SocketAddr,
     /// The backend chosen so far (`be_name`, `nbsrv`).
     pub backend: Option<BackendId>,
+    pub config: &'a Config,
+    /// Index of the frontend in `config.frontends`.
+    pub frontend: usize,
+    /// The ACLs of the proxy whose rule is being evaluated.
+    pub acls: &'a [Acl],
 }
 
 /// Services the HTTP session calls.
@@ -30,28 +35,52 @@ pub trait Engine: Send + Sync + 'static {
     /// A server connection.
     type Conn: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
-    /// Evaluate an `if`/`unless` condition.
-    fn cond(&self, cond: &Condition, txn: &Txn<'_>) -> bool;
+    /// Evaluate an `if`/`unless` condition (the sample engine by default).
+    fn cond(&self, cond: &Condition, txn: &Txn<'_>) -> bool {
+        super::samples::eval_cond(cond, txn)
+    }
 
     /// Append the rendering of a log-format expression to `out`.
-    fn format(&self, fmt: &LogFormatExpr, txn: &Txn<'_>, out: &mut Vec<u8>);
+    fn format(&self, fmt: &LogFormatExpr, txn: &Txn<'_>, out: &mut Vec<u8>) {
+        super::samples::render(fmt, txn, out)
+    }
 
     /// Evaluate a sample expression as bytes (for `set-var`); false when it has no value.
-    fn sample(&self, expr: &SampleExpr, txn: &Txn<'_>, out: &mut Vec<u8>) -> bool;
+    fn sample(&self, expr: &SampleExpr, txn: &Txn<'_>, out: &mut Vec<u8>) -> bool {
+        super::samples::eval_sample(expr, txn, out)
+    }
 
     /// Store a variable (`set-var(txn.x)`).
     fn set_var(&self, _name: &str, _value: &[u8]) {}
 
-    /// Choose a server of `backend` (balancing with `key`, or `persist` when usable).
-    fn pick(&self, backend: BackendId, key: Option<&[u8]>, persist: Option<usize>)
-        -> Option<usize>;
+    /// Choose a server of `backend` before connecting (balancing with `key`, or `persist`
+    /// when usable), so that an idle connection to it can be reused. `None`: no choice can be
+    /// made ahead (no usable server, or a runtime that balances only while connecting);
+    /// then [`Engine::connect`] chooses and nothing is reused.
+    fn pick(
+        &self,
+        _backend: BackendId,
+        _key: Option<&[u8]>,
+        _persist: Option<usize>,
+    ) -> Option<usize> {
+        None
+    }
 
-    /// Open a new connection to `server` of `backend`.
+    /// Open a new connection to `server` of `backend` (or to the server the backend's
+    /// balancing chooses with `key` / `persist` when `server` is `None`). Returns the server
+    /// index and the connection.
     fn connect(
         &self,
         backend: BackendId,
-        server: usize,
-    ) -> impl Future<Output = io::Result<Self::Conn>> + Send;
+        server: Option<usize>,
+        key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> impl Future<Output = io::Result<(usize, Self::Conn)>> + Send;
+
+    /// Whether transactions of this frontend are logged at all (saves building the record).
+    fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {
+        !fe.logs.is_empty()
+    }
 
     /// Emit a finished transaction's log line.
     fn log(&self, _record: &super::log::HttpLogRecord<'_>) {}

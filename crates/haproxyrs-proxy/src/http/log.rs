@@ -32,14 +32,33 @@ pub struct HttpLogRecord<'a> {
     pub conns: [u32; 5],
     /// `%sq/%bq`.
     pub queues: [u32; 2],
-    /// `capture request header` values, `None` when absent.
-    pub captured_req: &'a [Option<String>],
-    pub captured_resp: &'a [Option<String>],
+    /// `capture request header` values (empty and not present when absent).
+    pub captured_req: &'a [Capture],
+    pub captured_resp: &'a [Capture],
     /// The request line, `None` for `<BADREQ>`.
-    pub request_line: Option<&'a str>,
+    pub request_line: Option<&'a [u8]>,
 }
 
-fn write_captures(out: &mut String, caps: &[Option<String>]) {
+/// One captured header value, kept in a buffer reused from request to request.
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    pub present: bool,
+    pub value: Vec<u8>,
+}
+
+impl Capture {
+    /// Capture the first field `name` of `msg`, truncated to `len` bytes.
+    pub fn take(&mut self, msg: &super::message::Message, name: &str, len: usize) {
+        self.value.clear();
+        self.present = false;
+        if let Some(v) = msg.first(name.as_bytes()) {
+            self.present = true;
+            self.value.extend_from_slice(&v[..v.len().min(len)]);
+        }
+    }
+}
+
+fn write_captures(out: &mut String, caps: &[Capture]) {
     if caps.is_empty() {
         return;
     }
@@ -48,8 +67,8 @@ fn write_captures(out: &mut String, caps: &[Option<String>]) {
         if i > 0 {
             out.push('|');
         }
-        if let Some(v) = c {
-            out.push_str(v);
+        if c.present {
+            out.push_str(&String::from_utf8_lossy(&c.value));
         }
     }
     out.push_str("} ");
@@ -119,7 +138,7 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     match r.request_line {
         Some(l) => {
             out.push('"');
-            out.push_str(l);
+            out.push_str(&String::from_utf8_lossy(l));
             out.push('"');
         }
         None => out.push_str("\"<BADREQ>\""),
@@ -134,7 +153,13 @@ mod tests {
     #[test]
     fn httplog_shape() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_994_654_414);
-        let caps = [Some("a.example".to_string()), None];
+        let caps = [
+            Capture {
+                present: true,
+                value: b"a.example".to_vec(),
+            },
+            Capture::default(),
+        ];
         let r = HttpLogRecord {
             client: "127.0.0.1:55786".parse().unwrap(),
             request_date: t,
@@ -154,7 +179,7 @@ mod tests {
             queues: [0, 0],
             captured_req: &caps,
             captured_resp: &[],
-            request_line: Some("GET / HTTP/1.1"),
+            request_line: Some(b"GET / HTTP/1.1"),
         };
         let mut s = String::new();
         render_httplog(&r, &mut s);

@@ -26,5 +26,6 @@ pub mod tunnel;
 pub use engine::{Engine, Txn};
 pub use session::{serve, HttpProxy};
 
+pub mod samples;
 #[cfg(test)]
 mod tests;

@@ -35,16 +35,23 @@ pub struct RuleCtx<'a, E: Engine> {
     pub pages: &'a ErrorPages,
     /// The proxy's name: the default `auth` realm.
     pub proxy_name: &'a str,
+    pub config: &'a haproxyrs_config::ir::Config,
+    pub frontend: usize,
+    /// The ACLs of the proxy whose rules run.
+    pub acls: &'a [haproxyrs_config::ir::sample::Acl],
 }
 
 impl<E: Engine> RuleCtx<'_, E> {
-    fn txn<'m>(&self, req: &'m Message, resp: Option<&'m Message>) -> Txn<'m> {
+    fn txn<'m>(&'m self, req: &'m Message, resp: Option<&'m Message>) -> Txn<'m> {
         Txn {
             req,
             resp,
             src: self.src,
             dst: self.dst,
             backend: self.backend,
+            config: self.config,
+            frontend: self.frontend,
+            acls: self.acls,
         }
     }
 

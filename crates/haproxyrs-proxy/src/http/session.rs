@@ -17,7 +17,7 @@ use super::engine::{Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
-use super::log::HttpLogRecord;
+use super::log::{Capture, HttpLogRecord};
 use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
@@ -57,7 +57,13 @@ impl<C> HttpProxy<C> {
                 .iter()
                 .map(|b| IdlePool::new(b.servers.len()))
                 .collect(),
-            case_adjust: CaseAdjust::default(),
+            case_adjust: CaseAdjust {
+                map: g
+                    .h1_case_adjust
+                    .iter()
+                    .map(|(l, c)| (l.as_bytes().to_vec(), c.as_bytes().to_vec()))
+                    .collect(),
+            },
             stats: ReuseStats::default(),
             frontend,
             config,
@@ -138,6 +144,12 @@ pub struct Session<'p, C, E: Engine> {
     resp: Message,
     attached: Option<Attached<E::Conn>>,
     requests: u64,
+    cap_req: Vec<Capture>,
+    cap_resp: Vec<Capture>,
+    /// The request carried a valid persistence cookie for the server it went to.
+    cookie_ok: bool,
+    /// The request line for the log, in a reused buffer.
+    logline: Vec<u8>,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -151,22 +163,27 @@ pub async fn serve<C, E>(
     C: AsyncRead + AsyncWrite + Unpin,
     E: Engine,
 {
+    let b = Buffers::take();
     let mut s = Session {
         proxy,
         eng,
         client,
         src,
         dst,
-        cin: Vec::with_capacity(16384),
-        sin: Vec::with_capacity(16384),
-        out: Vec::with_capacity(16384),
-        scratch: Vec::new(),
-        resend: Vec::new(),
-        fields: Vec::with_capacity(32),
-        req: Message::default(),
-        resp: Message::default(),
+        cin: b.cin,
+        sin: b.sin,
+        out: b.out,
+        scratch: b.scratch,
+        resend: b.resend,
+        fields: b.fields,
+        req: b.req,
+        resp: b.resp,
         attached: None,
         requests: 0,
+        cap_req: vec![Capture::default(); proxy.fe().http.capture_request.len()],
+        cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
+        cookie_ok: false,
+        logline: b.logline,
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -174,6 +191,80 @@ pub async fn serve<C, E>(
     if let Some(a) = s.attached.take() {
         let mode = proxy.config.backend(a.backend).http_reuse;
         proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+    }
+    Buffers {
+        cin: s.cin,
+        sin: s.sin,
+        out: s.out,
+        scratch: s.scratch,
+        resend: s.resend,
+        fields: s.fields,
+        req: s.req,
+        resp: s.resp,
+        logline: s.logline,
+    }
+    .give_back();
+}
+
+/// The buffers of a session, recycled through a per-thread free list so that a new client
+/// connection costs no allocation once the worker has warmed up.
+struct Buffers {
+    cin: Vec<u8>,
+    sin: Vec<u8>,
+    out: Vec<u8>,
+    scratch: Vec<u8>,
+    resend: Vec<u8>,
+    fields: Vec<Field>,
+    req: Message,
+    resp: Message,
+    logline: Vec<u8>,
+}
+
+/// Buffers kept per worker thread; beyond this, returned buffers are freed.
+const MAX_FREE_BUFFERS: usize = 64;
+/// A buffer grown past this (a huge head or body chunk) is not kept.
+const MAX_KEPT_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    static FREE: std::cell::RefCell<Vec<Buffers>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Buffers {
+    fn take() -> Buffers {
+        FREE.with(|f| f.borrow_mut().pop())
+            .unwrap_or_else(|| Buffers {
+                cin: Vec::with_capacity(16384),
+                sin: Vec::with_capacity(16384),
+                out: Vec::with_capacity(16384),
+                scratch: Vec::new(),
+                resend: Vec::new(),
+                fields: Vec::with_capacity(32),
+                req: Message::default(),
+                resp: Message::default(),
+                logline: Vec::new(),
+            })
+    }
+
+    fn give_back(mut self) {
+        let too_big = [&self.cin, &self.sin, &self.out, &self.scratch, &self.resend]
+            .iter()
+            .any(|v| v.capacity() > MAX_KEPT_CAPACITY);
+        if too_big {
+            return;
+        }
+        self.cin.clear();
+        self.sin.clear();
+        self.out.clear();
+        self.scratch.clear();
+        self.resend.clear();
+        self.fields.clear();
+        self.logline.clear();
+        FREE.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < MAX_FREE_BUFFERS {
+                f.push(self);
+            }
+        });
     }
 }
 
@@ -308,6 +399,14 @@ where
         self.requests += 1;
         self.req.load_request(&self.cin, &head, &self.fields);
         self.cin.drain(..head.len);
+        for c in &mut self.cap_resp {
+            c.present = false;
+            c.value.clear();
+        }
+        let caps = &self.proxy.fe().http.capture_request;
+        for (c, spec) in self.cap_req.iter_mut().zip(caps) {
+            c.take(&self.req, &spec.name, spec.len);
+        }
         let framing = match framing::analyze_request(&mut self.req) {
             Ok(f) => f,
             Err(e) => {
@@ -333,6 +432,17 @@ where
         let cfg = Arc::clone(&self.proxy.config);
         let fe = &cfg.frontends[self.proxy.frontend];
         let body_pending = !matches!(framing.body, Some(BodyKind::Empty) | None);
+        // `option http-buffer-request`: wait for the whole body (or a full buffer) before the
+        // rules run, answering `Expect: 100-continue` ourselves as 2.6 does.
+        if body_pending && fe.options.http_buffer_request {
+            if let Err(status) = self.buffer_body(&framing, log).await {
+                if status == 0 {
+                    return End::Close;
+                }
+                log.term = if status == 408 { *b"cD" } else { *b"PR" };
+                return self.error(status, Shape::Raw, log, true).await;
+            }
+        }
         // 1. Frontend http-request rules, then `redirect` lines.
         let mut ctx = RuleCtx {
             eng: self.eng,
@@ -341,6 +451,9 @@ where
             backend: None,
             pages: &self.proxy.fe_pages,
             proxy_name: &fe.name,
+            config: &cfg,
+            frontend: self.proxy.frontend,
+            acls: &fe.acls,
         };
         let mut verdict = rules::apply_request(
             &fe.http.request,
@@ -376,6 +489,9 @@ where
                 src: self.src,
                 dst: self.dst,
                 backend: None,
+                config: &cfg,
+                frontend: self.proxy.frontend,
+                acls: &fe.acls,
             };
             if rule.cond.as_ref().is_none_or(|c| self.eng.cond(c, &txn)) {
                 chosen = match &rule.backend {
@@ -409,6 +525,8 @@ where
         if be.name != fe.name {
             ctx.backend = Some(be_id);
             ctx.pages = &self.proxy.be_pages[be_id.0];
+            ctx.acls = &be.acls;
+            ctx.proxy_name = &be.name;
             let mut v = rules::apply_request(
                 &be.http.request,
                 &mut self.req,
@@ -439,7 +557,7 @@ where
         let req_version = self.req.version;
         if mode != HttpConnMode::KeepAlive {
             self.req.add(b"connection", b"close");
-        } else if req_version == Some(head::Version::Http10) {
+        } else if req_version == Some(head::Version::Http10) && !framing.insecure_te {
             self.req.add(b"connection", b"keep-alive");
         }
         if let Some(ff) = be
@@ -452,8 +570,13 @@ where
             let excepted = ff.except.is_some_and(|n| net_contains(&n, ip));
             let present = ff.if_none && self.req.find(ff.header.as_bytes()).next().is_some();
             if !excepted && !present {
-                let v = ip.to_string();
-                self.req.add(ff.header.as_bytes(), v.as_bytes());
+                let mut buf = [0u8; 48];
+                let n = {
+                    let mut w = &mut buf[..];
+                    let _ = std::io::Write::write_fmt(&mut w, format_args!("{ip}"));
+                    48 - w.len()
+                };
+                self.req.add(ff.header.as_bytes(), &buf[..n]);
             }
         }
         let persist = be
@@ -481,40 +604,51 @@ where
                 return self.error(400, Shape::Raw, log, true).await;
             }
         }
-        // 6. Server choice and connection.
-        let key = balance_key::hash_key(&be.balance, &self.req).map(<[u8]>::to_vec);
-        let Some(server) = self.eng.pick(be_id, key.as_deref(), persist) else {
-            log.term = *b"SC";
-            return self
-                .error(
-                    503,
-                    Shape::Analyser,
-                    log,
-                    framing.client_close || body_pending,
-                )
-                .await;
+        // 6. Server choice and connection: an attached or idle connection to the chosen
+        // server when `http-reuse` allows, else a new one.
+        let mut key_buf = std::mem::take(&mut self.scratch);
+        key_buf.clear();
+        let has_key = match balance_key::hash_key(&be.balance, &self.req) {
+            Some(k) => {
+                key_buf.extend_from_slice(k);
+                true
+            }
+            None => false,
         };
-        log.server = Some(server);
+        let key = has_key.then_some(key_buf.as_slice());
+        let picked = self.eng.pick(be_id, key, persist);
         let t_conn = Instant::now();
         let first_request = self.requests == 1;
-        let (mut conn, reused) = match self.take_conn(be_id, server, be.http_reuse, first_request) {
-            Some(c) => c,
-            None => match self.eng.connect(be_id, server).await {
-                Ok(c) => (c, false),
-                Err(e) => {
-                    log::debug!("connect to {}/{} failed: {e}", be.name, server);
-                    log.term = *b"SC";
-                    return self
-                        .error(
-                            503,
-                            Shape::Analyser,
-                            log,
-                            framing.client_close || body_pending,
-                        )
-                        .await;
-                }
-            },
+        let pooled = picked.and_then(|s| {
+            self.take_conn(be_id, s, be.http_reuse, first_request)
+                .map(|(c, r)| (c, s, r))
+        });
+        let got = match pooled {
+            Some(p) => Ok(p),
+            None => self
+                .eng
+                .connect(be_id, picked, key, persist)
+                .await
+                .map(|(s, c)| (c, s, false)),
         };
+        self.scratch = key_buf;
+        let (mut conn, server, reused) = match got {
+            Ok(g) => g,
+            Err(e) => {
+                log::debug!("backend {}: no connection: {e}", be.name);
+                log.term = *b"SC";
+                return self
+                    .error(
+                        503,
+                        Shape::Analyser,
+                        log,
+                        framing.client_close || body_pending,
+                    )
+                    .await;
+            }
+        };
+        log.server = Some(server);
+        self.cookie_ok = persist == Some(server);
         self.proxy.stats.record(reused);
         log.t_connect = t_conn.elapsed().as_millis() as i64;
         // 7. Exchange. A reused connection may have been closed by the server while idle:
@@ -532,7 +666,7 @@ where
             && matches!(outcome, Exchange::Failed(502 | 503, t) if t == *b"SH" || t == *b"SC")
             && log.bytes_out == 0
         {
-            if let Ok(c) = self.eng.connect(be_id, server).await {
+            if let Ok((_, c)) = self.eng.connect(be_id, Some(server), None, None).await {
                 conn = c;
                 std::mem::swap(&mut self.out, &mut self.resend);
                 let done = BodyDecoder::new(BodyKind::Empty);
@@ -576,6 +710,42 @@ where
                     Shape::Analyser
                 };
                 self.error(status, shape, log, true).await
+            }
+        }
+    }
+
+    /// Read until the request body is complete or fills the buffer. `Err(status)`: answer
+    /// with it (0: the client went away).
+    async fn buffer_body(&mut self, framing: &RequestFraming, log: &mut TxnLog) -> Result<(), u16> {
+        if framing.expect_continue {
+            self.req.remove_all(b"expect");
+            let t = self.fe().timeouts.client;
+            if write_all(&mut self.client, b"HTTP/1.1 100 Continue\r\n\r\n", t)
+                .await
+                .is_err()
+            {
+                return Err(0);
+            }
+            log.bytes_out += 25;
+        }
+        let timeouts = &self.fe().timeouts;
+        let limit = timeouts.http_request.or(timeouts.client);
+        let deadline = limit.map(|t| Instant::now() + t);
+        let kind = framing.body.unwrap_or(BodyKind::Empty);
+        loop {
+            let mut probe = BodyDecoder::new(kind);
+            self.scratch.clear();
+            if probe.decode(&self.cin, &mut self.scratch).is_err() {
+                return Err(400);
+            }
+            if probe.is_done() || self.cin.len() >= self.proxy.limits.max_cost {
+                return Ok(());
+            }
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match read_some(&mut self.client, &mut self.cin, wait).await {
+                Ok(0) | Err(Some(_)) => return Err(0),
+                Ok(_) => {}
+                Err(None) => return Err(408),
             }
         }
     }
@@ -681,19 +851,26 @@ where
         log.t_response = sent_at.elapsed().as_millis() as i64;
         self.resp.load_response(&self.sin, &resp_head, &self.fields);
         self.sin.drain(..resp_head.len);
+        let caps = &fe.http.capture_response;
+        for (c, spec) in self.cap_resp.iter_mut().zip(caps) {
+            c.take(&self.resp, &spec.name, spec.len);
+        }
         let rf =
             match framing::analyze_response(&mut self.resp, framing.head_method, framing.connect) {
                 Ok(r) => r,
                 Err(_) => return Exchange::Failed(502, *b"PH"),
             };
         // Response rules: backend first, then frontend.
-        let ctx = RuleCtx {
+        let mut ctx = RuleCtx {
             eng: self.eng,
             src: self.src,
             dst: self.dst,
             backend: Some(be_id),
             pages: &self.proxy.be_pages[be_id.0],
             proxy_name: &be.name,
+            config: &cfg,
+            frontend: self.proxy.frontend,
+            acls: &be.acls,
         };
         let mut v = rules::apply_response(
             &be.http.response,
@@ -703,6 +880,8 @@ where
             &mut self.scratch,
         );
         if v == Verdict::Continue && be.name != fe.name {
+            ctx.acls = &fe.acls;
+            ctx.proxy_name = &fe.name;
             v = rules::apply_response(
                 &fe.http.response,
                 &self.req,
@@ -715,9 +894,7 @@ where
             return Exchange::Failed(status, *b"PH");
         }
         if let Some(c) = &be.cookie {
-            let had = balance_key::request_cookie(&self.req, &c.name).is_some_and(|v| {
-                be.servers[server].cookie.as_deref().map(str::as_bytes) == Some(v)
-            });
+            let had = self.cookie_ok;
             balance_key::apply_response_cookie(c, &be.servers[server], had, &mut self.resp);
         }
         log.status = self.resp.status;
@@ -829,7 +1006,14 @@ where
         res
     }
 
-    fn emit_log(&self, log: &TxnLog) {
+    fn emit_log(&mut self, log: &TxnLog) {
+        if !self.eng.log_enabled(self.fe()) {
+            return;
+        }
+        self.logline.clear();
+        if !log.bad {
+            request_line(&self.req, &mut self.logline);
+        }
         let cfg = &self.proxy.config;
         let fe = self.fe();
         let backend = log
@@ -838,11 +1022,6 @@ where
         let server = match (log.backend, log.server) {
             (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
             _ => "<NOSRV>",
-        };
-        let line = if log.bad {
-            None
-        } else {
-            Some(String::from_utf8_lossy(&request_line(&self.req)).into_owned())
         };
         let rec = HttpLogRecord {
             client: self.src,
@@ -861,16 +1040,15 @@ where
             term: log.term,
             conns: [0; 5],
             queues: [0; 2],
-            captured_req: &[],
-            captured_resp: &[],
-            request_line: line.as_deref(),
+            captured_req: if log.bad { &[] } else { &self.cap_req },
+            captured_resp: if log.bad { &[] } else { &self.cap_resp },
+            request_line: (!log.bad).then_some(self.logline.as_slice()),
         };
         self.eng.log(&rec);
     }
 }
 
-fn request_line(m: &Message) -> Vec<u8> {
-    let mut v = Vec::with_capacity(m.method.len() + m.uri.len() + 10);
+fn request_line(m: &Message, v: &mut Vec<u8>) {
     v.extend_from_slice(m.method());
     v.push(b' ');
     v.extend_from_slice(m.uri());
@@ -881,7 +1059,6 @@ fn request_line(m: &Message) -> Vec<u8> {
             .as_str()
             .as_bytes(),
     );
-    v
 }
 
 /// Whether `ip` is inside `net` (`option forwardfor except NET`).

@@ -4,12 +4,14 @@
 //! `!` leaves MISS alone; AND is the minimum (No < NeedMoreData < Yes), OR the maximum;
 //! an empty condition never matches.
 
-use haproxyrs_config::ir::sample::{Acl, AclRef, AclTerm, Condition, PredefinedAcl};
+use haproxyrs_config::ir::sample::{
+    Acl, AclRef, AclTerm, Condition, Fetch, MatchMethod, PredefinedAcl,
+};
 
 use super::fetch::{fetch_each, first_header};
 use super::http_parts::{find, uri_path};
 use super::source::{Sample, SampleSource};
-use super::{convert, matcher, with_scratch};
+use super::{convert, matcher, with_scratch, Scratch};
 
 /// The outcome of a condition or ACL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,16 +48,28 @@ impl Match {
 
 /// Evaluate a rule's condition against the proxy's ACLs.
 pub fn eval_condition(cond: &Condition, acls: &[Acl], src: &dyn SampleSource) -> Match {
+    if cond.alternatives.is_empty() {
+        return if cond.unless { Match::Yes } else { Match::No };
+    }
+    with_scratch(|scratch| eval_condition_in(cond, acls, src, scratch))
+}
+
+fn eval_condition_in(
+    cond: &Condition,
+    acls: &[Acl],
+    src: &dyn SampleSource,
+    scratch: &mut Scratch,
+) -> Match {
     let mut result = Match::No;
     for group in &cond.alternatives {
         let mut g = Match::Yes;
         for term in group {
             let mut r = match &term.acl {
                 AclRef::Named(id) => match acls.get(id.0) {
-                    Some(acl) => eval_acl(acl, src),
+                    Some(acl) => eval_acl_in(acl, src, scratch),
                     None => Match::No,
                 },
-                AclRef::Anonymous(t) => eval_acl_term(t, src),
+                AclRef::Anonymous(t) => eval_term_in(t, src, scratch),
                 AclRef::Predefined(p) => eval_predefined(*p, src),
             };
             if term.negated {
@@ -80,9 +94,13 @@ pub fn eval_condition(cond: &Condition, acls: &[Acl], src: &dyn SampleSource) ->
 
 /// A named ACL: its declaration lines OR'ed.
 pub fn eval_acl(acl: &Acl, src: &dyn SampleSource) -> Match {
+    with_scratch(|scratch| eval_acl_in(acl, src, scratch))
+}
+
+fn eval_acl_in(acl: &Acl, src: &dyn SampleSource, scratch: &mut Scratch) -> Match {
     let mut r = Match::No;
     for t in &acl.terms {
-        r = r.max(eval_acl_term(t, src));
+        r = r.max(eval_term_in(t, src, scratch));
         if r == Match::Yes {
             break;
         }
@@ -92,10 +110,22 @@ pub fn eval_acl(acl: &Acl, src: &dyn SampleSource) -> Match {
 
 /// One ACL term: every value the fetch yields (after converters) against the patterns.
 pub fn eval_acl_term(term: &AclTerm, src: &dyn SampleSource) -> Match {
-    with_scratch(|scratch| {
-        let super::Scratch { cur, tmp, fetch } = scratch;
+    with_scratch(|scratch| eval_term_in(term, src, scratch))
+}
+
+fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -> Match {
+    {
+        let Scratch { cur, tmp, fetch } = scratch;
         let mut found = false;
+        // `method` compares known methods case-sensitively whatever `-i` says (HAProxy).
+        let meth = matches!(term.sample.fetch, Fetch::Method)
+            && term.method == MatchMethod::Str
+            && term.sample.converters.is_empty();
         let st = fetch_each(&term.sample.fetch, src, true, fetch, &mut |raw| {
+            if meth {
+                found = matcher::matches_method(&term.patterns, &raw);
+                return !found;
+            }
             if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
                 if matcher::matches(&term.patterns, term.method, &v) {
                     found = true;
@@ -111,13 +141,31 @@ pub fn eval_acl_term(term: &AclTerm, src: &dyn SampleSource) -> Match {
         } else {
             Match::No
         }
-    })
+    }
 }
 
 /// HAProxy's built-in ACLs.
 fn eval_predefined(p: PredefinedAcl, src: &dyn SampleSource) -> Match {
     let meth = |names: &[&[u8]]| Match::from_bool(src.method().is_some_and(|m| names.contains(&m)));
     let ver = |v: &[u8]| Match::from_bool(src.http_version() == Some(v));
+    let needs_head = !matches!(
+        p,
+        PredefinedAcl::True
+            | PredefinedAcl::False
+            | PredefinedAcl::Http
+            | PredefinedAcl::LocalHost
+            | PredefinedAcl::RdpCookie
+            | PredefinedAcl::ReqContent
+            | PredefinedAcl::WaitEnd
+    );
+    if needs_head && src.req_http_incomplete() {
+        // A TCP session still receiving its HTTP head.
+        return if src.req_final() {
+            Match::No
+        } else {
+            Match::NeedMoreData
+        };
+    }
     match p {
         PredefinedAcl::True => Match::Yes,
         PredefinedAcl::False => Match::No,
@@ -358,6 +406,18 @@ mod tests {
         // A definite Yes in an OR wins too.
         assert_eq!(eval(&[], "if { req.ssl_sni x } || TRUE", &s), Match::Yes);
         assert_eq!(eval(&[], "if { req.len ge 100 }", &s), Match::NeedMoreData);
+        s.buffer = super::super::tls_hello::tests::client_hello("a.example");
+        assert_eq!(eval(&[], "if { req.ssl_sni -i A.EXAMPLE }", &s), Match::Yes);
+        assert_eq!(
+            eval(&[], "if { req_ssl_sni -m end .example }", &s),
+            Match::Yes
+        );
+        assert_eq!(
+            eval(&[], "if { req.ssl_alpn h2 } { req.ssl_hello_type 1 }", &s),
+            Match::Yes
+        );
+        assert_eq!(eval(&[], "if { req.ssl_sni b.example }", &s), Match::No);
+        s.buffer = b"\x16\x03\x01".to_vec();
         s.final_ = true;
         assert_eq!(eval(&[], "if { req.ssl_sni -i a.example }", &s), Match::No);
         assert_eq!(eval(&[], "if { req.len ge 100 }", &s), Match::No);
@@ -373,6 +433,73 @@ mod tests {
         rdp.buffer =
             b"\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00Cookie: mstshash=bob\r\n".to_vec();
         assert_eq!(eval(&[], "if RDP_COOKIE", &rdp), Match::Yes);
+    }
+
+    #[test]
+    fn header_quirks_like_haproxy() {
+        // Requests and verdicts observed with HAProxy 2.6.
+        let acls = [
+            ("q1", "hdr(q) b"),
+            ("q2", "hdr(q) \"a,b\""),
+            ("qc", "hdr_cnt(q) 2"),
+            ("e1", "hdr(e) -m found"),
+            ("e2", "hdr(e) -m len 0"),
+            ("ec", "hdr_cnt(e) 1"),
+            ("ub", "url_param(k,;) 2"),
+            ("sub", "hdr_sub(x) -i MID"),
+            ("hv", "hdr_val(n) gt 5"),
+            ("pe", "path_end .php"),
+            ("ck", "cook(c) 2"),
+        ];
+        let r = TestSource::http(
+            "GET",
+            "/a.php?x=1;k=2",
+            &[
+                ("Host", "h"),
+                ("q", "\"a,b\", c"),
+                ("e", ""),
+                ("x", "aaMidbb"),
+                ("n", "12abc"),
+                ("Cookie", "c=1; c="),
+                ("Cookie", "c=2"),
+            ],
+        );
+        for name in ["q2", "qc", "e1", "e2", "ec", "ub", "sub", "hv", "pe", "ck"] {
+            assert_eq!(eval(&acls, &format!("if {name}"), &r), Match::Yes, "{name}");
+        }
+        assert_eq!(eval(&acls, "if q1", &r), Match::No);
+        let r2 = TestSource::http("GET", "/a.php?x=1&k=2", &[("Host", "h"), ("n", "4")]);
+        for name in ["e1", "ub", "hv", "ck"] {
+            assert_eq!(eval(&acls, &format!("if {name}"), &r2), Match::No, "{name}");
+        }
+        assert_eq!(eval(&acls, "if pe", &r2), Match::Yes);
+    }
+
+    #[test]
+    fn method_matching_like_haproxy() {
+        // Observed with HAProxy 2.6: known methods match case-sensitively even with -i.
+        let get = TestSource::http("GET", "/", &[]);
+        let lower = TestSource::http("get", "/", &[]);
+        let acls = [
+            ("m", "method get"),
+            ("u", "method GET"),
+            ("i", "method -i get"),
+            ("I", "method -i GET"),
+        ];
+        assert_eq!(eval(&acls, "if I", &get), Match::Yes);
+        assert_eq!(eval(&acls, "if I", &lower), Match::No);
+        assert_eq!(eval(&acls, "if m", &get), Match::No);
+        assert_eq!(eval(&acls, "if u", &get), Match::Yes);
+        assert_eq!(eval(&acls, "if i", &get), Match::No);
+        assert_eq!(eval(&acls, "if m", &lower), Match::Yes);
+        assert_eq!(eval(&acls, "if u", &lower), Match::No);
+        assert_eq!(eval(&acls, "if i", &lower), Match::Yes);
+        let purge = TestSource::http("PURGE", "/", &[]);
+        assert_eq!(
+            eval(&[("p", "method -i purge")], "if p", &purge),
+            Match::Yes
+        );
+        assert_eq!(eval(&[("p", "method purge")], "if p", &purge), Match::No);
     }
 
     #[test]

@@ -155,10 +155,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             replacement,
             global,
         } => {
-            let t = text(&input, &mut stack);
-            let limit = if *global { 0 } else { 1 };
-            let r = re.replacen(t, limit, replacement.as_slice());
-            out.extend_from_slice(&r);
+            regsub(re, replacement, *global, text(&input, &mut stack), out);
             str_out
         }
         Converter::Map(map) => {
@@ -218,47 +215,48 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             json_escape(text(&input, &mut stack), out);
             str_out
         }
+        Converter::Unimplemented { .. } => return None,
         Converter::Not => Out::Val(Sample::Bool(!input.as_bool())),
         Converter::ToBool => Out::Val(Sample::Bool(input.as_bool())),
     })
 }
 
-/// `field`/`word`: the `index`th (1-based, negative from the end) element split at any
-/// of `delims`, and `count` elements from there (0 or none: one; `word` skips empty
-/// elements). Missing → empty.
+/// `field`/`word`: the `index`th element (1-based; negative counts from the end) split at
+/// any of `delims`, and with `count` the `count` elements from there, going right for a
+/// positive index and left for a negative one (0: all of them); `word` skips empty
+/// elements. Missing → empty. (Semantics checked against HAProxy 2.6.)
 fn field<'x>(t: &'x [u8], index: i32, delims: &[u8], count: Option<i32>, word: bool) -> &'x [u8] {
     let is_delim = |c: &u8| delims.contains(c);
-    let count = count.filter(|c| *c > 0).unwrap_or(1) as usize;
-    // Walk forwards (or backwards for a negative index) without allocating.
-    let mut spans = ElementIter::new(t, &is_delim, word);
+    let elems = || ElementIter::new(t, &is_delim, word);
+    // How many elements to take: absent → 1, 0 → unbounded.
+    let take = match count {
+        None => 1,
+        Some(c) if c <= 0 => usize::MAX,
+        Some(c) => c as usize,
+    };
     if index > 0 {
-        let first = spans.nth(index as usize - 1);
-        let Some((s, mut e)) = first else {
-            return &t[..0];
-        };
-        for _ in 1..count {
-            match spans.next() {
-                Some((_, e2)) => e = e2,
-                None => break,
-            }
-        }
-        &t[s..e]
-    } else {
-        let total = ElementIter::new(t, &is_delim, word).count();
-        let back = index.unsigned_abs() as usize;
-        if back > total {
-            return &t[..0];
-        }
-        let start_idx = total - back;
-        let mut it = ElementIter::new(t, &is_delim, word).skip(start_idx);
+        let mut it = elems().skip(index as usize - 1);
         let Some((s, mut e)) = it.next() else {
             return &t[..0];
         };
-        for _ in 1..count {
-            match it.next() {
-                Some((_, e2)) => e = e2,
-                None => break,
-            }
+        for (_, e2) in it.take(take - 1) {
+            e = e2;
+        }
+        &t[s..e]
+    } else {
+        let total = elems().count();
+        let back = index.unsigned_abs() as usize;
+        if back == 0 || back > total {
+            return &t[..0];
+        }
+        let last = total - back; // 0-based index of the selected element
+        let first = last.saturating_sub(take.saturating_sub(1).min(last));
+        let mut it = elems().skip(first);
+        let Some((s, mut e)) = it.next() else {
+            return &t[..0];
+        };
+        for (_, e2) in it.take(last - first) {
+            e = e2;
         }
         &t[s..e]
     }
@@ -308,6 +306,36 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
             return Some((start, end));
         }
     }
+}
+
+/// HAProxy's regsub loop: each search starts where the previous match ended (`^` still
+/// means the start of the input); an empty match copies one byte and moves on; with `g`
+/// the loop runs to the end of the input, included (`a*` on `aaa` gives `XX`).
+fn regsub(re: &regex::bytes::Regex, rep: &[u8], global: bool, t: &[u8], out: &mut Vec<u8>) {
+    let mut pos = 0;
+    while let Some(caps) = re.captures_at(t, pos) {
+        let Some(m) = caps.get(0) else {
+            break;
+        };
+        out.extend_from_slice(&t[pos..m.start()]);
+        caps.expand(rep, out);
+        let end = m.end();
+        if m.start() == m.end() {
+            // Empty match: keep one byte and move past it.
+            if end >= t.len() {
+                pos = t.len();
+                break;
+            }
+            out.push(t[end]);
+            pos = end + 1;
+        } else {
+            pos = end;
+        }
+        if !global || pos > t.len() {
+            break;
+        }
+    }
+    out.extend_from_slice(&t[pos.min(t.len())..]);
 }
 
 fn map_lookup(map: &MapConv, input: Sample<'_>, out: &mut Vec<u8>) -> Option<()> {
@@ -435,6 +463,28 @@ mod tests {
         assert_eq!(run("str(a:b:c),field(5,:)").unwrap(), "");
         assert_eq!(run("str(::a::b),word(2,:)").unwrap(), "b");
         assert_eq!(run("str(::a::b),word(-2,:)").unwrap(), "a");
+        assert_eq!(run("str(a:b:c:d),field(-2,:,2)").unwrap(), "b:c");
+        assert_eq!(run("str(a:b:c:d),field(2,:,0)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a::b),field(2,:)").unwrap(), "");
+        assert_eq!(run("str(::a::b::),word(1,:,2)").unwrap(), "a::b");
+        assert_eq!(run("str(a.b-c),field(2,.-)").unwrap(), "b");
+        assert_eq!(run("str(a:b),field(3,:,2)").unwrap(), "");
+        assert_eq!(run("str(a:b:c:d),word(-1,:,3)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a:b:c:d),field(-1,:,3)").unwrap(), "b:c:d");
+        assert_eq!(run("str(a:b:c:d),field(-2,:,0)").unwrap(), "a:b:c");
+        assert_eq!(run("str(abc),bytes(5)").unwrap(), "");
+        assert_eq!(run("str(abc),bytes(1,0)").unwrap(), "");
+        assert_eq!(run("str(abc),regsub(^,X)").unwrap(), "Xabc");
+        assert_eq!(run("str(aaa),regsub(a*,X,g)").unwrap(), "XX");
+        assert_eq!(run("str(aaa),regsub(^a,X,g)").unwrap(), "Xaa");
+        assert_eq!(run("str(abcb),regsub(b,X)").unwrap(), "aXcb");
+        assert_eq!(run("str(abc),regsub(x*,-,g)").unwrap(), "-a-b-c-");
+        assert_eq!(run("str(a.b.c),regsub(\\.,_,g)").unwrap(), "a_b_c");
+        assert_eq!(run("str(ab),regsub(\"(a)(b)\",\\2\\1)").unwrap(), "ba");
+        assert_eq!(run("int(-7),div(2)").unwrap(), "-3");
+        assert_eq!(run("int(-7),mod(2)").unwrap(), "-1");
+        assert_eq!(run("str(12),add(3)").unwrap(), "15");
+        assert_eq!(run("str(AbC),lower,base64,b64dec").unwrap(), "abc");
         assert_eq!(run("str(abcdef),bytes(2,3)").unwrap(), "cde");
         assert_eq!(run("str(abcdef),bytes(4)").unwrap(), "ef");
         assert_eq!(run("str(aXbX),regsub(X,_)").unwrap(), "a_bX");
@@ -452,6 +502,42 @@ mod tests {
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
         assert_eq!(run("int(0),not").unwrap(), "1");
         assert_eq!(run("int(3),bool").unwrap(), "1");
+    }
+
+    #[test]
+    fn maps() {
+        let path = std::env::temp_dir().join(format!("haproxyrs-map-{}.map", std::process::id()));
+        std::fs::write(
+            &path,
+            "# hosts\nwww.example.com be_www\n/api be_api\n10.0.0.0/8 be_lan\n",
+        )
+        .unwrap();
+        let p = path.display();
+        assert_eq!(
+            run(&format!("str(www.example.com),map({p})")).unwrap(),
+            "be_www"
+        );
+        assert_eq!(run(&format!("str(nope),map({p})")), None);
+        assert_eq!(run(&format!("str(nope),map({p},dflt)")).unwrap(), "dflt");
+        assert_eq!(
+            run(&format!("str(/api/v1),map_beg({p})")).unwrap(),
+            "be_api"
+        );
+        // Keys must all parse for the method: an address map refuses host names.
+        let e = parse_sample_expr(&format!("ipv4(10.2.3.4),map_ip({p})"), &SystemEnv);
+        assert!(e
+            .unwrap_err()
+            .ends_with("'www.example.com' is not a valid IPv4 or IPv6 address."));
+        std::fs::write(&path, "10.0.0.0/8 be_lan\n::1 be_local\n").unwrap();
+        assert_eq!(
+            run(&format!("ipv4(10.2.3.4),map_ip({p},none)")).unwrap(),
+            "be_lan"
+        );
+        assert_eq!(
+            run(&format!("ipv4(11.2.3.4),map_ip({p},none)")).unwrap(),
+            "none"
+        );
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! fetch yields one value (the last header occurrence, the first query parameter, as
 //! HAProxy); for an ACL it yields every occurrence (`all`), until the visitor stops it.
 
-use haproxyrs_config::ir::sample::Fetch;
+use haproxyrs_config::ir::sample::{Fetch, FetchNeeds};
 
 use super::http_parts::{self, cookies, query_params, set_cookie, split_commas};
 use super::source::{parse_int_prefix, Phase, Sample, SampleSource};
@@ -26,7 +26,17 @@ pub fn fetch_each(
     visit: &mut dyn FnMut(Sample<'_>) -> bool,
 ) -> Fetched {
     let mut st = Fetched::default();
-    let pending = !src.req_final();
+    // Asked only by the payload fetches (a dynamic call saved on the others).
+    let pending = || !src.req_final();
+    if matches!(
+        fetch.needs(),
+        FetchNeeds::HttpRequest | FetchNeeds::HttpHeaders
+    ) && src.req_http_incomplete()
+    {
+        // A TCP session whose buffered head is not complete: nothing to say yet.
+        st.may_change = pending();
+        return st;
+    }
     match fetch {
         Fetch::Bool(b) => {
             visit(Sample::Bool(*b));
@@ -61,7 +71,7 @@ pub fn fetch_each(
             }
         }
         Fetch::ReqLen => {
-            st.may_change = pending;
+            st.may_change = pending();
             visit(Sample::Int(src.req_buffer().len() as i64));
         }
         Fetch::ReqPayload { offset, len } => {
@@ -75,15 +85,20 @@ pub fn fetch_each(
                 Some(end) if end <= buf.len() && *offset <= end => {
                     visit(Sample::Bin(&buf[*offset..end]));
                 }
-                _ => st.may_change = pending,
+                _ => st.may_change = pending(),
             }
         }
-        Fetch::ReqSslSni | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
+        Fetch::ReqSslSni | Fetch::ReqSslAlpn | Fetch::ReqSslHelloType | Fetch::ReqSslVer => {
             match tls_hello::parse(src.req_buffer()) {
                 tls_hello::Parsed::Hello(h) => match fetch {
                     Fetch::ReqSslSni => {
                         if let Some(sni) = h.sni {
                             visit(Sample::Str(sni));
+                        }
+                    }
+                    Fetch::ReqSslAlpn => {
+                        if let Some(alpn) = h.alpn {
+                            visit(Sample::Str(alpn));
                         }
                     }
                     Fetch::ReqSslHelloType => {
@@ -93,7 +108,7 @@ pub fn fetch_each(
                         visit(Sample::Int(i64::from(h.version)));
                     }
                 },
-                tls_hello::Parsed::Incomplete => st.may_change = pending,
+                tls_hello::Parsed::Incomplete => st.may_change = pending(),
                 tls_hello::Parsed::NotTls => {}
             }
         }
@@ -108,7 +123,7 @@ pub fn fetch_each(
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
-                        st.may_change = pending;
+                        st.may_change = pending();
                         visit(Sample::Bool(false));
                     }
                     Err(_) => {
@@ -323,6 +338,7 @@ pub fn fetch_each(
                 visit(v);
             }
         }
+        Fetch::Unimplemented { .. } => {}
     }
     st
 }

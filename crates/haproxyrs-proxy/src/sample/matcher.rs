@@ -17,6 +17,32 @@ pub fn matches(patterns: &Patterns, method: MatchMethod, sample: &Sample<'_>) ->
     }
 }
 
+/// The methods HAProxy knows by name (compared case-sensitively).
+const KNOWN_METHODS: [&[u8]; 8] = [
+    b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
+];
+
+/// HAProxy's method matching: a known method matches only the same known method, exactly
+/// (whatever `-i` says); other methods compare as strings, honouring `-i`. The patterns of
+/// a `method` term are kept in their original case by lowering for this.
+pub fn matches_method(patterns: &Patterns, sample: &Sample<'_>) -> bool {
+    let (Patterns::Strings(sp), Some(m)) = (patterns, sample.bytes()) else {
+        return false;
+    };
+    let known = |b: &[u8]| KNOWN_METHODS.contains(&b);
+    if known(m) {
+        return sp.items.iter().any(|p| &**p == m);
+    }
+    sp.items.iter().any(|p| {
+        !known(p)
+            && if sp.ignore_case {
+                p.eq_ignore_ascii_case(m)
+            } else {
+                &**p == m
+            }
+    })
+}
+
 /// The index of the first pattern `sample` matches (maps need which one). `any`: any
 /// index will do (lets the exact-string set answer first).
 pub fn find_pattern(
@@ -39,7 +65,7 @@ pub fn find_pattern(
         }
         (MatchMethod::Ip, Patterns::Nets(nets)) => {
             let ip: IpAddr = sample.as_ip()?;
-            nets.iter().position(|n| n.contains(ip))
+            nets.find(ip)
         }
         (MatchMethod::Reg, Patterns::Regexes(res)) => {
             let mut buf = [0u8; 24];
@@ -221,6 +247,34 @@ mod tests {
         let acl = format!("hdr(host) {}", pats.join(" "));
         assert!(term_matches(&acl, Sample::Str(b"Host7.example")));
         assert!(!term_matches(&acl, Sample::Str(b"host7.example")));
+    }
+
+    #[test]
+    fn big_address_lists() {
+        let list: Vec<String> = (0..2000)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+            .collect();
+        let acl = format!("src {} 192.168.0.0/16 2001:db8::/48", list.join(" "));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("10.7.200.9".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("10.7.209.9".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("192.168.4.4".parse().unwrap())
+        ));
+        assert!(term_matches(
+            &acl,
+            Sample::Ip("2001:db8:0:1::1".parse().unwrap())
+        ));
+        assert!(!term_matches(
+            &acl,
+            Sample::Ip("2001:db8:1::1".parse().unwrap())
+        ));
     }
 
     #[test]

@@ -13,10 +13,12 @@
 //! - [`matcher`] — pattern matching (`-m str|beg|…`, `-i`, ints, nets).
 //! - [`cond`] — ACL terms and conditions, tri-state ([`Match`]).
 //! - [`render`] — `%[...]` rendering with `%{+Q,+E}` flags.
+//! - [`buffered`] — HTTP fetches on a TCP session's buffered request head.
 //! - [`auth`] — `http_auth` (Basic credentials checked against a `userlist`).
 //! - [`tls_hello`] — TLS ClientHello parsing for `req.ssl_sni` / `req.ssl_hello_type`.
 
 pub mod auth;
+pub mod buffered;
 pub mod cond;
 pub mod convert;
 pub mod fetch;
@@ -27,7 +29,7 @@ pub mod source;
 pub mod tls_hello;
 
 pub use cond::{eval_acl_term, eval_condition, Match};
-pub use render::{render_sample, render_sample_value};
+pub use render::{render_sample, render_sample_log, render_sample_value};
 pub use source::{Phase, Sample, SampleSource};
 
 use std::cell::RefCell;

@@ -41,6 +41,13 @@ pub trait SampleSource {
         true
     }
 
+    /// True while the HTTP request head is not complete (a TCP session parsing its buffer,
+    /// see [`super::buffered::BufferedRequest`]): HTTP fetches then answer "may change"
+    /// until [`SampleSource::req_final`]. An HTTP transaction always has its head.
+    fn req_http_incomplete(&self) -> bool {
+        false
+    }
+
     // --- HTTP request
     fn method(&self) -> Option<&[u8]> {
         None

@@ -107,7 +107,7 @@ fn conditions_and_rendering_do_not_allocate() {
     assert_eq!(allocations() - before, 0, "evaluation allocated");
     assert_eq!(
         String::from_utf8_lossy(&out),
-        "10.1.2.3www.example.com/x/APP1\"value\"xyz"
+        "10.1.2.3www.example.com/x/APP1valuexyz"
     );
     src.uri = Some("/app2".into());
     let r: Vec<Match> = conds
@@ -118,23 +118,116 @@ fn conditions_and_rendering_do_not_allocate() {
 }
 
 /// `cargo test -p haproxyrs-proxy --release -- --ignored --nocapture acl_eval_cost`:
-/// prints the cost of the tutorial routing behind 20 ACLs.
+/// prints the cost of the tutorial routing behind 20 ACLs (best of 20 batches, as the
+/// machine is shared).
 #[test]
 #[ignore]
 fn acl_eval_cost() {
     let (scope, conds) = setup();
     let src = TestSource::http("GET", "/x/app1", &[("Host", "www.example.com")]);
-    let n = 1_000_000u32;
-    let t = std::time::Instant::now();
+    let batch = 100_000u32;
+    let mut best = f64::MAX;
     let mut hits = 0u32;
-    for _ in 0..n {
-        if eval_condition(&conds[0], &scope.acls, &src).is_yes() {
-            hits += 1;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        for _ in 0..batch {
+            if eval_condition(&conds[0], &scope.acls, &src).is_yes() {
+                hits += 1;
+            }
+            if eval_condition(&conds[1], &scope.acls, &src).is_yes() {
+                hits += 1;
+            }
         }
-        if eval_condition(&conds[1], &scope.acls, &src).is_yes() {
-            hits += 1;
-        }
+        best = best.min(t.elapsed().as_nanos() as f64 / f64::from(batch));
     }
-    let ns = t.elapsed().as_nanos() as f64 / f64::from(n);
-    println!("20 ACLs (no match) + tutorial ACL (match): {ns:.0} ns per request, hits {hits}");
+    println!("20 ACLs (no match) + tutorial ACL (match): {best:.0} ns per request (best batch), hits {hits}");
+}
+
+/// No request bytes make evaluation panic: random targets, header values, cookies,
+/// credentials and payloads through every kind of fetch, converter and matcher.
+#[test]
+fn evaluation_never_panics_on_hostile_input() {
+    let (scope, conds) = setup();
+    let mut d = Diagnostics::default();
+    let mut extra = AclScope::default();
+    for crit in [
+        "req.cook(a),b64dec,lower -m sub x",
+        "url_param(k),url_dec,field(2,=),word(-1,/) -m reg a+",
+        "hdr(x),base64,bytes(3,2),hex,length gt 2",
+        "req.ssl_sni -m end .com",
+        "req.payload(2,4) -m bin 0102",
+        "http_auth(ul)",
+        "hdr_ip(x) 10.0.0.0/8",
+        "hdr_val(x),add(5),div(0),mod(0) 3",
+        "query,json -m found",
+        "base,regsub(a|b,[\\0],g) -m beg [",
+    ] {
+        let t = parse_acl_term(&words(crit), &SystemEnv, &mut d).unwrap();
+        extra.declare("x", t);
+    }
+    let any = parse_condition(&words("if x"), &extra, &SystemEnv, &mut d)
+        .unwrap()
+        .unwrap();
+    let pieces: &[&[u8]] = &[
+        b"/",
+        b"?",
+        b"&",
+        b"=",
+        b"%",
+        b"%2",
+        b"%zz",
+        b",",
+        b";",
+        b"\"",
+        b"\\",
+        b" ",
+        b"a",
+        b"\xff",
+        b"\xc3",
+        b"://",
+        b"*",
+        b"Basic ",
+        b"YWxhZGRpbjpvcGVu",
+        b"==",
+        b"10.0.0.1",
+        b"::",
+        b"\x16\x03\x01\x00",
+        b"\x01",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut gen = |n: usize| -> Vec<u8> {
+        let mut v = Vec::new();
+        for _ in 0..n {
+            v.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        v
+    };
+    for _ in 0..3000 {
+        let uri = String::from_utf8_lossy(&gen(6)).into_owned();
+        let hv = String::from_utf8_lossy(&gen(5)).into_owned();
+        let ck = String::from_utf8_lossy(&gen(5)).into_owned();
+        let au = String::from_utf8_lossy(&gen(3)).into_owned();
+        let mut src = TestSource::http(
+            "GET",
+            &uri,
+            &[
+                ("x", &hv),
+                ("Cookie", &ck),
+                ("Authorization", &au),
+                ("Host", &hv),
+            ],
+        );
+        src.buffer = gen(8);
+        src.final_ = false;
+        for c in &conds {
+            let _ = eval_condition(c, &scope.acls, &src);
+        }
+        let _ = eval_condition(&any, &extra.acls, &src);
+    }
 }

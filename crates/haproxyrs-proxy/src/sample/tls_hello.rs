@@ -1,4 +1,5 @@
-//! A TLS ClientHello reader for `req.ssl_sni`, `req.ssl_hello_type` and `req.ssl_ver`:
+//! A TLS ClientHello reader for `req.ssl_sni`, `req.ssl_alpn`, `req.ssl_hello_type` and
+//! `req.ssl_ver`:
 //! checked offsets over the bytes buffered so far, "incomplete" while the first handshake
 //! record has not fully arrived (the rule then waits), never a panic on hostile input.
 
@@ -20,6 +21,8 @@ pub struct Hello<'a> {
     pub version: u32,
     /// The `server_name` extension's host name, for a ClientHello that has one.
     pub sni: Option<&'a [u8]>,
+    /// The first protocol of the ALPN extension (`h2`, `http/1.1`).
+    pub alpn: Option<&'a [u8]>,
 }
 
 /// Parse the start of `buf` as a TLS handshake record.
@@ -50,15 +53,16 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         return Parsed::Incomplete;
     }
     let body = &buf[5..5 + rec_len];
-    let sni = if hello_type == 1 {
-        client_hello_sni(body)
+    let (sni, alpn) = if hello_type == 1 {
+        client_hello_exts(body).unwrap_or((None, None))
     } else {
-        None
+        (None, None)
     };
     Parsed::Hello(Hello {
         hello_type,
         version,
         sni,
+        alpn,
     })
 }
 
@@ -84,8 +88,11 @@ impl<'a> Rd<'a> {
     }
 }
 
-/// The SNI of a ClientHello handshake message (`body` starts at the handshake type).
-fn client_hello_sni(body: &[u8]) -> Option<&[u8]> {
+/// The SNI and first ALPN protocol of a ClientHello handshake message (`body` starts at
+/// the handshake type). `None` when the message is malformed.
+type Exts<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+fn client_hello_exts(body: &[u8]) -> Option<Exts<'_>> {
     let mut r = Rd { b: body, p: 0 };
     r.take(4)?; // type(1) + length(3)
     r.take(2 + 32)?; // client_version + random
@@ -98,36 +105,58 @@ fn client_hello_sni(body: &[u8]) -> Option<&[u8]> {
     let ext_len = r.u16()?;
     let exts = r.take(ext_len)?;
     let mut e = Rd { b: exts, p: 0 };
+    let (mut sni, mut alpn) = (None, None);
     while e.p < exts.len() {
         let typ = e.u16()?;
         let len = e.u16()?;
         let data = e.take(len)?;
-        if typ != 0 {
-            continue;
-        }
         let mut s = Rd { b: data, p: 0 };
-        let list = s.u16()?;
-        let list = s.take(list)?;
-        let mut l = Rd { b: list, p: 0 };
-        while l.p < list.len() {
-            let name_type = l.u8()?;
-            let n = l.u16()?;
-            let name = l.take(n)?;
-            if name_type == 0 {
-                return Some(name);
+        match typ {
+            0 if sni.is_none() => {
+                let list = s.u16()?;
+                let list = s.take(list)?;
+                let mut l = Rd { b: list, p: 0 };
+                while l.p < list.len() {
+                    let name_type = l.u8()?;
+                    let n = l.u16()?;
+                    let name = l.take(n)?;
+                    if name_type == 0 {
+                        sni = Some(name);
+                        break;
+                    }
+                }
             }
+            16 if alpn.is_none() => {
+                let list = s.u16()?;
+                let list = s.take(list)?;
+                let mut l = Rd { b: list, p: 0 };
+                let n = l.u8()?;
+                alpn = Some(l.take(n)?);
+            }
+            _ => {}
         }
     }
-    None
+    Some((sni, alpn))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// A minimal ClientHello record with an SNI extension.
+    /// A minimal ClientHello record with an SNI extension and an ALPN list (`h2`,
+    /// `http/1.1`).
     pub fn client_hello(sni: &str) -> Vec<u8> {
         let mut ext = Vec::new();
+        let protos: &[&[u8]] = &[b"h2", b"http/1.1"];
+        let mut list = Vec::new();
+        for p in protos {
+            list.push(p.len() as u8);
+            list.extend_from_slice(p);
+        }
+        ext.extend_from_slice(&16u16.to_be_bytes());
+        ext.extend_from_slice(&((list.len() + 2) as u16).to_be_bytes());
+        ext.extend_from_slice(&(list.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&list);
         let name = sni.as_bytes();
         let mut sn = Vec::new();
         sn.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
@@ -161,6 +190,7 @@ pub(crate) mod tests {
         match parse(&rec) {
             Parsed::Hello(h) => {
                 assert_eq!(h.sni, Some(&b"a.example"[..]));
+                assert_eq!(h.alpn, Some(&b"h2"[..]));
                 assert_eq!(h.hello_type, 1);
                 assert_eq!(h.version, 0x30001);
             }
