@@ -13,11 +13,6 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-/// Whether this build has the HTTP engine wired in.
-pub fn http_engine_available() -> bool {
-    true
-}
-
 pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     conn.permits._count = Some(ConnCount::new(&fe));
     let cfg = fe.cfg();
@@ -54,6 +49,6 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     tcp::emit_connect_log(&fe, &conn);
     match cfg.mode {
         ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        ir::Mode::Http => crate::http::serve_conn(fe, conn).await,
+        ir::Mode::Http => super::http_glue::serve(fe, conn).await,
     }
 }
