@@ -65,25 +65,10 @@ const CASES: &[(&str, &str)] = &[
          http-request set-header x %[src,sha1,hex]\n",
     ),
     ("acl_hdr_is_request_only", "  acl a hdr(x) y\n  http-response deny if a\n"),
-    ("nbsrv_unknown_backend", "  acl a nbsrv(nobe) 1\n"),
-    ("http_auth_unknown_userlist", "  acl a http_auth(nol)\n"),
-    ("srv_is_up_unknown_server", "  acl a srv_is_up(be/zz)\n"),
     ("set_header_unknown_fetch", "  http-request set-header X %[foo]\n"),
     ("set_header_unknown_var", "  http-request set-header X %zz\n"),
     ("set_header_missing_bracket", "  http-request set-header X %[path\n"),
     ("set_header_conv_args", "  http-request set-header X '%[src,regsub(a)]'\n"),
-    (
-        "log_format_unknown_fetch",
-        "  log 127.0.0.1:514 local0\n  log-format %[foo]\n",
-    ),
-    (
-        "log_format_truncated",
-        "  log 127.0.0.1:514 local0\n  log-format '%{+Q'\n",
-    ),
-    (
-        "log_format_request_fetch",
-        "  log 127.0.0.1:514 local0\n  log-format '%[path] x'\n",
-    ),
     (
         "log_format_valid",
         "  log 127.0.0.1:514 local0\n  log-format 'a%%b %[src]x %{+Q,+X}ci %{Q}ci %[status]'\n",
@@ -105,30 +90,6 @@ const PENDING: &[(&str, &str)] = &[
     (
         "anonymous_incompatible",
         "lower: sample::check_condition_usage for each rule",
-    ),
-    (
-        "nbsrv_unknown_backend",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "http_auth_unknown_userlist",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "srv_is_up_unknown_server",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "log_format_unknown_fetch",
-        "lower: sample::parse_log_format for `log-format`",
-    ),
-    (
-        "log_format_truncated",
-        "lower: sample::parse_log_format for `log-format`",
-    ),
-    (
-        "log_format_request_fetch",
-        "lower: sample::parse_log_format for `log-format`",
     ),
 ];
 

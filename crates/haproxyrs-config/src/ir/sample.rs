@@ -217,10 +217,11 @@ pub enum Fetch {
     /// `be_name`, `fe_name`.
     BeName,
     FeName,
-    /// `var(scope.name)`.
+    /// `var(scope.name[,default])`: the default (a string) when the variable is unset.
     Var {
         scope: VarScope,
         name: String,
+        default: Option<String>,
     },
     /// A fetch HAProxy 2.6 knows but haproxyrs does not evaluate (stick counters,
     /// TLS details…): accepted with a NOTICE; it never yields a value.

@@ -222,7 +222,7 @@ const FETCHES: &[FetchDef] = &[
     f!("srv_is_up", 1, [S]),
     f!("be_name"),
     f!("fe_name"),
-    f!("var", 1, [S]),
+    f!("var", 1, [S, S]),
 ];
 
 /// Resolve an ACL criterion keyword to the fetch keyword and its implied match method,
@@ -510,7 +510,11 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         "fe_name" => Fetch::FeName,
         "var" => {
             let (scope, name) = parse_var_name(&s0())?;
-            Fetch::Var { scope, name }
+            Fetch::Var {
+                scope,
+                name,
+                default: args.get(1).cloned(),
+            }
         }
         other => return Err(format!("unknown fetch method '{other}'")),
     })
@@ -931,7 +935,16 @@ mod tests {
             parse("var(txn.foo)").unwrap().fetch,
             Fetch::Var {
                 scope: VarScope::Txn,
-                name: "foo".into()
+                name: "foo".into(),
+                default: None,
+            }
+        );
+        assert_eq!(
+            parse("var(txn.foo,dflt)").unwrap().fetch,
+            Fetch::Var {
+                scope: VarScope::Txn,
+                name: "foo".into(),
+                default: Some("dflt".into()),
             }
         );
         assert_eq!(parse("str('a,b')").unwrap().fetch, Fetch::Str("a,b".into()));

@@ -116,10 +116,11 @@ pub fn fetch_each(
             if src.method().is_some() {
                 visit(Sample::Bool(true));
             } else {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut headers = [httparse::EMPTY_HEADER; super::buffered::MAX_HEADERS];
                 let mut req = httparse::Request::new(&mut headers);
                 match req.parse(src.req_buffer()) {
-                    Ok(httparse::Status::Complete(_)) => {
+                    // More headers than we index is still an HTTP request.
+                    Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
@@ -142,7 +143,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Path => {
-            if let Some(p) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(p) = src.path() {
                 visit(Sample::Str(p));
             }
         }
@@ -162,7 +163,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Base => {
-            if let Some(path) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(path) = src.path() {
                 fbuf.clear();
                 if let Some(host) = first_header(src, false, b"host") {
                     fbuf.extend_from_slice(host);
@@ -333,11 +334,20 @@ pub fn fetch_each(
                 visit(Sample::Str(n.as_bytes()));
             }
         }
-        Fetch::Var { scope, name } => {
-            if let Some(v) = src.var(*scope, name) {
+        Fetch::Var {
+            scope,
+            name,
+            default,
+        } => match src.var(*scope, name) {
+            Some(v) => {
                 visit(v);
             }
-        }
+            None => {
+                if let Some(d) = default {
+                    visit(Sample::Str(d.as_bytes()));
+                }
+            }
+        },
         Fetch::Unimplemented { .. } => {}
     }
     st
@@ -631,13 +641,20 @@ mod tests {
             one(
                 &Fetch::Var {
                     scope: VarScope::Txn,
-                    name: "v".into()
+                    name: "v".into(),
+                    default: None,
                 },
                 &s
             )
             .unwrap(),
             "val"
         );
+        let dflt = Fetch::Var {
+            scope: VarScope::Txn,
+            name: "unset".into(),
+            default: Some("dflt".into()),
+        };
+        assert_eq!(one(&dflt, &s).unwrap(), "dflt");
         assert_eq!(one(&Fetch::NbSrv { backend: None }, &s).unwrap(), "2");
         assert_eq!(
             one(

@@ -56,6 +56,11 @@ pub trait SampleSource {
     fn uri(&self) -> Option<&[u8]> {
         None
     }
+    /// The path of the request target (what `path` returns). The default derives it from
+    /// [`SampleSource::uri`]; an engine that already knows it may answer directly.
+    fn path(&self) -> Option<&[u8]> {
+        self.uri().and_then(super::http_parts::uri_path)
+    }
     /// The HTTP version as `1.0`, `1.1`, `2.0`.
     fn http_version(&self) -> Option<&[u8]> {
         None
