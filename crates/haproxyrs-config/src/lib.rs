@@ -11,7 +11,7 @@
 //!   them, with a source excerpt and caret.
 //! - [`parse`]: lexer and preprocessor (`#`, quotes, escapes, `${VAR}`, `.if` …) → [`ast`].
 //! - [`lower`]: AST → [`ir`], with validation and the keyword table.
-//! - [`env`]: the environment interface, the real system environment, and
+//! - [`mod@env`]: the environment interface, the real system environment, and
 //!   [`env::MemoryEnv`] for tests and fuzzing.
 
 pub mod ast;
