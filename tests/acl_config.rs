@@ -78,6 +78,26 @@ const CASES: &[(&str, &str)] = &[
     ("set_header_missing_bracket", "  http-request set-header X %[path\n"),
     ("set_header_conv_args", "  http-request set-header X '%[src,regsub(a)]'\n"),
     (
+        "log_format_flags_at_end",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %{+Q}'\n",
+    ),
+    (
+        "log_format_empty_sample",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %[]'\n",
+    ),
+    (
+        "log_format_unclosed_sample",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %[src'\n",
+    ),
+    (
+        "log_format_percent_space",
+        "  log 127.0.0.1:514 local0\n  log-format 'x % y'\n",
+    ),
+    (
+        "log_format_unknown_converter",
+        "  log 127.0.0.1:514 local0\n  log-format '%[src,nope]'\n",
+    ),
+    (
         "log_format_valid",
         "  log 127.0.0.1:514 local0\n  log-format 'a%%b %[src]x %{+Q,+X}ci %{Q}ci %[status]'\n",
     ),
