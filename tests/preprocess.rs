@@ -170,6 +170,12 @@ fn conditions() {
         ".if 1\n.else junk\n.endif\n".into(),
         ".if streq(a)\n.endif\n".into(),
         ".if\n.endif\n".into(),
+        ".if streq(\"a b\",\"a b\")\n.notice \"q\"\n.endif\n".into(),
+        ".if strneq(x, x)\n.notice \"sp\"\n.endif\n".into(),
+        ".if 'streq(a,a)' && \"!0\"\n.notice \"qq\"\n.endif\n".into(),
+        ".if defined(FOO)\n.if 0\n.notice \"no\"\n.elif 1\n.notice \"nested\"\n.endif\n.else\n.notice \"x\"\n.endif\n".into(),
+        ".if 0\n.elif 0\n.else\n.notice \"else\"\n.endif\n".into(),
+        ".if version_atleast(2.6.13)\n.notice \"new\"\n.elif version_before(2.6)\n.notice \"old\"\n.else\n.notice \"2.6.12\"\n.endif\n".into(),
         ".if 1\n".repeat(120) + &".endif\n".repeat(120),
     ]);
 }

@@ -285,6 +285,11 @@ pub fn runtime_gate(flavor: Flavor, status: Option<ExitStatus>, stderr: &str) ->
     if flavor != Flavor::Haproxyrs {
         return None;
     }
+    // Transitional: the runtime serves TCP before the HTTP engine is wired in; it says so
+    // and closes HTTP connections. Drop once `mode http` is served on main.
+    if stderr.contains("HTTP mode is not available in this build") {
+        return Some("haproxyrs runtime does not serve mode http yet".to_string());
+    }
     let st = status?;
     if stderr.contains("not built yet") {
         return Some(format!("haproxyrs runtime not built yet (exited {st})"));
@@ -405,7 +410,10 @@ impl Proxy {
     /// After a failed exchange: is this haproxyrs simply not able to serve yet (see
     /// [`runtime_gate`])? Then print a loud `GATED` line and return true (the test returns).
     pub fn gated(&mut self, test: &str) -> bool {
-        let st = self.wait_exit(Duration::from_secs(2));
+        let st = match runtime_gate(self.flavor, None, &self.stderr()) {
+            Some(_) => None,
+            None => self.wait_exit(Duration::from_secs(2)),
+        };
         match runtime_gate(self.flavor, st, &self.stderr()) {
             Some(why) => {
                 eprintln!("\n*** GATED: {test}: {why} ***\n");

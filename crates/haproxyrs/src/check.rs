@@ -69,17 +69,38 @@ fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
     opts.zero_warning || global_has(ast, "zero-warning")
 }
 
-/// Whether the config would listen anywhere: an enabled frontend bind, a stats socket,
-/// or a log-forward bind (what HAProxy 2.6 counts before its "no listener" exit).
-pub fn has_listener(ast: &ConfigAst, config: &Config) -> bool {
-    let frontends = config.has_listeners();
+/// Whether a `peers` section listens: it names the local peer (`-L`, default the host
+/// name) with an address (`peer NAME ADDR`), or has a `bind` and a `server NAME` for it.
+fn peers_listen(ast: &ConfigAst, local_peer: &str) -> bool {
+    ast.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Peers)
+        .any(|s| {
+            let names_local = |kw: &str| {
+                s.lines.iter().any(|l| {
+                    l.keyword() == kw && l.args().first().is_some_and(|w| w.text == local_peer)
+                })
+            };
+            let has_bind = s.lines.iter().any(|l| l.keyword() == "bind");
+            names_local("peer") || (has_bind && names_local("server"))
+        })
+}
+
+/// Whether the config would listen anywhere: an enabled frontend bind, a stats socket, a
+/// log-forward bind, or the local peer of a `peers` section (what HAProxy 2.6 counts
+/// before its "no listener" exit).
+pub fn has_listener(ast: &ConfigAst, config: &Config, env: &dyn Environment) -> bool {
     let log_forward = ast
         .sections
         .iter()
         .filter(|s| s.kind == SectionKind::LogForward)
         .flat_map(|s| &s.lines)
         .any(|l| matches!(l.keyword(), "bind" | "dgram-bind"));
-    frontends || !config.global.stats_sockets.is_empty() || log_forward
+    let local_peer = env.var("HAPROXY_LOCALPEER").unwrap_or_default();
+    config.has_listeners()
+        || !config.global.stats_sockets.is_empty()
+        || log_forward
+        || peers_listen(ast, &local_peer)
 }
 
 /// One line of the report, in the order HAProxy prints it.
@@ -176,7 +197,7 @@ pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
         || loaded
             .config
             .as_ref()
-            .is_some_and(|c| has_listener(&loaded.ast, c));
+            .is_some_and(|c| has_listener(&loaded.ast, c, env));
     if !listens {
         out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
         return 2;

@@ -448,3 +448,21 @@ fn never_panics_on_mutated_real_configs() {
     }
     assert!(files > 0, "no config found to mutate");
 }
+
+#[test]
+fn dr_option_disables_unresolvable_servers() {
+    let cfg = format!("{TIMEOUTS}backend b\n    server s1 nowhere:80\n");
+    let env = MemoryEnv::new();
+    let mut ast = ConfigAst::default();
+    let mut diags = Diagnostics::default();
+    let _ = crate::parse::parse_text("t.cfg", cfg.as_bytes(), &env, &mut ast, &mut diags);
+    let opts = super::LowerOptions {
+        ignore_resolve_errors: true,
+        local_peer: None,
+    };
+    let c = super::lower_with(&ast, &env, &mut diags, &opts);
+    assert!(c.is_some(), "{diags:?}");
+    assert!(texts(&diags, Level::Warning)
+        .iter()
+        .any(|w| w.ends_with("could not resolve address 'nowhere', disabling server.")));
+}

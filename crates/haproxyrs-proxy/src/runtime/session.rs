@@ -13,21 +13,6 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-/// Whether this build has the HTTP engine wired in.
-pub fn http_engine_available() -> bool {
-    false
-}
-
-/// HTTP frontends until the HTTP engine is wired into [`start`]: refuse loudly.
-async fn http_unavailable(fe: Arc<FrontendRt>, conn: ClientConn) {
-    ::log::error!(
-        "frontend '{}': HTTP mode is not available in this build; closing connection from {}",
-        fe.cfg().name,
-        conn.peer
-    );
-    drop(conn);
-}
-
 pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     conn.permits._count = Some(ConnCount::new(&fe));
     let cfg = fe.cfg();
@@ -64,6 +49,6 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     tcp::emit_connect_log(&fe, &conn);
     match cfg.mode {
         ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        ir::Mode::Http => http_unavailable(fe, conn).await,
+        ir::Mode::Http => super::http_glue::serve(fe, conn).await,
     }
 }
