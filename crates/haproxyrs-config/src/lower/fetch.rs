@@ -241,6 +241,12 @@ const FETCHES: &[FetchDef] = &[
     f!("nbsrv", 0, [S]),
     f!("srv_is_up", 1, [S]),
     f!("be_name"),
+    f!("capture.req.method"),
+    f!("capture.req.uri"),
+    f!("capture.req.ver"),
+    f!("capture.res.ver"),
+    f!("capture.req.hdr", 1, [I]),
+    f!("capture.res.hdr", 1, [I]),
     f!("fe_name"),
     f!("var", 1, [S, S]),
 ];
@@ -527,6 +533,16 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
             }
         }
         "be_name" => Fetch::BeName,
+        "capture.req.method" => Fetch::CaptureReqMethod,
+        "capture.req.uri" => Fetch::CaptureReqUri,
+        "capture.req.ver" => Fetch::CaptureReqVer,
+        "capture.res.ver" => Fetch::CaptureResVer,
+        "capture.req.hdr" | "capture.res.hdr" => Fetch::CaptureHdr {
+            response: name == "capture.res.hdr",
+            index: int_arg(args, 0)
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or("invalid capture slot")?,
+        },
         "fe_name" => Fetch::FeName,
         "var" => {
             let (scope, name) = parse_var_name(&s0())?;

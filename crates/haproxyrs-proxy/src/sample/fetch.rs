@@ -324,6 +324,41 @@ pub fn fetch_each(
                 visit(Sample::Bool(up));
             }
         }
+        Fetch::CaptureReqMethod => {
+            if let Some(m) = src.method() {
+                visit(Sample::Str(m));
+            }
+        }
+        Fetch::CaptureReqUri => {
+            if let Some(u) = src.uri() {
+                visit(Sample::Str(u));
+            }
+        }
+        Fetch::CaptureReqVer | Fetch::CaptureResVer => {
+            let v = if matches!(fetch, Fetch::CaptureReqVer) {
+                src.http_version()
+            } else {
+                src.res_http_version()
+            };
+            // HAProxy gives the protocol too: `HTTP/1.1`.
+            match v {
+                Some(b"1.0") => {
+                    visit(Sample::Str(b"HTTP/1.0"));
+                }
+                Some(b"1.1") => {
+                    visit(Sample::Str(b"HTTP/1.1"));
+                }
+                Some(b"2.0") => {
+                    visit(Sample::Str(b"HTTP/2.0"));
+                }
+                _ => {}
+            }
+        }
+        Fetch::CaptureHdr { response, index } => {
+            if let Some(v) = src.captured_header(*response, *index) {
+                visit(Sample::Str(v));
+            }
+        }
         Fetch::BeName => {
             if let Some(n) = src.backend_name() {
                 visit(Sample::Str(n.as_bytes()));
@@ -549,6 +584,9 @@ mod tests {
         assert_eq!(one(&Fetch::Base, &s).unwrap(), "h/p/q;x");
         assert_eq!(one(&Fetch::Method, &s).unwrap(), "GET");
         assert_eq!(one(&Fetch::ReqVer, &s).unwrap(), "1.1");
+        assert_eq!(one(&Fetch::CaptureReqVer, &s).unwrap(), "HTTP/1.1");
+        assert_eq!(one(&Fetch::CaptureReqUri, &s).unwrap(), "/p/q;x?k=1&k=2&z");
+        assert_eq!(one(&Fetch::CaptureReqMethod, &s).unwrap(), "GET");
         let up = Fetch::UrlParam {
             name: "k".into(),
             delim: None,
