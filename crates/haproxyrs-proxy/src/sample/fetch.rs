@@ -233,7 +233,7 @@ pub fn fetch_each(
                 true,
                 *occ,
                 all,
-                &mut |v| match v.as_ip() {
+                &mut |v| match v.as_ip().or_else(|| v.bytes().and_then(ipv4_with_port)) {
                     Some(ip) => visit(Sample::Ip(ip)),
                     None => true,
                 },
@@ -386,6 +386,18 @@ pub fn fetch_each(
         Fetch::Unimplemented { .. } => {}
     }
     st
+}
+
+/// `1.2.3.4:80` → 1.2.3.4 (`hdr_ip` accepts an IPv4 address followed by a port).
+fn ipv4_with_port(v: &[u8]) -> Option<std::net::IpAddr> {
+    let v = super::source::trim_ows(v);
+    let colon = v.iter().position(|&c| c == b':')?;
+    let (a, p) = (&v[..colon], &v[colon + 1..]);
+    if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let ip: std::net::Ipv4Addr = std::str::from_utf8(a).ok()?.parse().ok()?;
+    Some(ip.into())
 }
 
 fn header_at(src: &dyn SampleSource, res: bool, i: usize) -> Option<(&[u8], &[u8])> {
@@ -654,6 +666,36 @@ mod tests {
             .unwrap(),
             "0"
         );
+    }
+
+    #[test]
+    fn hdr_ip_like_haproxy() {
+        // Observed with HAProxy 2.6.
+        let s = TestSource::http(
+            "GET",
+            "/",
+            &[
+                ("a", "1.2.3.4:80"),
+                ("b", "[::1]:80"),
+                ("c", "::1"),
+                ("d", " 10.0.0.1 "),
+                ("e", "1.2.3.4x"),
+            ],
+        );
+        let ip = |n: &str| {
+            one(
+                &Fetch::ReqHdrIp {
+                    name: n.into(),
+                    occ: None,
+                },
+                &s,
+            )
+        };
+        assert_eq!(ip("a").as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip("b"), None);
+        assert_eq!(ip("c").as_deref(), Some("::1"));
+        assert_eq!(ip("d").as_deref(), Some("10.0.0.1"));
+        assert_eq!(ip("e"), None);
     }
 
     #[test]
