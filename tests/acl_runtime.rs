@@ -99,6 +99,109 @@ const REQUESTS: &[&str] = &[
     "GET /apiv1/static2/x HTTP/1.1\r\nhost: myexample.com\r\nx-tag: ab\r\nx-n: -3\r\n\r\n",
 ];
 
+/// `http_auth` / `http_auth_group` against a userlist (plain, SHA-512, SHA-256 and MD5
+/// crypt(3) passwords), pattern files, and map converters.
+#[test]
+fn auth_pattern_files_and_maps_match_haproxy() {
+    let dir = std::env::temp_dir().join(format!("haproxyrs-acl-runtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let hosts = write(
+        "hosts.map",
+        "# host -> backend\nwww.example.com be_www\napi.example.com be_api\n",
+    );
+    let prefixes = write("prefixes.map", "/api/v2 v2\n/api v1\n/ root\n");
+    let nets = write("nets.map", "127.0.0.0/8 loopback\n10.0.0.0/8 lan\n");
+    let paths = write("paths.lst", "  /admin\n# comment\n/secret\r\n\n");
+    let cfg = format!(
+        "\
+defaults
+  mode http
+  timeout client 5s
+  timeout server 5s
+  timeout connect 5s
+userlist ul
+  group admins users bob
+  user bob insecure-password secret
+  user alice password $6$saltsalt$pauPrmdmG4BTE9h2HPmywiw152IFch6BJCEsaY6D.PLTfpV8sqvXwWdyfsgVgozkYH9B80bAip/08R2BPH2xk/
+  user sam password $5$saltsalt$0rl.MZtoLLPP3X0Rdl8riRnphIcAXJY27/aOAyK2hB5 groups admins
+  user mo password $1$saltsalt$6SNdNaZLKst2LlSm7oPPL1
+frontend fe
+  bind {{{{fe0}}}}
+  acl auth http_auth(ul)
+  acl adm http_auth_group(ul) admins
+  acl listed path -f {paths}
+  acl listedi path -i -f {paths}
+  acl mapped hdr(host) -M -f {hosts}
+  http-request set-header x-r-auth 1 if auth
+  http-request set-header x-r-adm 1 if adm
+  http-request set-header x-r-listed 1 if listed
+  http-request set-header x-r-listedi 1 if listedi
+  http-request set-header x-r-mapped 1 if mapped
+  http-request return status 200 content-type text/plain lf-string \"auth=%[req.hdr(x-r-auth)] adm=%[req.hdr(x-r-adm)] listed=%[req.hdr(x-r-listed)] listedi=%[req.hdr(x-r-listedi)] mapped=%[req.hdr(x-r-mapped)] be=[%[req.hdr(host),lower,map({hosts},dflt)]] beg=[%[path,map_beg({prefixes})]] ip=[%[src,map_ip({nets},none)]]\\n\"
+"
+    );
+    let auth = |user: &str, pass: &str| {
+        let mut b = Vec::new();
+        let cred = format!("{user}:{pass}");
+        // Standard base64 of the credentials.
+        const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for chunk in cred.as_bytes().chunks(3) {
+            let v = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(v[0]) << 16) | (u32::from(v[1]) << 8) | u32::from(v[2]);
+            for k in 0..4 {
+                if k <= chunk.len() {
+                    b.push(B64[(n >> (18 - 6 * k)) as usize & 63]);
+                } else {
+                    b.push(b'=');
+                }
+            }
+        }
+        String::from_utf8(b).unwrap()
+    };
+    let reqs = [
+        format!(
+            "GET /admin HTTP/1.1\r\nhost: WWW.example.com\r\nauthorization: Basic {}\r\n\r\n",
+            auth("bob", "secret")
+        ),
+        format!(
+            "GET /api/v2/x HTTP/1.1\r\nhost: api.example.com\r\nauthorization: Basic {}\r\n\r\n",
+            auth("bob", "wrong")
+        ),
+        format!(
+            "GET /Secret HTTP/1.1\r\nhost: other\r\nauthorization: Basic {}\r\n\r\n",
+            auth("alice", "pw")
+        ),
+        format!(
+            "GET /api HTTP/1.1\r\nhost: x\r\nauthorization: Basic {}\r\n\r\n",
+            auth("sam", "pw")
+        ),
+        format!(
+            "GET /x HTTP/1.1\r\nhost: x\r\nauthorization: Basic {}\r\n\r\n",
+            auth("mo", "pw")
+        ),
+        format!(
+            "GET /x HTTP/1.1\r\nhost: x\r\nauthorization: Basic {}\r\n\r\n",
+            auth("mo", "px")
+        ),
+        "GET /secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer abc\r\n\r\n".to_string(),
+    ];
+    let mut d = Diff::new("acl_runtime_auth_maps", &cfg).http_backend("app");
+    for r in &reqs {
+        d = d.send(r.as_bytes().to_vec());
+    }
+    d.assert_same();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn acl_verdicts_and_samples_match_haproxy() {
     // Connection handling after a `return` (closing when a body was sent, `connection:
