@@ -202,6 +202,38 @@ frontend fe
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Response rules: `status`, `res.hdr`, `hdr()` meaning the response's headers there, and
+/// request samples rendered into a response header.
+#[test]
+fn response_side_samples_match_haproxy() {
+    const RESP_CFG: &str = "\
+defaults
+  mode http
+  timeout client 5s
+  timeout server 5s
+  timeout connect 5s
+frontend fe
+  bind {{fe0}}
+  acl api path_beg /api
+  use_backend be_api if api
+  default_backend be_app
+  http-response set-header x-seen \"st=%[status] rh=%[res.hdr(x-backend)] h=%[hdr(x-backend)] cnt=%[res.hdr_cnt(x-backend)] m=%[method]\"
+  http-response set-header x-ok 1 if { status 200 } { res.hdr(x-backend) -m beg app }
+  http-response set-header x-api 1 if { res.hdr(x-backend) api } || { status 404 }
+backend be_app
+  server s1 {{be:app}}
+backend be_api
+  server s1 {{be:api}}
+";
+    Diff::new("acl_runtime_response", RESP_CFG)
+        .http_backend("app")
+        .http_backend("api")
+        .send("GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .send("GET /api/x HTTP/1.1\r\nhost: x\r\n\r\n")
+        .send("HEAD /api HTTP/1.1\r\nhost: x\r\n\r\n")
+        .assert_same();
+}
+
 #[test]
 fn acl_verdicts_and_samples_match_haproxy() {
     // Connection handling after a `return` (closing when a body was sent, `connection:
