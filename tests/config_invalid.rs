@@ -70,6 +70,9 @@ const CASES: &[Case] = &[
     Case { name: ".if unknown predicate", body: ".if enabled(FOO)\n.endif\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[1] },
     Case { name: ".if without .endif", body: ".if defined(HOME)\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[3] },
     Case { name: "unmatched quote", body: "frontend fe\n    bind :80\n    http-request set-header X-Foo \"abc\n", raw: true, exit: 1, lines: &[3] },
+    Case { name: "listen from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nlisten l from d\n    bind :80\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[7] },
+    Case { name: "frontend and backend from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nfrontend f from d\n    bind :81\n    default_backend b\nbackend b from d\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[10] },
+    Case { name: "unknown defaults", body: "frontend f from nope\n    bind :81\n", raw: true, exit: 1, lines: &[1] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 

@@ -189,6 +189,10 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         return;
     }
     let mut draft = state.base(cx, section, false);
+    if cx.abort {
+        return;
+    }
+    super::defaults::check_inheritance(cx, state, section, &draft);
     // The proxy keeps the defaults' settings, but none of its identity.
     draft.kind = section.kind;
     draft.name = name.clone();
