@@ -298,3 +298,91 @@ fn messages_match_live_haproxy() {
         failures.join("\n\n")
     );
 }
+
+/// Parsed-only proxy keywords must be refused exactly where HAProxy refuses them: every one
+/// in every proxy section kind, with no argument and with a word, gets haproxy's exit
+/// code.
+#[test]
+fn keyword_arguments_match_live_haproxy() {
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "keyword_arguments_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    const KEYWORDS: &[&str] = &[
+        "backlog",
+        "bind-process",
+        "clitcpka-cnt",
+        "clitcpka-idle",
+        "clitcpka-intvl",
+        "compression",
+        "declare capture",
+        "dispatch",
+        "dynamic-cookie-key",
+        "email-alert from",
+        "email-alert level",
+        "email-alert to",
+        "force-persist",
+        "hash-balance-factor",
+        "http-check comment",
+        "http-check connect",
+        "http-check disable-on-404",
+        "http-send-name-header",
+        "ignore-persist",
+        "log-tag",
+        "max-keep-alive-queue",
+        "monitor fail",
+        "monitor-uri",
+        "rate-limit sessions",
+        "retry-on",
+        "source",
+        "srvtcpka-cnt",
+        "stick-table",
+        "stick on",
+        "tcp-check connect",
+        "tcp-check expect",
+        "tcp-check send",
+        "transparent",
+        "unique-id-format",
+        "use-fcgi-app",
+        "use-server",
+        "external-check command",
+        "description",
+        "id",
+        "disabled",
+        "fullconn",
+        "timeout check",
+    ];
+    let sections = [
+        "listen l\n    bind :80",
+        "backend b",
+        "frontend f\n    bind :80",
+        "defaults d",
+    ];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for section in sections {
+        for kw in KEYWORDS {
+            for arg in ["", " x"] {
+                let cfg = format!("{T}{section}\n    {kw}{arg}\n");
+                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+                n += 1;
+                if theirs.status != ours.status {
+                    failures.push(format!(
+                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                        theirs.status, ours.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
