@@ -6,7 +6,7 @@ use crate::ast::{Line, Word};
 use super::proxy::{ProxyDraft, WordOpt};
 use super::{bind, units, Cx};
 
-fn arg<'w>(args: &'w [Word], i: usize) -> &'w str {
+fn arg(args: &[Word], i: usize) -> &str {
     args.get(i).map(|w| w.text.as_str()).unwrap_or("")
 }
 
