@@ -4,6 +4,7 @@
 mod support;
 
 mod acl_config;
+mod acl_runtime;
 mod balance_seq;
 mod cli;
 mod config_invalid;

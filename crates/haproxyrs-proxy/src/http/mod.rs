@@ -20,12 +20,10 @@ pub mod log;
 pub mod message;
 pub mod reuse;
 pub mod rules;
-pub mod serve;
 pub mod session;
 pub mod tunnel;
 
 pub use engine::{Engine, Txn};
-pub use serve::serve_conn;
 pub use session::{serve, HttpProxy};
 
 pub mod samples;
