@@ -20,12 +20,15 @@ pub struct Loaded {
     pub diags: Diagnostics,
     /// The config files read, in order (directories expanded).
     pub files: Vec<String>,
+    /// How many of `diags` the parser produced (lowering's follow).
+    pub parsed: usize,
 }
 
 /// Parse and lower `opts.files`, adding the command line's own warnings.
 pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     let files = parse::config_files(&opts.files, env).unwrap_or_default();
     let (ast, mut diags) = parse::parse_paths(&opts.files, env);
+    let parsed = diags.items.len();
     // Lowering runs even after the parser's ALERTs: HAProxy interprets every line it read
     // in the same pass, so keyword errors are reported alongside (it stops before its
     // validity checks, as lowering does when there is an ALERT).
@@ -48,6 +51,7 @@ pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
         config,
         diags,
         files,
+        parsed,
     }
 }
 
@@ -134,17 +138,30 @@ fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
 /// `Error(s) found` line; checks made after reading come last. The parser and lowering
 /// run one after the other here, so their messages are merged back into that order, and
 /// a file's messages stop where HAProxy would stop reading it (50 lines with errors).
-/// `line_count` gives the number of lines of a file (by index).
+/// `line_count` gives the number of lines of a file (by index); the first `parsed`
+/// messages are the parser's. Lowering reads the sections in order, then checks the whole
+/// config: its first message citing an earlier line than the one before belongs to those
+/// later checks (HAProxy prints some of them as `parsing [f:l]` too).
 fn haproxy_order<'a>(
     diags: &'a Diagnostics,
     files: &'a [String],
+    parsed: usize,
     line_count: &dyn Fn(usize) -> u32,
 ) -> Vec<Item<'a>> {
     let file_index = |f: &str| files.iter().position(|x| x == f);
     let mut reading: Vec<(usize, u32, bool, &Diagnostic)> = Vec::new();
     let mut after: Vec<&Diagnostic> = Vec::new();
-    for d in &diags.items {
-        match parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l))) {
+    let mut last_lowering: Option<(usize, u32)> = None;
+    let mut checking = false;
+    for (i, d) in diags.items.iter().enumerate() {
+        let located = parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l)));
+        if i >= parsed {
+            if let Some(key) = located {
+                checking |= last_lowering.is_some_and(|last| key < last);
+                last_lowering = Some(key);
+            }
+        }
+        match located.filter(|_| !checking) {
             Some((fi, line)) => {
                 let end_of_line = d.text.contains(": Missing LF on last line")
                     || d.text.contains(": Stray NUL character")
@@ -208,7 +225,7 @@ pub fn report(
             .and_then(|f| env.read_file(Path::new(f)).ok())
             .map_or(0, |b| parse::source::lines(&b).len() as u32)
     };
-    for item in haproxy_order(&loaded.diags, &loaded.files, &line_count) {
+    for item in haproxy_order(&loaded.diags, &loaded.files, loaded.parsed, &line_count) {
         match item {
             Item::Message(d) => out.diagnostic(d),
             Item::FileErrors(file) => out.config(
@@ -305,17 +322,17 @@ mod tests {
                 d(Level::Alert, "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3."),
                 d(Level::Notice, "parsing [a.cfg:2]: 'hi'."),
                 d(Level::Alert, "parsing [b.cfg:1]: unknown keyword 'x' out of section."),
-                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
-                // From lowering:
-                d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
+                // From lowering, which reads the sections in order:
                 d(Level::Alert, "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section"),
+                d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
+                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
                 d(Level::Warning, "missing timeouts for frontend 'fe'."),
             ],
             aborted: false,
         };
         let files = vec!["a.cfg".to_string(), "b.cfg".to_string()];
         assert_eq!(
-            render(&haproxy_order(&diags, &files, &|_| 100)),
+            render(&haproxy_order(&diags, &files, 3, &|_| 100)),
             [
                 "parsing [a.cfg:2]: 'hi'.",
                 "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section",
@@ -347,7 +364,7 @@ mod tests {
             aborted: false,
         };
         let files = vec!["a.cfg".to_string()];
-        let out = render(&haproxy_order(&diags, &files, &|_| 70));
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 70));
         assert_eq!(out.len(), 50 + 1 + 1 + 1);
         assert_eq!(
             out[50],
@@ -356,7 +373,28 @@ mod tests {
         assert_eq!(out[51], "too many at a.cfg:52");
         assert_eq!(out[52], "Error(s) found in configuration file : a.cfg");
         // When the 50th is on the last line, nothing more is said.
-        let out = render(&haproxy_order(&diags, &files, &|_| 51));
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 51));
         assert_eq!(out[51], "Error(s) found in configuration file : a.cfg");
+    }
+
+    #[test]
+    fn lowering_checks_after_reading_are_not_reading_errors() {
+        let diags = Diagnostics {
+            items: vec![
+                d(Level::Notice, "parsing [a.cfg:14] : 'server check' is parsed but not implemented"),
+                d(Level::Notice, "parsing [a.cfg:15] : 'server check' is parsed but not implemented"),
+                d(Level::Notice, "parsing [a.cfg:16] : 'server check' is parsed but not implemented"),
+                // Duplicate names are found after reading, though cited as `parsing [..]`.
+                d(Level::Alert, "parsing [a.cfg:15] : backend 'b', another server named 's' was already defined at line 14, please use distinct names."),
+            ],
+            aborted: false,
+        };
+        let files = vec!["a.cfg".to_string()];
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 20));
+        assert_eq!(out.len(), 4);
+        assert!(
+            !out.iter().any(|l| l.starts_with("Error(s) found")),
+            "{out:?}"
+        );
     }
 }
