@@ -70,6 +70,11 @@ pub fn master_worker(opts: &Options, ast: &ConfigAst) -> bool {
     opts.unimplemented.iter().any(|f| f == "-W" || f == "-Ws") || global_has(ast, "master-worker")
 }
 
+/// Quiet mode: `-q`, or `quiet` in the global section unless `-V` was given.
+pub fn quiet(opts: &Options, ast: &ConfigAst) -> bool {
+    opts.quiet || (!opts.verbose && global_has(ast, "quiet"))
+}
+
 /// `zero-warning` in the global section, or `-dW`.
 fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
     opts.zero_warning || global_has(ast, "zero-warning")
@@ -259,7 +264,7 @@ pub fn report(
 /// `-c`: the verdict and its exit code.
 pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
     let loaded = load(opts, env);
-    let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
+    let mut out = Reporter::new(env, quiet(opts, &loaded.ast), opts.diag_mode);
     if let Err(code) = report(&loaded, opts, env, &mut out) {
         return code;
     }

@@ -27,6 +27,8 @@ pub struct Options {
     pub check: bool,
     /// `-q`; `-V` undoes it.
     pub quiet: bool,
+    /// `-V`: verbose, which also overrides the global `quiet` keyword.
+    pub verbose: bool,
     /// `-d`: debug (foreground, verbose).
     pub debug: bool,
     /// `-db`: stay in the foreground.
@@ -151,8 +153,14 @@ pub fn parse(args: &[OsString]) -> Result<Command, CliError> {
             }
             "-c" => o.check = true,
             "-cc" => condition = Some(value()?),
-            "-q" => o.quiet = true,
-            "-V" => o.quiet = false,
+            "-q" => {
+                o.quiet = true;
+                o.verbose = false;
+            }
+            "-V" => {
+                o.quiet = false;
+                o.verbose = true;
+            }
             "-d" => o.debug = true,
             "-db" => o.foreground = true,
             "-dW" => o.zero_warning = true,

@@ -73,6 +73,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         return 1;
     }
     let loaded = check::load(opts, env);
+    let mut out = Reporter::new(env, check::quiet(opts, &loaded.ast), opts.diag_mode);
     if let Err(code) = check::report(&loaded, opts, env, &mut out) {
         return code;
     }
