@@ -265,6 +265,13 @@ pub fn report(
 pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
     let loaded = load(opts, env);
     let mut out = Reporter::new(env, quiet(opts, &loaded.ast), opts.diag_mode);
+    // Accepted like HAProxy does, but said out loud rather than silently skipped.
+    for flag in opts.unimplemented.iter().filter(|f| f.starts_with("-dK")) {
+        out.plain(
+            Level::Notice,
+            &format!("'{flag}' (keyword dump) is not implemented by haproxyrs; ignored."),
+        );
+    }
     if let Err(code) = report(&loaded, opts, env, &mut out) {
         return code;
     }
