@@ -32,7 +32,11 @@ pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     // Lowering runs even after the parser's ALERTs: HAProxy interprets every line it read
     // in the same pass, so keyword errors are reported alongside (it stops before its
     // validity checks, as lowering does when there is an ALERT).
-    let config = lower::lower(&ast, env, &mut diags);
+    let lower_opts = lower::LowerOptions {
+        ignore_resolve_errors: opts.ignore_resolve_errors,
+        local_peer: opts.local_peer.clone(),
+    };
+    let config = lower::lower_with(&ast, env, &mut diags, &lower_opts);
     if !opts.master_cli.is_empty() && !master_worker(opts, &ast) {
         diags.push(Diagnostic::new(
             Level::Warning,

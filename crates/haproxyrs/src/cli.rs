@@ -39,6 +39,8 @@ pub struct Options {
     pub diag_mode: bool,
     /// `-dS`: never use splice(2).
     pub no_splice: bool,
+    /// `-dr`: a server name that does not resolve disables the server instead of failing.
+    pub ignore_resolve_errors: bool,
     /// `-n N`: global maxconn override.
     pub maxconn: Option<u32>,
     /// `-m MEGS`: memory limit.
@@ -166,6 +168,7 @@ pub fn parse(args: &[OsString]) -> Result<Command, CliError> {
             "-dW" => o.zero_warning = true,
             "-dD" => o.diag_mode = true,
             "-dS" => o.no_splice = true,
+            "-dr" => o.ignore_resolve_errors = true,
             // No server-side TLS yet, so there is nothing to verify: nothing changes.
             "-dV" => {}
             a if a.starts_with("-dM") => {
