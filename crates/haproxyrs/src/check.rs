@@ -68,6 +68,17 @@ fn global_has(ast: &ConfigAst, keyword: &str) -> bool {
         .any(|l| l.keyword() == keyword)
 }
 
+/// The first argument of a global keyword.
+fn global_arg(ast: &ConfigAst, keyword: &str) -> Option<String> {
+    ast.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Global)
+        .flat_map(|s| &s.lines)
+        .find(|l| l.keyword() == keyword)
+        .and_then(|l| l.args().first())
+        .map(|w| w.text.clone())
+}
+
 /// Master-worker mode: `-W`, `-Ws` or `master-worker` in the global section. The master
 /// always has a listener of its own (its CLI socket pair).
 pub fn master_worker(opts: &Options, ast: &ConfigAst) -> bool {
@@ -104,14 +115,25 @@ fn peers_listen(ast: &ConfigAst, local_peer: &str) -> bool {
 /// Whether the config would listen anywhere: an enabled frontend bind, a stats socket, a
 /// log-forward bind, or the local peer of a `peers` section (what HAProxy 2.6 counts
 /// before its "no listener" exit).
-pub fn has_listener(ast: &ConfigAst, config: &Config, env: &dyn Environment) -> bool {
+pub fn has_listener(
+    ast: &ConfigAst,
+    config: &Config,
+    opts: &Options,
+    env: &dyn Environment,
+) -> bool {
     let log_forward = ast
         .sections
         .iter()
         .filter(|s| s.kind == SectionKind::LogForward)
         .flat_map(|s| &s.lines)
         .any(|l| matches!(l.keyword(), "bind" | "dgram-bind"));
-    let local_peer = env.var("HAPROXY_LOCALPEER").unwrap_or_default();
+    // `-L` wins over the global `localpeer`, which wins over the host name.
+    let local_peer = opts
+        .local_peer
+        .clone()
+        .or_else(|| global_arg(ast, "localpeer"))
+        .or_else(|| env.var("HAPROXY_LOCALPEER"))
+        .unwrap_or_default();
     config.has_listeners()
         || !config.global.stats_sockets.is_empty()
         || log_forward
@@ -286,7 +308,7 @@ pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
         || loaded
             .config
             .as_ref()
-            .is_some_and(|c| has_listener(&loaded.ast, c, env));
+            .is_some_and(|c| has_listener(&loaded.ast, c, opts, env));
     if !listens {
         out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
         return 2;

@@ -80,7 +80,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
     let Some(mut config) = loaded.config else {
         return 1;
     };
-    if !check::has_listener(&loaded.ast, &config, env) {
+    if !check::has_listener(&loaded.ast, &config, opts, env) {
         out.plain(
             Level::Alert,
             "[haproxyrs.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
