@@ -6,10 +6,10 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use haproxyrs_config::ir::sample::{ArithOp, Converter, MapConv};
+use haproxyrs_config::ir::sample::{ArithArg, ArithOp, Converter, MapConv};
 
 use super::matcher;
-use super::source::Sample;
+use super::source::{Sample, SampleSource};
 
 /// Where the current value lives.
 enum Cur<'a> {
@@ -31,6 +31,7 @@ enum Out {
 pub fn apply<'a>(
     raw: Sample<'a>,
     convs: &[Converter],
+    src: &dyn SampleSource,
     cur: &'a mut Vec<u8>,
     tmp: &mut Vec<u8>,
 ) -> Option<Sample<'a>> {
@@ -45,7 +46,7 @@ pub fn apply<'a>(
             Cur::Buf { bin: false } => Sample::Str(cur),
         };
         tmp.clear();
-        match apply_one(c, input, tmp)? {
+        match apply_one(c, input, src, tmp)? {
             Out::Val(v) => state = Cur::Ext(v),
             Out::Buf { bin } => {
                 std::mem::swap(cur, tmp);
@@ -103,7 +104,12 @@ fn binary<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
     }
 }
 
-fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out> {
+fn apply_one(
+    c: &Converter,
+    input: Sample<'_>,
+    src: &dyn SampleSource,
+    out: &mut Vec<u8>,
+) -> Option<Out> {
     let mut stack = [0u8; 64];
     let str_out = Out::Buf { bin: false };
     Some(match c {
@@ -188,7 +194,13 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
         }
         Converter::Arith { op, value } => {
             let a = input.as_int()?;
-            let v = *value;
+            let v = match value {
+                ArithArg::Int(v) => *v,
+                // An unset variable counts as 0, as in HAProxy.
+                ArithArg::Var(scope, name) => {
+                    src.var(*scope, name).and_then(|s| s.as_int()).unwrap_or(0)
+                }
+            };
             Out::Val(Sample::Int(match op {
                 ArithOp::Add => a.saturating_add(v),
                 ArithOp::Sub => a.saturating_sub(v),
@@ -208,7 +220,49 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
                         a.checked_rem(v).unwrap_or(0)
                     }
                 }
+                ArithOp::And => a & v,
+                ArithOp::Or => a | v,
+                ArithOp::Xor => a ^ v,
             }))
+        }
+        Converter::Neg => Out::Val(Sample::Int(input.as_int()?.wrapping_neg())),
+        Converter::Cpl => Out::Val(Sample::Int(!input.as_int()?)),
+        Converter::Even => Out::Val(Sample::Bool(input.as_int()? & 1 == 0)),
+        Converter::Odd => Out::Val(Sample::Bool(input.as_int()? & 1 == 1)),
+        Converter::Ltrim(chars) | Converter::Rtrim(chars) => {
+            let mut t = text(&input, &mut stack);
+            if matches!(c, Converter::Ltrim(_)) {
+                while let [first, rest @ ..] = t {
+                    if !chars.contains(first) {
+                        break;
+                    }
+                    t = rest;
+                }
+            } else {
+                while let [rest @ .., last] = t {
+                    if !chars.contains(last) {
+                        break;
+                    }
+                    t = rest;
+                }
+            }
+            out.extend_from_slice(t);
+            str_out
+        }
+        Converter::Concat {
+            prefix,
+            var,
+            suffix,
+        } => {
+            out.extend_from_slice(text(&input, &mut stack));
+            out.extend_from_slice(prefix.as_bytes());
+            if let Some((scope, name)) = var {
+                if let Some(v) = src.var(*scope, name) {
+                    v.write_to(out);
+                }
+            }
+            out.extend_from_slice(suffix.as_bytes());
+            str_out
         }
         Converter::IpMask { v4, v6 } => {
             let ip = input.as_ip()?;
@@ -455,6 +509,7 @@ fn json_escape(input: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use haproxyrs_config::env::SystemEnv;
+    use haproxyrs_config::ir::sample::VarScope;
     use haproxyrs_config::lower::sample::parse_sample_expr;
 
     /// `str(input),<convs>` rendered as text, like HAProxy's lf-string output.
@@ -467,7 +522,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let (mut cur, mut tmp) = (Vec::new(), Vec::new());
-        let v = apply(raw, &e.converters, &mut cur, &mut tmp)?;
+        let mut src = super::super::testsrc::TestSource::default();
+        src.vars.push((VarScope::Txn, "n".into(), "5".into()));
+        src.vars.push((VarScope::Txn, "s".into(), "xyz".into()));
+        let v = apply(raw, &e.converters, &src, &mut cur, &mut tmp)?;
         let mut o = Vec::new();
         v.write_to(&mut o);
         Some(String::from_utf8_lossy(&o).into_owned())
@@ -532,6 +590,17 @@ mod tests {
         assert_eq!(run("str(a%20b),url_dec").unwrap(), "a b");
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
         assert_eq!(run("int(0),not").unwrap(), "1");
+        assert_eq!(run("int(7),add(txn.n)").unwrap(), "12");
+        assert_eq!(run("int(7),add(txn.unset)").unwrap(), "7");
+        assert_eq!(run("int(6),and(3),or(8),xor(1)").unwrap(), "11");
+        assert_eq!(run("int(5),neg").unwrap(), "-5");
+        assert_eq!(run("int(0),cpl").unwrap(), "-1");
+        assert_eq!(run("int(4),even").unwrap(), "1");
+        assert_eq!(run("int(4),odd").unwrap(), "0");
+        assert_eq!(run("str(--a--),ltrim(-)").unwrap(), "a--");
+        assert_eq!(run("str(--a--),rtrim(-)").unwrap(), "--a");
+        assert_eq!(run("str(a),concat(<,txn.s,>)").unwrap(), "a<xyz>");
+        assert_eq!(run("str(a),concat(-)").unwrap(), "a-");
         assert_eq!(run("int(3),bool").unwrap(), "1");
     }
 
@@ -576,7 +645,15 @@ mod tests {
         let e = parse_sample_expr("str(Hello),lower,upper,lower", &SystemEnv).unwrap();
         let (mut cur, mut tmp) = (Vec::with_capacity(64), Vec::with_capacity(64));
         let (pc, pt) = (cur.as_ptr(), tmp.as_ptr());
-        let v = apply(Sample::Str(b"Hello"), &e.converters, &mut cur, &mut tmp).unwrap();
+        let src = super::super::testsrc::TestSource::default();
+        let v = apply(
+            Sample::Str(b"Hello"),
+            &e.converters,
+            &src,
+            &mut cur,
+            &mut tmp,
+        )
+        .unwrap();
         assert_eq!(v, Sample::Str(b"hello"));
         // Three converters, two buffers: the final value sits in one of the originals.
         assert!(cur.as_ptr() == pc || cur.as_ptr() == pt);
