@@ -196,10 +196,8 @@ fn apply_one(
             let a = input.as_int()?;
             let v = match value {
                 ArithArg::Int(v) => *v,
-                // An unset variable counts as 0, as in HAProxy.
-                ArithArg::Var(scope, name) => {
-                    src.var(*scope, name).and_then(|s| s.as_int()).unwrap_or(0)
-                }
+                // An unset variable fails the converter, as in HAProxy.
+                ArithArg::Var(scope, name) => src.var(*scope, name)?.as_int()?,
             };
             Out::Val(Sample::Int(match op {
                 ArithOp::Add => a.saturating_add(v),
@@ -591,7 +589,9 @@ mod tests {
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
         assert_eq!(run("int(0),not").unwrap(), "1");
         assert_eq!(run("int(7),add(txn.n)").unwrap(), "12");
-        assert_eq!(run("int(7),add(txn.unset)").unwrap(), "7");
+        // Checked against HAProxy 2.6's lf-string output.
+        assert_eq!(run("int(7),add(txn.unset)"), None);
+        assert_eq!(run("str(a),concat(<,txn.unset,>)").unwrap(), "a<>");
         assert_eq!(run("int(6),and(3),or(8),xor(1)").unwrap(), "11");
         assert_eq!(run("int(5),neg").unwrap(), "-5");
         assert_eq!(run("int(0),cpl").unwrap(), "-1");
