@@ -11,6 +11,8 @@ mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
+mod http_log;
+mod http_rules;
 mod http_tutorial;
 mod preprocess;
 mod samples;
