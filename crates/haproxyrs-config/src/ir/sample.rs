@@ -441,6 +441,11 @@ pub enum Converter {
         var: Option<(VarScope, String)>,
         suffix: String,
     },
+    /// `sdbm`, `djb2`, `wt6`, `crc32` (`[1]`: with the avalanche mixer): an integer.
+    Hash {
+        function: super::HashFunction,
+        avalanche: bool,
+    },
     /// `ltrim(chars)` / `rtrim(chars)`.
     Ltrim(Vec<u8>),
     Rtrim(Vec<u8>),
@@ -514,7 +519,8 @@ impl SampleExpr {
                 | Converter::Neg
                 | Converter::Cpl
                 | Converter::Even
-                | Converter::Odd => SampleType::Int,
+                | Converter::Odd
+                | Converter::Hash { .. } => SampleType::Int,
                 Converter::Not | Converter::ToBool => SampleType::Bool,
                 Converter::IpMask { .. } => SampleType::Ip,
                 Converter::Bytes { .. } | Converter::Base64Dec => SampleType::Bin,

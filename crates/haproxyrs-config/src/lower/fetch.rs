@@ -641,6 +641,10 @@ const CONVERTERS: &[ConvDef] = &[
     c!("ltrim", 1, [S]),
     c!("rtrim", 1, [S]),
     c!("concat", 0, [S, S, S]),
+    c!("sdbm", 0, [I]),
+    c!("djb2", 0, [I]),
+    c!("wt6", 0, [I]),
+    c!("crc32", 0, [I]),
     c!("ipmask", 1, [I, I]),
     c!("url_dec", 0, [I]),
     c!("json", 0, [S]),
@@ -722,6 +726,15 @@ fn build_converter(
                     ArithArg::Var(scope, var)
                 }
             },
+        },
+        "sdbm" | "djb2" | "wt6" | "crc32" => Converter::Hash {
+            function: match name {
+                "sdbm" => crate::ir::HashFunction::Sdbm,
+                "djb2" => crate::ir::HashFunction::Djb2,
+                "wt6" => crate::ir::HashFunction::Wt6,
+                _ => crate::ir::HashFunction::Crc32,
+            },
+            avalanche: int(0).unwrap_or(0) != 0,
         },
         "neg" => Converter::Neg,
         "cpl" => Converter::Cpl,

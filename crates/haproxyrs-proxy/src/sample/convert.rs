@@ -223,6 +223,16 @@ fn apply_one(
                 ArithOp::Xor => a ^ v,
             }))
         }
+        Converter::Hash {
+            function,
+            avalanche,
+        } => {
+            // The hash functions `balance hash` uses; the avalanche step is HAProxy's
+            // `full_hash`, which ends with a multiplication (see [`full_hash`]).
+            let h = crate::balance::hash::hash_key(binary(&input, &mut stack), *function, false);
+            let h = if *avalanche { full_hash(h) } else { h };
+            Out::Val(Sample::Int(i64::from(h)))
+        }
         Converter::Neg => Out::Val(Sample::Int(input.as_int()?.wrapping_neg())),
         Converter::Cpl => Out::Val(Sample::Int(!input.as_int()?)),
         Converter::Even => Out::Val(Sample::Bool(input.as_int()? & 1 == 0)),
@@ -382,6 +392,18 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
             return Some((start, end));
         }
     }
+}
+
+/// HAProxy's `full_hash`: Bob Jenkins' integer mix, then a multiplication by a large
+/// prime (observed: `str(abc),sdbm(1)` = 659243622, `crc32(1)` = 930845320).
+fn full_hash(mut a: u32) -> u32 {
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    a.wrapping_mul(3_221_225_473)
 }
 
 /// HAProxy's regsub loop: each search starts where the previous match ended (`^` still
@@ -594,6 +616,14 @@ mod tests {
         assert_eq!(run("str(a),concat(<,txn.unset,>)").unwrap(), "a<>");
         assert_eq!(run("int(6),and(3),or(8),xor(1)").unwrap(), "11");
         assert_eq!(run("int(5),neg").unwrap(), "-5");
+        // Reference values from HAProxy 2.6.
+        assert_eq!(run("str(abc),sdbm").unwrap(), "807794786");
+        assert_eq!(run("str(abc),djb2").unwrap(), "193485963");
+        assert_eq!(run("str(abc),wt6").unwrap(), "2483038440");
+        assert_eq!(run("str(abc),crc32").unwrap(), "891568578");
+        assert_eq!(run("str(abc),sdbm(1)").unwrap(), "659243622");
+        assert_eq!(run("str(abc),crc32(1)").unwrap(), "930845320");
+        assert_eq!(run("int(5),djb2").unwrap(), "2075347466");
         assert_eq!(run("int(0),cpl").unwrap(), "-1");
         assert_eq!(run("int(4),even").unwrap(), "1");
         assert_eq!(run("int(4),odd").unwrap(), "0");
