@@ -297,3 +297,131 @@ pub fn bind_process(cx: &mut Cx, line: &Line, args: &[Word]) -> bool {
     }
     ok
 }
+
+const TLS_VERSIONS: &[&str] = &["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const MUXES: &[&str] = &["h1", "h2", "fcgi", "none"];
+
+fn strict_int(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn one_of(v: &str, allowed: &[&str], what: &str) -> Result<(), String> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("'{what}' : unsupported value '{v}'"))
+    }
+}
+
+/// The value of a `bind` or `server` option, checked as 2.6 checks it (the options that
+/// haproxyrs keeps in the IR are read by their own parsers). `Err` is HAProxy's message.
+pub fn sub_option_value(cx: &Cx, server: bool, name: &str, v: &str) -> Result<(), String> {
+    match name {
+        "accept-netscaler-cip" | "mss" | "error-limit" if !strict_int(v) => Err(format!(
+            "'{name}' : unexpected character in integer value '{v}'"
+        )),
+        "id" if !server && units::strict_u32(v).filter(|n| *n > 0).is_none() => {
+            Err(format!("'{name}' : custom id has to be > 0"))
+        }
+        "shards" if !(strict_int(v) || v == "by-thread" || v == "by-group") => {
+            Err(format!("'{name}' : invalid value '{v}'"))
+        }
+        "ca-ignore-err" | "crt-ignore-err" if !(v == "all" || v.split(',').all(strict_int)) => {
+            Err(format!("'{name}' : invalid error list '{v}'"))
+        }
+        "expose-fd" => one_of(v, &["listeners"], name),
+        // Names only: unlike `global`'s, these do not take a numeric id.
+        "group" if v.parse::<u32>().is_ok() || !cx.env.group_exists(v) => {
+            Err(format!("'{name}' : unknown group name '{v}'"))
+        }
+        "user" if v.parse::<u32>().is_ok() || !cx.env.user_exists(v) => {
+            Err(format!("'{name}' : unknown user name '{v}'"))
+        }
+        "ws" => one_of(v, &["auto", "h1", "h2"], name),
+        "socks4" if !matches!(bind::split_host_port(v), Some((_, p)) if strict_int(p)) => {
+            Err(format!("'{name}' : missing port specification in '{v}'"))
+        }
+        "level" => one_of(v, &["user", "operator", "admin"], name),
+        "mode" if v.is_empty() || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
+            Err(format!("'{name}' : invalid mode '{v}'"))
+        }
+        "namespace" => Err(format!("error encountered while processing '{name}'")),
+        "proto" | "check-proto" if !MUXES.contains(&v) => {
+            Err(format!("'{name}' :  unknown MUX protocol '{v}'"))
+        }
+        "severity-output" => one_of(v, &["none", "number", "string"], name),
+        "ssl-min-ver" | "ssl-max-ver" => one_of(v, TLS_VERSIONS, name),
+        "tcp-ut" => units::parse_time_ms(v)
+            .map(|_| ())
+            .map_err(|e| e.message(name, v)),
+        "thread"
+            if !(matches!(v, "all" | "odd" | "even")
+                || v.split(',').all(|r| {
+                    r.split(['-', '/']).all(|p| p.is_empty() || strict_int(p)) && !r.is_empty()
+                })) =>
+        {
+            Err(format!("'{name}' : invalid thread set '{v}'"))
+        }
+        "tls-ticket-keys" => cx
+            .env
+            .read_file(std::path::Path::new(v))
+            .map(|_| ())
+            .map_err(|_| format!("'{name}' : unable to load the file '{v}'")),
+        "verify" => one_of(v, &["none", "optional", "required"], name),
+        "agent-addr" | "socks4" | "source" => {
+            let host = match bind::split_host_port(v) {
+                Some((h, _)) if v.parse::<std::net::IpAddr>().is_err() => h,
+                _ => v,
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.parse::<std::net::IpAddr>().is_ok()
+                || (!host.is_empty() && cx.env.resolve(host).is_some())
+            {
+                Ok(())
+            } else {
+                Err(format!("'{name}' : invalid address '{v}'"))
+            }
+        }
+        "log-proto" => one_of(v, &["legacy", "octet-count"], name),
+        "observe" => one_of(v, &["none", "layer4", "layer7"], name),
+        "on-error" => one_of(
+            v,
+            &["fastinter", "fail-check", "sudden-death", "mark-down"],
+            name,
+        ),
+        "on-marked-down" => one_of(v, &["shutdown-sessions"], name),
+        "on-marked-up" => one_of(v, &["shutdown-backup-sessions"], name),
+        "proxy-v2-options"
+            if !v.split(',').all(|o| {
+                matches!(
+                    o,
+                    "ssl"
+                        | "cert-cn"
+                        | "ssl-cipher"
+                        | "cert-sig"
+                        | "cert-key"
+                        | "authority"
+                        | "crc32c"
+                        | "unique-id"
+                )
+            }) =>
+        {
+            Err(format!("'{name}' : '{v}' : unknown option"))
+        }
+        "resolve-net" if !v.split(',').all(|n| super::options::parse_net(n).is_some()) => {
+            Err(format!("'{name}' : invalid network '{v}'"))
+        }
+        "resolve-opts"
+            if !v
+                .split(',')
+                .all(|o| matches!(o, "" | "allow-dup-ip" | "ignore-weight" | "prevent-dup-ip")) =>
+        {
+            Err(format!("'{name}' : unknown option '{v}'"))
+        }
+        "resolve-prefer" => one_of(v, &["ipv4", "ipv6"], name),
+        "sni" => super::sample::parse_sample_expr(v, cx.env)
+            .map(|_| ())
+            .map_err(|m| format!("error detected while parsing sni expression : {m}")),
+        _ => Ok(()),
+    }
+}

@@ -335,6 +335,17 @@ fn numeric_id(cx: &mut Cx, line: &Line, args: &[Word], kw: &str) {
     }
 }
 
+pub fn ssl_server_verify(cx: &mut Cx, line: &Line, args: &[Word]) {
+    match args.first().map(|w| w.text.as_str()) {
+        Some("none") => cx.ssl_server_verify_none = true,
+        Some("required") => cx.ssl_server_verify_none = false,
+        _ => cx.alert(
+            &line.span,
+            "'ssl-server-verify' expects 'none' or 'required' as argument.",
+        ),
+    }
+}
+
 pub fn master_worker(cx: &mut Cx, _line: &Line, _args: &[Word]) {
     cx.global.master_worker = true;
 }

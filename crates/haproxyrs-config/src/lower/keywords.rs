@@ -226,7 +226,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("ssl-propquery", G, P, OneArg, ""),
     k("ssl-provider", G, P, OneArg, ""),
     k("ssl-provider-path", G, P, OneArg, ""),
-    k("ssl-server-verify", G, P, OneArg, ""),
+    k("ssl-server-verify", G, P, Handler::Global(global::ssl_server_verify), ""),
     k("ssl-skip-self-issued-ca", G, P, NoArg, ""),
     k("stats", G, S, Handler::Global(global::stats), "'stats socket' is parsed only"),
     k("strict-limits", G, P, NoArg, ""),
