@@ -168,6 +168,55 @@ impl BackendRt {
         }
     }
 
+    /// One balancing decision without taking a slot (the HTTP engine's pick step).
+    pub fn pick(&self, src: &ConnAddr, key: Option<&[u8]>) -> Pick {
+        let key = match self.cfg().balance {
+            ir::Balance::Source => src.ip().map(HashKey::Source),
+            _ => key.map(HashKey::Bytes),
+        };
+        self.balancer.pick(&self.servers, key, None)
+    }
+
+    /// Like [`Self::pick`] when every server is saturated: the first usable server of
+    /// the group in use, ignoring `maxconn`.
+    pub fn pick_ignoring_limits(&self, src: &ConnAddr, key: Option<&[u8]>) -> Option<usize> {
+        let _ = (src, key);
+        let active = self
+            .servers
+            .iter()
+            .find(|s| !s.is_backup() && s.is_usable())
+            .or_else(|| self.servers.iter().find(|s| s.is_usable()));
+        active.map(|s| s.idx)
+    }
+
+    /// One connection attempt to server `idx` (timeout connect, PROXY header), taking a
+    /// slot when one is free. For engines that pick and retry themselves.
+    pub async fn connect_server(
+        &self,
+        idx: usize,
+        src: &ConnAddr,
+        dst: &ConnAddr,
+    ) -> io::Result<(Stream, Option<SlotGuard>)> {
+        let server = self
+            .servers
+            .get(idx)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such server"))?;
+        let slot = server.try_take_slot(self.next_seq()).map(|mut g| {
+            g.on_release = Some(Arc::clone(&self.queue));
+            g
+        });
+        let req = ConnectRequest {
+            src,
+            dst,
+            hash_key: None,
+            persist: None,
+        };
+        let (stream, _) = connect_server(server, &req, self.cfg().timeouts.connect)
+            .await
+            .map_err(|(e, _)| e)?;
+        Ok((stream, slot))
+    }
+
     fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }

@@ -22,13 +22,23 @@ pub struct Shared {
 }
 
 /// What a session handler needs about its frontend.
-#[derive(Debug)]
 pub struct FrontendRt {
     pub idx: usize,
     pub shared: Arc<Shared>,
     pub logger: Logger,
     /// Current connections on this frontend (`%fc`).
     pub feconn: AtomicU32,
+    /// HTTP-mode state (idle server connections, error pages); `None` in TCP mode.
+    pub http: Option<Arc<super::http_glue::HttpFrontend>>,
+}
+
+impl std::fmt::Debug for FrontendRt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontendRt")
+            .field("frontend", &self.cfg().name)
+            .field("feconn", &self.feconn)
+            .finish()
+    }
 }
 
 impl FrontendRt {

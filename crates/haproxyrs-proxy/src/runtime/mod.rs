@@ -8,6 +8,7 @@
 //! - [`conn`]: `Stream`, `ConnAddr`, `ClientConn`.
 //! - [`listener`]: sockets from binds.
 //! - [`frontend`]: `FrontendRt`, the per-frontend session context.
+//! - [`http_glue`]: the HTTP engine's `Engine` implemented on the runtime.
 //! - [`accept`]: the accept loop of one listener.
 //! - [`session`]: from accept to the mode's engine (connection rules, PROXY header).
 //! - [`sockpair`]: connections received over `sockpair@N`.
@@ -15,6 +16,7 @@
 pub mod accept;
 pub mod conn;
 pub mod frontend;
+pub mod http_glue;
 pub mod listener;
 pub mod session;
 pub mod sockpair;
@@ -116,13 +118,9 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
             shared: Arc::clone(&shared),
             logger: Logger::new(&log_hub, &fe.logs),
             feconn: AtomicU32::new(0),
+            http: (fe.mode == ir::Mode::Http)
+                .then(|| Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))),
         });
-        if fe.mode == ir::Mode::Http && !session::http_engine_available() {
-            log::warn!(
-                "frontend '{}' is in HTTP mode, which this build cannot serve yet",
-                fe.name
-            );
-        }
         let fe_limit = semaphore(fe.maxconn);
         for (bind_idx, b) in fe.binds.iter().enumerate() {
             let backlog = if fe.maxconn > 0 {

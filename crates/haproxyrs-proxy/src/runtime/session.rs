@@ -13,21 +13,6 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-/// Whether this build has the HTTP engine wired in.
-pub fn http_engine_available() -> bool {
-    false
-}
-
-/// HTTP frontends until the HTTP engine is wired into [`start`]: refuse loudly.
-async fn http_unavailable(fe: Arc<FrontendRt>, conn: ClientConn) {
-    ::log::error!(
-        "frontend '{}': HTTP mode is not available in this build; closing connection from {}",
-        fe.cfg().name,
-        conn.peer
-    );
-    drop(conn);
-}
-
 pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     conn.permits._count = Some(ConnCount::new(&fe));
     let cfg = fe.cfg();
@@ -46,7 +31,12 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     }
     let accept_proxy = cfg.binds.get(conn.bind_idx).is_some_and(|b| b.accept_proxy);
     if accept_proxy {
-        match proxy_protocol::read_header(&conn.stream, cfg.timeouts.client).await {
+        match Box::pin(proxy_protocol::read_header(
+            &conn.stream,
+            cfg.timeouts.client,
+        ))
+        .await
+        {
             Ok(r) => {
                 if let Some(src) = r.src {
                     conn.peer = ConnAddr::Inet(src);
@@ -64,6 +54,7 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     tcp::emit_connect_log(&fe, &conn);
     match cfg.mode {
         ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        ir::Mode::Http => http_unavailable(fe, conn).await,
+        // Boxed: the HTTP session's state is large and must not size every TCP task.
+        ir::Mode::Http => Box::pin(super::http_glue::serve(fe, conn)).await,
     }
 }

@@ -1,0 +1,196 @@
+//! Wires the HTTP engine ([`crate::http`]) onto the runtime: [`RtEngine`] implements the
+//! engine's [`Engine`] trait with the backends' balancers and connection setup (queue,
+//! retries, redispatch, PROXY header) and the frontend's log sinks; conditions and
+//! log-format use the trait's defaults (the sample engine). [`RtConn`] is a server
+//! connection holding its server slot, so `maxconn` and leastconn see HTTP traffic too.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use haproxyrs_config::ir::{self, BackendId};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::conn::{ClientConn, ConnAddr, Stream};
+use super::frontend::FrontendRt;
+use crate::backend::ConnectRequest;
+use crate::balance::Pick;
+use crate::http::{self, Engine, HttpProxy};
+use crate::log;
+use crate::server::SlotGuard;
+
+/// A server connection of the HTTP engine.
+pub struct RtConn {
+    stream: Stream,
+    _slot: Option<SlotGuard>,
+}
+
+impl AsyncRead for RtConn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for RtConn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// The per-frontend HTTP state (idle server connections, error pages).
+pub type HttpFrontend = HttpProxy<RtConn>;
+
+/// The runtime behind one HTTP session.
+pub struct RtEngine {
+    pub fe: Arc<FrontendRt>,
+    pub src: ConnAddr,
+    pub dst: ConnAddr,
+}
+
+impl Engine for RtEngine {
+    type Conn = RtConn;
+
+    fn pick(
+        &self,
+        backend: BackendId,
+        key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> Option<usize> {
+        let be = self.fe.backend(backend);
+        if let Some(p) = persist.filter(|&p| be.servers.get(p).is_some_and(|s| s.is_usable())) {
+            return Some(p);
+        }
+        match be.pick(&self.src, key) {
+            Pick::Server(i) if !be.servers[i].is_full() => Some(i),
+            // Saturated: let `connect` queue for a slot (nothing is reused then).
+            _ => None,
+        }
+    }
+
+    async fn connect(
+        &self,
+        backend: BackendId,
+        server: Option<usize>,
+        key: Option<&[u8]>,
+        persist: Option<usize>,
+    ) -> io::Result<(usize, RtConn)> {
+        let be = Arc::clone(self.fe.backend(backend));
+        if let Some(idx) = server {
+            let (stream, slot) = be.connect_server(idx, &self.src, &self.dst).await?;
+            return Ok((
+                idx,
+                RtConn {
+                    stream,
+                    _slot: slot,
+                },
+            ));
+        }
+        // Full connection setup: balancing, queue, retries, redispatch, PROXY header.
+        let req = ConnectRequest {
+            src: &self.src,
+            dst: &self.dst,
+            hash_key: key,
+            persist,
+        };
+        match be.connect(&req).await {
+            Ok(sc) => Ok((
+                sc.server.idx,
+                RtConn {
+                    stream: sc.stream,
+                    _slot: Some(sc.slot),
+                },
+            )),
+            Err(e) => Err(io::Error::other(e.to_string())),
+        }
+    }
+
+    fn log_enabled(&self, fe: &ir::Frontend) -> bool {
+        self.fe.logger.is_enabled() && !matches!(fe.log_format, ir::LogFormat::Default)
+    }
+
+    fn log(&self, record: &http::log::HttpLogRecord<'_>) {
+        let cfg = self.fe.cfg();
+        if !self.fe.logger.is_enabled() || matches!(cfg.log_format, ir::LogFormat::Default) {
+            // HAProxy's default format logs the connection at accept time only.
+            return;
+        }
+        let mut r = record.clone();
+        r.conns[0] = self.fe.actconn();
+        r.conns[1] = self.fe.feconn();
+        let mut line = String::with_capacity(200);
+        match &cfg.log_format {
+            ir::LogFormat::Custom(expr) => {
+                let rec = to_record(&r, &self.src, &self.dst);
+                log::render(expr, &rec, &log::NoSamples, &mut line);
+            }
+            _ => http::log::render_httplog(&r, &mut line),
+        }
+        self.fe.logger.send(log::sink::LEVEL_INFO, line);
+    }
+}
+
+/// The runtime's log record for a custom `log-format` line of an HTTP transaction.
+fn to_record(r: &http::log::HttpLogRecord<'_>, src: &ConnAddr, dst: &ConnAddr) -> log::LogRecord {
+    let mut rec = log::LogRecord::new(src.clone(), dst.clone(), r.request_date, r.frontend);
+    rec.request_date = Some(r.request_date);
+    rec.backend = Some(r.backend.to_owned());
+    rec.server = (r.server != "<NOSRV>").then(|| r.server.to_owned());
+    rec.treq = r.t_request;
+    rec.tw = r.t_queue;
+    rec.tc = r.t_connect;
+    rec.tr = r.t_response;
+    rec.ta = r.t_active;
+    rec.tt = r.t_active;
+    rec.status = i32::from(r.status);
+    rec.bytes_out = r.bytes_out;
+    rec.bytes_in = r.bytes_in;
+    rec.term = log::TermFlags::new(r.term[0], r.term[1]);
+    rec.request_line = r
+        .request_line
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .or_else(|| Some("<BADREQ>".into()));
+    rec
+}
+
+fn sock(a: &ConnAddr) -> SocketAddr {
+    a.socket_addr()
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+/// Serves an HTTP-mode client connection with the HTTP engine.
+pub async fn serve(fe: Arc<FrontendRt>, conn: ClientConn) {
+    let Some(proxy) = fe.http.clone() else {
+        return;
+    };
+    let ClientConn {
+        stream,
+        peer,
+        local,
+        permits,
+        ..
+    } = conn;
+    let (src, dst) = (sock(&peer), sock(&local));
+    let eng = RtEngine {
+        fe: Arc::clone(&fe),
+        src: peer,
+        dst: local,
+    };
+    http::serve(stream, src, dst, &proxy, &eng).await;
+    drop(permits);
+}
