@@ -429,3 +429,42 @@ fn bind_and_server_options_match_live_haproxy() {
         failures.join("\n")
     );
 }
+
+/// Every `global` keyword of the table, with no value and with a word, gets haproxy's exit
+/// code.
+#[test]
+fn global_keywords_match_live_haproxy() {
+    use haproxyrs_config::lower::keywords::{sec, KEYWORDS};
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "global_keywords_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for kw in KEYWORDS.iter().filter(|k| k.sections & sec::GLOBAL != 0) {
+        for arg in ["", " x"] {
+            let cfg = format!(
+                "global\n    {}{arg}\nfrontend f\n    bind :80\n    timeout client 5s\n",
+                kw.name
+            );
+            let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+            let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+            n += 1;
+            if theirs.status != ours.status {
+                failures.push(format!(
+                    "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                    theirs.status, ours.status
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -123,6 +123,16 @@ pub struct Keyword {
     pub note: &'static str,
 }
 
+impl Keyword {
+    /// Whether the generic argument check requires a value.
+    pub fn handler_needs_arg(&self) -> bool {
+        matches!(
+            self.handler,
+            Handler::OneArg | Handler::Int | Handler::Time | Handler::Atol
+        )
+    }
+}
+
 const fn k(
     name: &'static str,
     sections: u16,

@@ -69,6 +69,8 @@ pub struct Cx<'a> {
     pub deferred: Vec<Diagnostic>,
     /// `ssl-server-verify none` in `global`.
     pub ssl_server_verify_none: bool,
+    /// `httpclient.resolvers.id NAME` lines, checked once all sections are known.
+    pub deferred_resolvers: Vec<(String, Span)>,
 }
 
 impl<'a> Cx<'a> {
@@ -88,6 +90,7 @@ impl<'a> Cx<'a> {
             opts: LowerOptions::default(),
             deferred: Vec::new(),
             ssl_server_verify_none: false,
+            deferred_resolvers: Vec::new(),
         }
     }
 

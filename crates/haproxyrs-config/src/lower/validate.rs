@@ -108,6 +108,11 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
         .filter(|s| s.kind == crate::ast::SectionKind::Resolvers)
         .map(|s| s.name.as_str())
         .collect();
+    for (name, _) in std::mem::take(&mut cx.deferred_resolvers) {
+        if !resolvers.contains(&name.as_str()) {
+            cx.alert_plain(format!("Proxy '<HTTPCLIENT>': Can't find resolvers section '{name}' for do-resolve action."));
+        }
+    }
     let mut backends = Vec::new();
     let mut init_addrs = Vec::new();
     for &i in &be_index {
