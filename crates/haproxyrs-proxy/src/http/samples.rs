@@ -22,9 +22,10 @@ impl SampleSource for Txn<'_> {
         Some(self.dst)
     }
     // Request fetches see the request only while it is processed: in response rules 2.6
-    // finds nothing there (its request buffer is gone), so `path` etc. do not match.
+    // finds nothing there (its request buffer is gone), so `path` etc. do not match. The
+    // method is the exception: 2.6 keeps it in the transaction, so `method` still answers.
     fn method(&self) -> Option<&[u8]> {
-        self.resp.is_none().then(|| self.req.method())
+        Some(self.req.method())
     }
     fn uri(&self) -> Option<&[u8]> {
         self.resp.is_none().then(|| self.req.uri())
