@@ -70,6 +70,9 @@ const CASES: &[Case] = &[
     Case { name: ".if unknown predicate", body: ".if enabled(FOO)\n.endif\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[1] },
     Case { name: ".if without .endif", body: ".if defined(HOME)\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[3] },
     Case { name: "unmatched quote", body: "frontend fe\n    bind :80\n    http-request set-header X-Foo \"abc\n", raw: true, exit: 1, lines: &[3] },
+    Case { name: "listen from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nlisten l from d\n    bind :80\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[7] },
+    Case { name: "frontend and backend from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nfrontend f from d\n    bind :81\n    default_backend b\nbackend b from d\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[10] },
+    Case { name: "unknown defaults", body: "frontend f from nope\n    bind :81\n", raw: true, exit: 1, lines: &[1] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 
@@ -293,5 +296,93 @@ fn messages_match_live_haproxy() {
         failures.len(),
         MESSAGE_CASES.len(),
         failures.join("\n\n")
+    );
+}
+
+/// Parsed-only proxy keywords must be refused exactly where HAProxy refuses them: every one
+/// in every proxy section kind, with no argument and with a word, gets haproxy's exit
+/// code.
+#[test]
+fn keyword_arguments_match_live_haproxy() {
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "keyword_arguments_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    const KEYWORDS: &[&str] = &[
+        "backlog",
+        "bind-process",
+        "clitcpka-cnt",
+        "clitcpka-idle",
+        "clitcpka-intvl",
+        "compression",
+        "declare capture",
+        "dispatch",
+        "dynamic-cookie-key",
+        "email-alert from",
+        "email-alert level",
+        "email-alert to",
+        "force-persist",
+        "hash-balance-factor",
+        "http-check comment",
+        "http-check connect",
+        "http-check disable-on-404",
+        "http-send-name-header",
+        "ignore-persist",
+        "log-tag",
+        "max-keep-alive-queue",
+        "monitor fail",
+        "monitor-uri",
+        "rate-limit sessions",
+        "retry-on",
+        "source",
+        "srvtcpka-cnt",
+        "stick-table",
+        "stick on",
+        "tcp-check connect",
+        "tcp-check expect",
+        "tcp-check send",
+        "transparent",
+        "unique-id-format",
+        "use-fcgi-app",
+        "use-server",
+        "external-check command",
+        "description",
+        "id",
+        "disabled",
+        "fullconn",
+        "timeout check",
+    ];
+    let sections = [
+        "listen l\n    bind :80",
+        "backend b",
+        "frontend f\n    bind :80",
+        "defaults d",
+    ];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for section in sections {
+        for kw in KEYWORDS {
+            for arg in ["", " x"] {
+                let cfg = format!("{T}{section}\n    {kw}{arg}\n");
+                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+                n += 1;
+                if theirs.status != ours.status {
+                    failures.push(format!(
+                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                        theirs.status, ours.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }

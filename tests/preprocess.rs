@@ -200,6 +200,14 @@ fn files_lines_and_bytes() {
         "".into(),
         "# only a comment\n\n   \n".into(),
         "global\r\n.notice \"crlf\"\r\n".into(),
+        // Reading stops after 50 lines with errors (parser and keyword errors alike).
+        format!(
+            "global\n{}{}# next\n  more\n",
+            "  bad \"quote\n".repeat(30),
+            "  bogus\n".repeat(20)
+        ),
+        format!("global\n{}", "  bogus\n".repeat(50)),
+        format!("global\n{}", "  bogus\n".repeat(49)),
         // Preprocessor and keyword messages interleave line by line, as HAProxy reads.
         "global\n  foo\n  maxconn 10\n  bar".into(),
         "global\n  foo\n.notice \"between\"\n  bar \"x\\x4\"\n  baz\n".into(),

@@ -73,7 +73,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         return 1;
     }
     let loaded = check::load(opts, env);
-    if let Err(code) = check::report(&loaded, opts, &mut out) {
+    if let Err(code) = check::report(&loaded, opts, env, &mut out) {
         return code;
     }
     let Some(mut config) = loaded.config else {

@@ -21,6 +21,7 @@
 
 pub mod balance;
 pub mod bind;
+pub mod checks;
 pub mod defaults;
 pub mod global;
 pub mod http_rules;

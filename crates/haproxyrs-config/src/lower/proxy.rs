@@ -81,6 +81,9 @@ pub struct ProxyDraft {
     pub id: Option<(u32, Span)>,
     /// `email-alert mailers NAME`.
     pub email_mailers: Option<String>,
+    /// `external-check command` / `external-check path` (checked together after parsing).
+    pub external_check_command: Option<String>,
+    pub external_check_path: bool,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -120,6 +123,8 @@ impl ProxyDraft {
             description: None,
             id: None,
             email_mailers: None,
+            external_check_command: None,
+            external_check_path: false,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -189,6 +194,10 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         return;
     }
     let mut draft = state.base(cx, section, false);
+    if cx.abort {
+        return;
+    }
+    super::defaults::check_inheritance(cx, state, section, &draft);
     // The proxy keeps the defaults' settings, but none of its identity.
     draft.kind = section.kind;
     draft.name = name.clone();
@@ -342,8 +351,11 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
     if entry.sections & draft.section_bit() == 0
         && !(name == "log-format" && draft.kind == SectionKind::Backend)
     {
-        missing_capability(cx, draft, &span, &name, entry.sections);
-        return;
+        // HAProxy only warns about a missing capability and parses the line anyway, so its
+        // arguments are still checked (a `server` line, or any line in `defaults`, stops).
+        if !missing_capability(cx, draft, &span, &name, entry.sections) {
+            return;
+        }
     }
     run(cx, draft, line, entry, rest, &name);
 }
@@ -363,6 +375,9 @@ fn run(
             return;
         }
         Status::Deprecated(msg) => {
+            if name == "bind-process" && !super::checks::bind_process(cx, line, rest) {
+                return;
+            }
             cx.warn(span, msg);
             return;
         }
@@ -371,6 +386,7 @@ fn run(
     let before = cx.diags.items.len();
     match entry.handler {
         Handler::Proxy(f) => f(cx, draft, line, rest),
+        Handler::Cond => super::rules::required_condition(cx, draft, line, rest, name),
         other => generic_args(cx, line, other, rest, name),
     }
     let failed = cx.diags.items[before..]
@@ -404,6 +420,39 @@ pub fn generic_args(cx: &mut Cx, line: &Line, handler: Handler, rest: &[Word], n
         Handler::OneArg if rest.first().is_none_or_empty() => {
             cx.alert(span, format!("'{name}' expects an argument."));
         }
+        Handler::Atol if rest.first().is_none_or_empty() => {
+            cx.alert(span, format!("'{name}' expects an integer argument."));
+        }
+        Handler::Int => match rest.first().filter(|w| !w.text.is_empty()) {
+            None => cx.alert(span, format!("'{name}' expects an integer argument.")),
+            Some(w) => {
+                let t = w.text.strip_prefix('-').unwrap_or(&w.text);
+                if let Some(c) = t.chars().find(|c| !c.is_ascii_digit()) {
+                    cx.alert(
+                        span,
+                        format!(
+                            "'{name}' : unexpected character '{c}' in integer value '{}'",
+                            w.text
+                        ),
+                    );
+                }
+            }
+        },
+        Handler::Time => {
+            let v = rest.first().map(|w| w.text.as_str()).unwrap_or("");
+            match units::parse_time_ms(v) {
+                Ok(_) => {}
+                Err(units::TimeError::BadChar(c)) => cx.alert(
+                    span,
+                    format!("unexpected character '{c}' in argument to <{name}>."),
+                ),
+                Err(units::TimeError::Empty) => cx.alert(
+                    span,
+                    format!("'{name}' expects a positive delay in milliseconds."),
+                ),
+                Err(e) => cx.alert(span, e.message(name, v)),
+            }
+        }
         _ => {}
     }
 }
@@ -423,14 +472,20 @@ impl WordOpt for Option<&Word> {
 }
 
 /// A keyword used in a proxy that lacks the capability it needs.
-fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, sections: u16) {
+fn missing_capability(
+    cx: &mut Cx,
+    draft: &ProxyDraft,
+    span: &Span,
+    name: &str,
+    sections: u16,
+) -> bool {
     let first = name.split(' ').next().unwrap_or(name);
     if draft.kind == SectionKind::Defaults {
         cx.alert(
             span,
             format!("'{first}' not allowed in 'defaults' section."),
         );
-        return;
+        return false;
     }
     let _ = sections;
     let cap = if draft.has_fe() {
@@ -462,6 +517,11 @@ fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, 
             format!("'{first}' ignored because {who} has no {cap} capability."),
         );
     }
+    // These stop at the warning; the other keywords are still parsed (and checked).
+    !matches!(
+        first,
+        "server" | "default-server" | "server-template" | "stick"
+    )
 }
 
 /// An unknown second word after a family keyword (`timeout clinet`, `stats foo`).
@@ -562,16 +622,22 @@ pub fn id(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     }
 }
 
-pub fn description(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, args: &[Word]) {
+pub fn description(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert_tight(&line.span, "'description' expects a string argument.");
+        return;
+    }
     let text: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
     d.description = Some(text.join(" "));
 }
 
-pub fn disabled(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, _args: &[Word]) {
+pub fn disabled(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    generic_args(cx, line, Handler::NoArg, args, "disabled");
     d.disabled = true;
 }
 
-pub fn enabled(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, _args: &[Word]) {
+pub fn enabled(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    generic_args(cx, line, Handler::NoArg, args, "enabled");
     d.disabled = false;
 }
 

@@ -151,6 +151,23 @@ fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
     cx.unimplemented(&line.span, "http-error");
 }
 
+/// Keywords that only make sense with `if|unless COND` (`force-persist`, `monitor fail`…):
+/// the condition is compiled; the keyword itself is reported by the table's status.
+pub fn required_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], name: &str) {
+    let (_, cond) = super::sample::split_condition(args);
+    if cond.is_empty() {
+        cx.alert(
+            &line.span,
+            format!("'{name}' requires either 'if' or 'unless' followed by a condition."),
+        );
+        return;
+    }
+    if let Err(e) = condition(cx, d, cond) {
+        cx.diags
+            .push(e.diagnostic(&format!("error detected while parsing a '{name}' rule")));
+    }
+}
+
 /// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
 /// sample expressions compiled with the sample lowering, files read through the environment.
 struct RuleCx<'c, 'e> {

@@ -136,6 +136,14 @@ pub fn registry_name(f: &Fetch) -> Option<&str> {
         Fetch::NbSrv { .. } => "nbsrv",
         Fetch::SrvIsUp { .. } => "srv_is_up",
         Fetch::BeName => "be_name",
+        Fetch::CaptureReqMethod => "capture.req.method",
+        Fetch::CaptureReqUri => "capture.req.uri",
+        Fetch::CaptureReqVer => "capture.req.ver",
+        Fetch::CaptureResVer => "capture.res.ver",
+        Fetch::CaptureHdr {
+            response: false, ..
+        } => "capture.req.hdr",
+        Fetch::CaptureHdr { response: true, .. } => "capture.res.hdr",
         Fetch::FeName => "fe_name",
         Fetch::Var { .. } => "var",
         Fetch::Unimplemented { name, .. } => name,

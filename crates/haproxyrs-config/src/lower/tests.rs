@@ -466,3 +466,12 @@ fn dr_option_disables_unresolvable_servers() {
         .iter()
         .any(|w| w.ends_with("could not resolve address 'nowhere', disabling server.")));
 }
+
+#[test]
+fn named_defaults_used_both_ways_is_a_notice() {
+    let cfg = "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f from d\n    bind :81\n    default_backend b\nbackend b\n    server s 10.0.0.1:80\n";
+    let (c, d) = load(cfg);
+    assert!(c.is_some(), "{d:?}");
+    let n = texts(&d, Level::Notice);
+    assert!(n.iter().any(|t| t.starts_with("parsing [t.cfg:9] : defaults section 'd' (declared at t.cfg:1) is explicitly referenced")), "{n:?}");
+}

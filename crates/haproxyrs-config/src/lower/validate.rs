@@ -286,6 +286,11 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
     {
         cx.warn_plain(format!("Proxy '{}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.", p.name));
     }
+    if let Some(cmd) = &p.external_check_command {
+        if !cmd.starts_with('/') && !p.external_check_path {
+            cx.alert_plain(format!("Proxy '{}': 'external-check command' does not have a leading '/' and 'external-check path' is not set.", p.name));
+        }
+    }
     if p.has_fe() && p.binds.is_empty() {
         cx.warn_plain(format!(
             "{who} has no 'bind' directive. Please declare it as a backend if this was intended."

@@ -31,7 +31,12 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     }
     let accept_proxy = cfg.binds.get(conn.bind_idx).is_some_and(|b| b.accept_proxy);
     if accept_proxy {
-        match proxy_protocol::read_header(&conn.stream, cfg.timeouts.client).await {
+        match Box::pin(proxy_protocol::read_header(
+            &conn.stream,
+            cfg.timeouts.client,
+        ))
+        .await
+        {
             Ok(r) => {
                 if let Some(src) = r.src {
                     conn.peer = ConnAddr::Inet(src);
@@ -49,6 +54,7 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     tcp::emit_connect_log(&fe, &conn);
     match cfg.mode {
         ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        ir::Mode::Http => super::http_glue::serve(fe, conn).await,
+        // Boxed: the HTTP session's state is large and must not size every TCP task.
+        ir::Mode::Http => Box::pin(super::http_glue::serve(fe, conn)).await,
     }
 }

@@ -233,7 +233,7 @@ pub fn fetch_each(
                 true,
                 *occ,
                 all,
-                &mut |v| match v.as_ip() {
+                &mut |v| match v.as_ip().or_else(|| v.bytes().and_then(ipv4_with_port)) {
                     Some(ip) => visit(Sample::Ip(ip)),
                     None => true,
                 },
@@ -324,6 +324,41 @@ pub fn fetch_each(
                 visit(Sample::Bool(up));
             }
         }
+        Fetch::CaptureReqMethod => {
+            if let Some(m) = src.method() {
+                visit(Sample::Str(m));
+            }
+        }
+        Fetch::CaptureReqUri => {
+            if let Some(u) = src.uri() {
+                visit(Sample::Str(u));
+            }
+        }
+        Fetch::CaptureReqVer | Fetch::CaptureResVer => {
+            let v = if matches!(fetch, Fetch::CaptureReqVer) {
+                src.http_version()
+            } else {
+                src.res_http_version()
+            };
+            // HAProxy gives the protocol too: `HTTP/1.1`.
+            match v {
+                Some(b"1.0") => {
+                    visit(Sample::Str(b"HTTP/1.0"));
+                }
+                Some(b"1.1") => {
+                    visit(Sample::Str(b"HTTP/1.1"));
+                }
+                Some(b"2.0") => {
+                    visit(Sample::Str(b"HTTP/2.0"));
+                }
+                _ => {}
+            }
+        }
+        Fetch::CaptureHdr { response, index } => {
+            if let Some(v) = src.captured_header(*response, *index) {
+                visit(Sample::Str(v));
+            }
+        }
         Fetch::BeName => {
             if let Some(n) = src.backend_name() {
                 visit(Sample::Str(n.as_bytes()));
@@ -351,6 +386,18 @@ pub fn fetch_each(
         Fetch::Unimplemented { .. } => {}
     }
     st
+}
+
+/// `1.2.3.4:80` → 1.2.3.4 (`hdr_ip` accepts an IPv4 address followed by a port).
+fn ipv4_with_port(v: &[u8]) -> Option<std::net::IpAddr> {
+    let v = super::source::trim_ows(v);
+    let colon = v.iter().position(|&c| c == b':')?;
+    let (a, p) = (&v[..colon], &v[colon + 1..]);
+    if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let ip: std::net::Ipv4Addr = std::str::from_utf8(a).ok()?.parse().ok()?;
+    Some(ip.into())
 }
 
 fn header_at(src: &dyn SampleSource, res: bool, i: usize) -> Option<(&[u8], &[u8])> {
@@ -549,6 +596,9 @@ mod tests {
         assert_eq!(one(&Fetch::Base, &s).unwrap(), "h/p/q;x");
         assert_eq!(one(&Fetch::Method, &s).unwrap(), "GET");
         assert_eq!(one(&Fetch::ReqVer, &s).unwrap(), "1.1");
+        assert_eq!(one(&Fetch::CaptureReqVer, &s).unwrap(), "HTTP/1.1");
+        assert_eq!(one(&Fetch::CaptureReqUri, &s).unwrap(), "/p/q;x?k=1&k=2&z");
+        assert_eq!(one(&Fetch::CaptureReqMethod, &s).unwrap(), "GET");
         let up = Fetch::UrlParam {
             name: "k".into(),
             delim: None,
@@ -616,6 +666,36 @@ mod tests {
             .unwrap(),
             "0"
         );
+    }
+
+    #[test]
+    fn hdr_ip_like_haproxy() {
+        // Observed with HAProxy 2.6.
+        let s = TestSource::http(
+            "GET",
+            "/",
+            &[
+                ("a", "1.2.3.4:80"),
+                ("b", "[::1]:80"),
+                ("c", "::1"),
+                ("d", " 10.0.0.1 "),
+                ("e", "1.2.3.4x"),
+            ],
+        );
+        let ip = |n: &str| {
+            one(
+                &Fetch::ReqHdrIp {
+                    name: n.into(),
+                    occ: None,
+                },
+                &s,
+            )
+        };
+        assert_eq!(ip("a").as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip("b"), None);
+        assert_eq!(ip("c").as_deref(), Some("::1"));
+        assert_eq!(ip("d").as_deref(), Some("10.0.0.1"));
+        assert_eq!(ip("e"), None);
     }
 
     #[test]

@@ -87,6 +87,16 @@ pub trait SampleSource {
         None
     }
 
+    // --- captures
+    /// The `index`th `capture request|response header` slot (0-based), when captured.
+    fn captured_header(&self, _response: bool, _index: usize) -> Option<&[u8]> {
+        None
+    }
+    /// The response's HTTP version as `1.1`.
+    fn res_http_version(&self) -> Option<&[u8]> {
+        None
+    }
+
     // --- internal state
     fn frontend_name(&self) -> Option<&str> {
         None

@@ -21,8 +21,9 @@ use haproxyrs_config::ir::{self, BackendTarget};
 
 use crate::backend::{BackendRt, ConnectError, ConnectRequest};
 use crate::log::{self, LogRecord, TermFlags};
-use crate::runtime::conn::ClientConn;
+use crate::runtime::conn::{ClientConn, ConnAddr};
 use crate::runtime::frontend::FrontendRt;
+use crate::server::ServerRt;
 use relay::{RelayEnd, RelayStats, RelayTimeouts};
 use rules::RuleVerdict;
 use source::TcpSource;
@@ -67,15 +68,71 @@ fn ms(d: std::time::Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
 
+/// What a session did, kept compact while it runs (the log record is built at the end:
+/// an idle session's state stays small).
+struct Outcome {
+    backend: Option<Arc<BackendRt>>,
+    server: Option<Arc<ServerRt>>,
+    server_addr: ConnAddr,
+    tw: i64,
+    tc: i64,
+    retries: u32,
+    redispatched: bool,
+    term: TermFlags,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
 /// Serves one TCP-mode client connection to its end.
 pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
+    let mut out = Outcome {
+        backend: None,
+        server: None,
+        server_addr: ConnAddr::Unknown,
+        tw: -1,
+        tc: -1,
+        retries: 0,
+        redispatched: false,
+        term: TermFlags::default(),
+        bytes_in: 0,
+        bytes_out: 0,
+    };
+    run(&fe, &mut conn, &mut out).await;
+    if fe.logger.is_enabled() {
+        let cfg = fe.cfg();
+        let mut rec = LogRecord::new(
+            conn.peer.clone(),
+            conn.local.clone(),
+            conn.accept_date,
+            &cfg.name,
+        );
+        rec.backend = out.backend.as_ref().map(|b| b.name().to_owned());
+        rec.server = out.server.as_ref().map(|s| s.name().to_owned());
+        rec.server_addr = out.server_addr;
+        (rec.tw, rec.tc) = (out.tw, out.tc);
+        rec.retries = out.retries;
+        rec.redispatched = out.redispatched;
+        rec.term = out.term;
+        rec.tt = ms(conn.accept_instant.elapsed());
+        rec.bytes_in = out.bytes_in;
+        rec.bytes_out = out.bytes_out;
+        if let Some(be) = &out.backend {
+            rec.beconn = be.conns();
+            rec.backend_queue = be.queued();
+        }
+        if let Some(s) = &out.server {
+            rec.srvconn = s.cur_conns();
+            rec.srv_queue = s.queued();
+        }
+        rec.actconn = fe.actconn();
+        rec.feconn = fe.feconn();
+        emit_end_log(&fe, &rec);
+    }
+}
+
+/// Content rules, backend choice, connection, relay.
+async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
     let cfg = fe.cfg();
-    let mut rec = LogRecord::new(
-        conn.peer.clone(),
-        conn.local.clone(),
-        conn.accept_date,
-        &cfg.name,
-    );
     let base = TcpSource {
         src: &conn.peer,
         dst: &conn.local,
@@ -85,121 +142,102 @@ pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
         backend: None,
         shared: Some(&fe.shared),
     };
-    let (verdict, inspected) = rules::content_rules(
+    // Boxed (as is `connect` below): only the relay's state stays in an idle session.
+    let (verdict, inspected) = Box::pin(rules::content_rules(
         &conn.stream,
         &cfg.tcp_request_content,
         &cfg.acls,
         &base,
         cfg.inspect_delay,
         fe.config().global.bufsize,
-    )
+    ))
     .await;
+    if verdict == RuleVerdict::Reject {
+        out.term = TermFlags::new(b'P', b'R');
+        return;
+    }
     let sample = TcpSource {
         payload: &inspected.payload,
         final_: true,
         ..base
     };
-    let mut stats_in = 0u64;
-    let mut stats_out = 0u64;
-    let mut be_held = None;
-    if verdict == RuleVerdict::Reject {
-        rec.term = TermFlags::new(b'P', b'R');
-    } else if let Some(be) = select_backend(&fe, &sample) {
-        rec.backend = Some(be.name().to_owned());
-        let becfg = be.cfg();
-        let be_sample = TcpSource {
-            backend: Some(&becfg.name),
-            ..sample
-        };
-        let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
-            .unwrap_or(RuleVerdict::Accept);
-        drop(inspected);
-        let guard = be.enter();
-        if be_verdict == RuleVerdict::Reject {
-            rec.term = TermFlags::new(b'P', b'R');
-        } else {
-            let req = ConnectRequest {
-                src: &conn.peer,
-                dst: &conn.local,
-                hash_key: None,
-                persist: None,
+    let Some(be) = select_backend(fe, &sample) else {
+        out.term = TermFlags::new(b'S', b'C');
+        return;
+    };
+    out.backend = Some(Arc::clone(&be));
+    let becfg = be.cfg();
+    let be_sample = TcpSource {
+        backend: Some(&becfg.name),
+        ..sample
+    };
+    let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
+        .unwrap_or(RuleVerdict::Accept);
+    drop(inspected);
+    let _guard = be.enter();
+    if be_verdict == RuleVerdict::Reject {
+        out.term = TermFlags::new(b'P', b'R');
+        return;
+    }
+    let req = ConnectRequest {
+        src: &conn.peer,
+        dst: &conn.local,
+        hash_key: None,
+        persist: None,
+    };
+    let mut sc = match Box::pin(be.connect(&req)).await {
+        Ok(sc) => sc,
+        Err(e) => {
+            out.term = match e {
+                ConnectError::NoServer => TermFlags::new(b'S', b'C'),
+                ConnectError::QueueTimeout { waited, server } => {
+                    out.tw = ms(waited);
+                    out.server = server;
+                    TermFlags::new(b's', b'Q')
+                }
+                ConnectError::Failed {
+                    server,
+                    retries,
+                    redispatched,
+                    timed_out,
+                    queue_time,
+                    ..
+                } => {
+                    out.server = Some(server);
+                    out.retries = retries;
+                    out.redispatched = redispatched;
+                    out.tw = ms(queue_time);
+                    TermFlags::new(if timed_out { b's' } else { b'S' }, b'C')
+                }
             };
-            match be.connect(&req).await {
-                Ok(mut sc) => {
-                    rec.server = Some(sc.server.name().to_owned());
-                    rec.server_addr = sc.addr.clone();
-                    rec.tw = ms(sc.queue_time);
-                    rec.tc = ms(sc.connect_time);
-                    rec.retries = sc.retries;
-                    rec.redispatched = sc.redispatched;
-                    let stats = RelayStats::default();
-                    let end = relay::relay(
-                        &mut conn.stream,
-                        &mut sc.stream,
-                        &[],
-                        &[],
-                        relay_timeouts(cfg, becfg),
-                        &stats,
-                    )
-                    .await;
-                    stats_in = stats.c2s.load(Ordering::Relaxed);
-                    stats_out = stats.s2c.load(Ordering::Relaxed);
-                    rec.term = match end {
-                        RelayEnd::Done => TermFlags::default(),
-                        RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
-                        RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
-                        RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
-                        RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
-                    };
-                    rec.srv_queue = sc.server.queued();
-                    drop(sc);
-                }
-                Err(e) => {
-                    rec.term = match &e {
-                        ConnectError::NoServer => TermFlags::new(b'S', b'C'),
-                        ConnectError::QueueTimeout { waited, server } => {
-                            rec.tw = ms(*waited);
-                            rec.server = server.as_ref().map(|s| s.name().to_owned());
-                            TermFlags::new(b's', b'Q')
-                        }
-                        ConnectError::Failed {
-                            server,
-                            retries,
-                            redispatched,
-                            timed_out,
-                            queue_time,
-                            ..
-                        } => {
-                            rec.server = Some(server.name().to_owned());
-                            rec.retries = *retries;
-                            rec.redispatched = *redispatched;
-                            rec.tw = ms(*queue_time);
-                            TermFlags::new(if *timed_out { b's' } else { b'S' }, b'C')
-                        }
-                    };
-                }
-            }
+            return;
         }
-        drop(guard);
-        be_held = Some(be);
-    } else {
-        rec.term = TermFlags::new(b'S', b'C');
-    }
-    rec.tt = ms(conn.accept_instant.elapsed());
-    rec.bytes_in = stats_in;
-    rec.bytes_out = stats_out;
-    if let Some(be) = &be_held {
-        rec.beconn = be.conns();
-        rec.backend_queue = be.queued();
-        if let Some(name) = &rec.server {
-            if let Some(s) = be.server_by_name(name) {
-                rec.srvconn = s.cur_conns();
-            }
-        }
-    }
-    rec.actconn = fe.actconn();
-    rec.feconn = fe.feconn();
-    emit_end_log(&fe, &rec);
+    };
+    out.server = Some(Arc::clone(&sc.server));
+    out.server_addr = std::mem::replace(&mut sc.addr, ConnAddr::Unknown);
+    out.tw = ms(sc.queue_time);
+    out.tc = ms(sc.connect_time);
+    out.retries = sc.retries;
+    out.redispatched = sc.redispatched;
+    let stats = RelayStats::default();
+    let end = relay::relay(
+        &mut conn.stream,
+        &mut sc.stream,
+        &[],
+        &[],
+        relay_timeouts(cfg, becfg),
+        &stats,
+    )
+    .await;
+    out.bytes_in = stats.c2s.load(Ordering::Relaxed);
+    out.bytes_out = stats.s2c.load(Ordering::Relaxed);
+    out.term = match end {
+        RelayEnd::Done => TermFlags::default(),
+        RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
+        RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
+        RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
+        RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
+    };
 }
 
 /// Logs the end-of-session line in the frontend's format (the default format logs at

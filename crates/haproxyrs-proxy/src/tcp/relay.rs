@@ -5,14 +5,21 @@
 //! one side becomes `shutdown(SHUT_WR)` on the other while the opposite direction keeps
 //! flowing. Inactivity is bounded by `timeout client`/`server` (or `client-fin`/
 //! `server-fin` once that side sent its FIN), or by `timeout tunnel` when set.
+//!
+//! The relay is a hand-written future polling socket readiness directly: an idle relay is
+//! a few dozen bytes of state plus its timer, which keeps idle connections cheap.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
+use tokio::time::Sleep;
 
 use super::pipe_pool::{splice, Pipe};
 use crate::runtime::conn::Stream;
@@ -20,6 +27,8 @@ use crate::runtime::conn::Stream;
 /// Largest chunk moved per splice call.
 const CHUNK: usize = 1 << 20;
 const BUF_SIZE: usize = 16384;
+/// Bytes moved per direction before yielding to other tasks.
+const FAIRNESS: usize = 4 << 20;
 
 thread_local! {
     static BUFS: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
@@ -65,32 +74,57 @@ pub fn disable_splice() {
     SPLICE_OFF.store(true, Ordering::Relaxed);
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {
     Client,
     Server,
 }
 
-struct Activity {
-    base: Instant,
-    client: AtomicU64,
-    server: AtomicU64,
+/// A buffer from the per-worker pool, given back on drop.
+struct PooledBuf(Box<[u8]>);
+
+impl PooledBuf {
+    fn get() -> PooledBuf {
+        PooledBuf(
+            BUFS.with(|b| b.borrow_mut().pop())
+                .unwrap_or_else(|| vec![0u8; BUF_SIZE].into_boxed_slice()),
+        )
+    }
 }
 
-impl Activity {
-    fn touch(&self, side: Side) {
-        let ms = self.base.elapsed().as_millis() as u64;
-        match side {
-            Side::Client => self.client.store(ms, Ordering::Relaxed),
-            Side::Server => self.server.store(ms, Ordering::Relaxed),
-        }
+impl Drop for PooledBuf {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        BUFS.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.len() < 256 && !buf.is_empty() {
+                b.push(buf);
+            }
+        });
     }
-    fn last(&self, side: Side) -> Duration {
-        Duration::from_millis(match side {
-            Side::Client => self.client.load(Ordering::Relaxed),
-            Side::Server => self.server.load(Ordering::Relaxed),
-        })
-    }
+}
+
+/// Bytes in flight in one direction (only while they move).
+enum Carry {
+    None,
+    Pipe(Pipe),
+    Buf {
+        buf: PooledBuf,
+        off: usize,
+        len: usize,
+    },
+}
+
+struct Dir {
+    carry: Carry,
+    eof: bool,
+}
+
+enum Step {
+    /// Source reached EOF and everything was forwarded.
+    Eof,
+    /// Moved a lot: yield so other sessions run.
+    Yield,
 }
 
 /// Relays between `client` and `server` until both directions are closed, a side fails,
@@ -120,260 +154,333 @@ pub async fn relay(
             .s2c
             .fetch_add(s2c_prefix.len() as u64, Ordering::Relaxed);
     }
-    let act = Activity {
+    Relay {
+        client,
+        server,
+        t,
+        stats,
         base: Instant::now(),
-        client: AtomicU64::new(0),
-        server: AtomicU64::new(0),
-    };
-    let (client, server) = (&*client, &*server);
-    let c2s = pump(client, server, Side::Client, &act, &stats.c2s);
-    let s2c = pump(server, client, Side::Server, &act, &stats.s2c);
-    tokio::pin!(c2s, s2c);
-    let (mut c_eof, mut s_eof) = (false, false);
-    loop {
-        let deadline = next_deadline(&t, &act, c_eof, s_eof);
-        let sleep = async {
-            match deadline {
-                Some((d, _)) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
+        last: [0, 0],
+        dirs: [
+            Dir {
+                carry: Carry::None,
+                eof: false,
+            },
+            Dir {
+                carry: Carry::None,
+                eof: false,
+            },
+        ],
+        timer: None,
+    }
+    .await
+}
+
+struct Relay<'a> {
+    client: &'a Stream,
+    server: &'a Stream,
+    t: RelayTimeouts,
+    stats: &'a RelayStats,
+    base: Instant,
+    /// Last activity per side (client, server), ms since `base`.
+    last: [u64; 2],
+    /// c2s, s2c.
+    dirs: [Dir; 2],
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl Relay<'_> {
+    fn touch(&mut self, side: Side) {
+        let ms = self.base.elapsed().as_millis() as u64;
+        self.last[side as usize] = ms;
+    }
+
+    /// Earliest inactivity deadline and the side it belongs to.
+    fn deadline(&self) -> Option<(Instant, Side)> {
+        let at = |side: Side, d: Duration| {
+            self.base + Duration::from_millis(self.last[side as usize]) + d
         };
-        tokio::select! {
-            r = &mut c2s, if !c_eof => match r {
-                Ok(()) => c_eof = true,
-                Err(side) => return side_error(side),
-            },
-            r = &mut s2c, if !s_eof => match r {
-                Ok(()) => s_eof = true,
-                Err(side) => return side_error(side),
-            },
-            _ = sleep => {
-                if let Some((d, side)) = deadline {
-                    // Activity may have moved the deadline since it was computed.
-                    let again = next_deadline(&t, &act, c_eof, s_eof);
-                    if again.is_some_and(|(d2, _)| d2 <= d || d2 <= Instant::now()) {
-                        return match side {
-                            Side::Client => RelayEnd::ClientTimeout,
-                            Side::Server => RelayEnd::ServerTimeout,
-                        };
+        if let Some(tun) = self.t.tunnel {
+            let last = self.last[0].max(self.last[1]);
+            // A tunnel timeout is reported on the client side, as HAProxy's `cD`.
+            return Some((self.base + Duration::from_millis(last) + tun, Side::Client));
+        }
+        let (c_eof, s_eof) = (self.dirs[0].eof, self.dirs[1].eof);
+        let ct = if c_eof {
+            self.t.client_fin.or(self.t.client)
+        } else {
+            self.t.client
+        };
+        let st = if s_eof {
+            self.t.server_fin.or(self.t.server)
+        } else {
+            self.t.server
+        };
+        let c = ct.map(|d| (at(Side::Client, d), Side::Client));
+        let s = st.map(|d| (at(Side::Server, d), Side::Server));
+        match (c, s) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves what can be moved in direction `d` (0: client→server, 1: server→client).
+    fn poll_dir(&mut self, cx: &mut Context<'_>, d: usize) -> Poll<Result<Step, Side>> {
+        let (src, dst, src_side, dst_side) = if d == 0 {
+            (self.client, self.server, Side::Client, Side::Server)
+        } else {
+            (self.server, self.client, Side::Server, Side::Client)
+        };
+        let count = if d == 0 {
+            &self.stats.c2s
+        } else {
+            &self.stats.s2c
+        };
+        let mut moved = 0usize;
+        loop {
+            // 1. Flush what is in flight.
+            match &mut self.dirs[d].carry {
+                Carry::None => {}
+                Carry::Pipe(p) if p.pending > 0 => {
+                    let rfd = p.read_fd();
+                    let want = p.pending;
+                    match dst.try_io_write(|| splice(rfd, dst.as_raw_fd(), want)) {
+                        Ok(n) => {
+                            p.pending -= n;
+                            count.fetch_add(n as u64, Ordering::Relaxed);
+                            moved += n;
+                            self.touch(dst_side);
+                            continue;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            if ready!(dst.poll_write_ready(cx)).is_err() {
+                                return Poll::Ready(Err(dst_side));
+                            }
+                            continue;
+                        }
+                        Err(_) => return Poll::Ready(Err(dst_side)),
                     }
                 }
+                Carry::Buf { buf, off, len } if *off < *len => {
+                    let slice = &buf.0[*off..*len];
+                    let w = dst.try_io_write(|| {
+                        // SAFETY: valid fd; slice within buf.
+                        let k = unsafe {
+                            libc::send(
+                                dst.as_raw_fd(),
+                                slice.as_ptr().cast(),
+                                slice.len(),
+                                libc::MSG_NOSIGNAL,
+                            )
+                        };
+                        if k < 0 {
+                            Err(io::Error::last_os_error())
+                        } else {
+                            Ok(k as usize)
+                        }
+                    });
+                    match w {
+                        Ok(k) => {
+                            *off += k;
+                            count.fetch_add(k as u64, Ordering::Relaxed);
+                            moved += k;
+                            self.touch(dst_side);
+                            continue;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            if ready!(dst.poll_write_ready(cx)).is_err() {
+                                return Poll::Ready(Err(dst_side));
+                            }
+                            continue;
+                        }
+                        Err(_) => return Poll::Ready(Err(dst_side)),
+                    }
+                }
+                // Drained: an idle direction holds nothing.
+                _ => self.dirs[d].carry = Carry::None,
             }
-        }
-        if c_eof && s_eof {
-            return RelayEnd::Done;
-        }
-    }
-}
-
-fn side_error(side: Side) -> RelayEnd {
-    match side {
-        Side::Client => RelayEnd::ClientError,
-        Side::Server => RelayEnd::ServerError,
-    }
-}
-
-/// Earliest inactivity deadline and the side it belongs to.
-fn next_deadline(
-    t: &RelayTimeouts,
-    act: &Activity,
-    c_eof: bool,
-    s_eof: bool,
-) -> Option<(Instant, Side)> {
-    if let Some(tun) = t.tunnel {
-        let last = act.last(Side::Client).max(act.last(Side::Server));
-        // Attribute a tunnel timeout to the client side, as HAProxy reports `cD`.
-        return Some((act.base + last + tun, Side::Client));
-    }
-    let ct = if c_eof {
-        t.client_fin.or(t.client)
-    } else {
-        t.client
-    };
-    let st = if s_eof {
-        t.server_fin.or(t.server)
-    } else {
-        t.server
-    };
-    let c = ct.map(|d| (act.base + act.last(Side::Client) + d, Side::Client));
-    let s = st.map(|d| (act.base + act.last(Side::Server) + d, Side::Server));
-    match (c, s) {
-        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Moves bytes `src → dst` until EOF on `src` (then shuts `dst`'s write side). Err names
-/// the side that failed.
-async fn pump(
-    src: &Stream,
-    dst: &Stream,
-    src_side: Side,
-    act: &Activity,
-    count: &AtomicU64,
-) -> Result<(), Side> {
-    let dst_side = if src_side == Side::Client {
-        Side::Server
-    } else {
-        Side::Client
-    };
-    loop {
-        if src.readable().await.is_err() {
-            return Err(src_side);
-        }
-        let moved = if SPLICE_OFF.load(Ordering::Relaxed) {
-            burst_copy(src, dst, src_side, dst_side, act, count).await?
-        } else {
-            match burst_splice(src, dst, src_side, dst_side, act, count).await {
-                Ok(m) => m,
-                Err(Fallback) => {
-                    SPLICE_OFF.store(true, Ordering::Relaxed);
+            if self.dirs[d].eof {
+                return Poll::Ready(Ok(Step::Eof));
+            }
+            if moved >= FAIRNESS {
+                return Poll::Ready(Ok(Step::Yield));
+            }
+            // 2. Read more.
+            if ready!(src.poll_read_ready(cx)).is_err() {
+                return Poll::Ready(Err(src_side));
+            }
+            let n = if SPLICE_OFF.load(Ordering::Relaxed) {
+                self.read_buf(src, d)
+            } else {
+                match self.read_splice(src, d) {
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                        SPLICE_OFF.store(true, Ordering::Relaxed);
+                        continue;
+                    }
+                    r => r,
+                }
+            };
+            match n {
+                Ok(0) => {
+                    self.dirs[d].eof = true;
+                    self.dirs[d].carry = Carry::None;
+                    let _ = dst.shutdown_write();
+                    return Poll::Ready(Ok(Step::Eof));
+                }
+                Ok(_) => self.touch(src_side),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Readiness was cleared: the next poll registers the waker.
+                    self.dirs[d].carry = Carry::None;
                     continue;
                 }
-            }?
+                Err(_) => return Poll::Ready(Err(src_side)),
+            }
+        }
+    }
+
+    fn read_splice(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
+        if !matches!(self.dirs[d].carry, Carry::Pipe(_)) {
+            self.dirs[d].carry = Carry::Pipe(Pipe::get()?);
+        }
+        let Carry::Pipe(p) = &mut self.dirs[d].carry else {
+            return Err(io::ErrorKind::Other.into());
         };
-        if moved == Moved::Eof {
-            let _ = dst.shutdown_write();
-            return Ok(());
-        }
+        let wfd = p.write_fd();
+        let n = src.try_io_read(|| splice(src.as_raw_fd(), wfd, CHUNK))?;
+        p.pending += n;
+        Ok(n)
     }
-}
 
-#[derive(PartialEq, Eq)]
-enum Moved {
-    Some,
-    Eof,
-}
-
-struct Fallback;
-
-/// One burst of splicing: take a pipe, move what is readable now, give the pipe back.
-async fn burst_splice(
-    src: &Stream,
-    dst: &Stream,
-    src_side: Side,
-    dst_side: Side,
-    act: &Activity,
-    count: &AtomicU64,
-) -> Result<Result<Moved, Side>, Fallback> {
-    let mut pipe = match Pipe::get() {
-        Ok(p) => p,
-        Err(_) => return Err(Fallback),
-    };
-    let (sfd, dfd) = (src.as_raw_fd(), dst.as_raw_fd());
-    loop {
-        let r = src.try_io_read(|| splice(sfd, pipe.write_fd(), CHUNK));
-        match r {
-            Ok(0) => return Ok(Ok(Moved::Eof)),
-            Ok(n) => {
-                pipe.pending += n;
-                act.touch(src_side);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Ok(Moved::Some)),
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && pipe.pending == 0 => {
-                return Err(Fallback)
-            }
-            Err(_) => return Ok(Err(src_side)),
+    fn read_buf(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
+        if !matches!(self.dirs[d].carry, Carry::Buf { .. }) {
+            self.dirs[d].carry = Carry::Buf {
+                buf: PooledBuf::get(),
+                off: 0,
+                len: 0,
+            };
         }
-        // Drain the pipe completely before reading more.
-        while pipe.pending > 0 {
-            match dst.try_io_write(|| splice(pipe.read_fd(), dfd, pipe.pending)) {
-                Ok(n) => {
-                    pipe.pending -= n;
-                    count.fetch_add(n as u64, Ordering::Relaxed);
-                    act.touch(dst_side);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if dst.writable().await.is_err() {
-                        return Ok(Err(dst_side));
-                    }
-                }
-                Err(_) => return Ok(Err(dst_side)),
-            }
-        }
-    }
-}
-
-/// One burst of buffered copying with a pooled buffer.
-async fn burst_copy(
-    src: &Stream,
-    dst: &Stream,
-    src_side: Side,
-    dst_side: Side,
-    act: &Activity,
-    count: &AtomicU64,
-) -> Result<Moved, Side> {
-    let mut buf = BUFS
-        .with(|b| b.borrow_mut().pop())
-        .unwrap_or_else(|| vec![0u8; BUF_SIZE].into_boxed_slice());
-    let r = copy_with(&mut buf, src, dst, src_side, dst_side, act, count).await;
-    BUFS.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.len() < 256 {
-            b.push(buf);
-        }
-    });
-    r
-}
-
-async fn copy_with(
-    buf: &mut [u8],
-    src: &Stream,
-    dst: &Stream,
-    src_side: Side,
-    dst_side: Side,
-    act: &Activity,
-    count: &AtomicU64,
-) -> Result<Moved, Side> {
-    let (sfd, dfd) = (src.as_raw_fd(), dst.as_raw_fd());
-    loop {
-        let r = src.try_io_read(|| {
+        let Carry::Buf { buf, off, len } = &mut self.dirs[d].carry else {
+            return Err(io::ErrorKind::Other.into());
+        };
+        let n = src.try_io_read(|| {
             // SAFETY: valid fd and buffer.
-            let n = unsafe { libc::read(sfd, buf.as_mut_ptr().cast(), buf.len()) };
+            let n = unsafe { libc::read(src.as_raw_fd(), buf.0.as_mut_ptr().cast(), buf.0.len()) };
             if n < 0 {
                 Err(io::Error::last_os_error())
             } else {
                 Ok(n as usize)
             }
-        });
-        let n = match r {
-            Ok(0) => return Ok(Moved::Eof),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Moved::Some),
-            Err(_) => return Err(src_side),
-        };
-        act.touch(src_side);
-        let mut off = 0;
-        while off < n {
-            let w = dst.try_io_write(|| {
-                // SAFETY: valid fd; slice within buf.
-                let k = unsafe {
-                    libc::send(
-                        dfd,
-                        buf[off..n].as_ptr().cast(),
-                        n - off,
-                        libc::MSG_NOSIGNAL,
-                    )
-                };
-                if k < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(k as usize)
-                }
-            });
-            match w {
-                Ok(k) => {
-                    off += k;
-                    count.fetch_add(k as u64, Ordering::Relaxed);
-                    act.touch(dst_side);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if dst.writable().await.is_err() {
-                        return Err(dst_side);
-                    }
-                }
-                Err(_) => return Err(dst_side),
+        })?;
+        *off = 0;
+        *len = n;
+        Ok(n)
+    }
+}
+
+impl Future for Relay<'_> {
+    type Output = RelayEnd;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RelayEnd> {
+        let this = self.get_mut();
+        let mut yielded = false;
+        for d in 0..2 {
+            if this.dirs[d].eof && matches!(this.dirs[d].carry, Carry::None) {
+                continue;
+            }
+            match this.poll_dir(cx, d) {
+                Poll::Ready(Err(Side::Client)) => return Poll::Ready(RelayEnd::ClientError),
+                Poll::Ready(Err(Side::Server)) => return Poll::Ready(RelayEnd::ServerError),
+                Poll::Ready(Ok(Step::Yield)) => yielded = true,
+                Poll::Ready(Ok(Step::Eof)) | Poll::Pending => {}
             }
         }
+        if this.dirs[0].eof && this.dirs[1].eof {
+            return Poll::Ready(RelayEnd::Done);
+        }
+        if yielded {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        match this.deadline() {
+            None => this.timer = None,
+            Some((at, side)) => {
+                if at <= Instant::now() {
+                    return Poll::Ready(match side {
+                        Side::Client => RelayEnd::ClientTimeout,
+                        Side::Server => RelayEnd::ServerTimeout,
+                    });
+                }
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())));
+                if timer.deadline() != at.into() {
+                    timer.as_mut().reset(at.into());
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    // Expired exactly now: wake again to report it.
+                    cx.waker().wake_by_ref();
+                }
+            }
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn pair() -> (Stream, Stream) {
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        (Stream::Unix(a), Stream::Unix(b))
+    }
+
+    #[tokio::test]
+    async fn relays_both_ways_half_close_and_idle_state_is_small() {
+        for splice_off in [false, true] {
+            if splice_off {
+                disable_splice();
+            }
+            let (mut c_out, mut c_in) = pair().await;
+            let (mut s_in, mut s_out) = pair().await;
+            let stats = RelayStats::default();
+            let t = RelayTimeouts::default();
+            let task = async { relay(&mut c_in, &mut s_in, b"pre", &[], t, &stats).await };
+            let peers = async {
+                c_out.write_all(b"hello").await.unwrap();
+                c_out.shutdown_write().unwrap();
+                let mut got = vec![0u8; 8];
+                s_out.read_exact(&mut got).await.unwrap();
+                assert_eq!(&got, b"prehello");
+                // EOF was propagated to the server side.
+                assert_eq!(s_out.read(&mut got).await.unwrap(), 0);
+                s_out.write_all(b"reply").await.unwrap();
+                s_out.shutdown_write().unwrap();
+                let mut back = Vec::new();
+                c_out.read_to_end(&mut back).await.unwrap();
+                assert_eq!(back, b"reply");
+            };
+            let (end, ()) = tokio::join!(task, peers);
+            assert_eq!(end, RelayEnd::Done);
+            assert_eq!(stats.c2s.load(Ordering::Relaxed), 8);
+            assert_eq!(stats.s2c.load(Ordering::Relaxed), 5);
+        }
+        SPLICE_OFF.store(false, Ordering::Relaxed);
+        assert!(std::mem::size_of::<Relay<'_>>() <= 256);
+    }
+
+    #[tokio::test]
+    async fn client_inactivity_times_out() {
+        let (_c_out, mut c_in) = pair().await;
+        let (mut s_in, _s_out) = pair().await;
+        let stats = RelayStats::default();
+        let t = RelayTimeouts {
+            client: Some(Duration::from_millis(50)),
+            server: Some(Duration::from_secs(10)),
+            ..Default::default()
+        };
+        let end = relay(&mut c_in, &mut s_in, &[], &[], t, &stats).await;
+        assert_eq!(end, RelayEnd::ClientTimeout);
     }
 }
