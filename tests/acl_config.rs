@@ -45,6 +45,14 @@ const CASES: &[(&str, &str)] = &[
     ("missing_pattern_file", "  acl a path -f /nonexistent/haproxyrs-patterns\n"),
     ("fetch_arg_type", "  acl a hdr(host,x) foo\n"),
     ("fetch_too_many_args", "  acl a path(x) foo\n"),
+    ("sample_fetch_bad_arg", "  acl a src(x) y\n"),
+    ("sample_fetch_unknown_converter", "  acl a src,foo x\n"),
+    ("sample_fetch_int_arg", "  acl a int(x) 1\n"),
+    ("acl_keyword_converter_arg", "  acl a path,lower(1) y\n"),
+    ("missing_pattern_file_name", "  acl a path -f\n"),
+    ("bin_pattern_odd", "  acl a path -m bin 1\n"),
+    ("bin_pattern_not_hex", "  acl a path -m bin 0g\n"),
+    ("anonymous_sample_fetch", "  http-request deny if { src(x) y }\n"),
     ("acl_name_char", "  acl a$ path /x\n"),
     ("no_such_acl_switching", "  use_backend be if nope\n"),
     ("acl_declared_after_use", "  use_backend be if a\n  acl a path /a\n"),
@@ -65,24 +73,29 @@ const CASES: &[(&str, &str)] = &[
          http-request set-header x %[src,sha1,hex]\n",
     ),
     ("acl_hdr_is_request_only", "  acl a hdr(x) y\n  http-response deny if a\n"),
-    ("nbsrv_unknown_backend", "  acl a nbsrv(nobe) 1\n"),
-    ("http_auth_unknown_userlist", "  acl a http_auth(nol)\n"),
-    ("srv_is_up_unknown_server", "  acl a srv_is_up(be/zz)\n"),
     ("set_header_unknown_fetch", "  http-request set-header X %[foo]\n"),
     ("set_header_unknown_var", "  http-request set-header X %zz\n"),
     ("set_header_missing_bracket", "  http-request set-header X %[path\n"),
     ("set_header_conv_args", "  http-request set-header X '%[src,regsub(a)]'\n"),
     (
-        "log_format_unknown_fetch",
-        "  log 127.0.0.1:514 local0\n  log-format %[foo]\n",
+        "log_format_flags_at_end",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %{+Q}'\n",
     ),
     (
-        "log_format_truncated",
-        "  log 127.0.0.1:514 local0\n  log-format '%{+Q'\n",
+        "log_format_empty_sample",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %[]'\n",
     ),
     (
-        "log_format_request_fetch",
-        "  log 127.0.0.1:514 local0\n  log-format '%[path] x'\n",
+        "log_format_unclosed_sample",
+        "  log 127.0.0.1:514 local0\n  log-format 'x %[src'\n",
+    ),
+    (
+        "log_format_percent_space",
+        "  log 127.0.0.1:514 local0\n  log-format 'x % y'\n",
+    ),
+    (
+        "log_format_unknown_converter",
+        "  log 127.0.0.1:514 local0\n  log-format '%[src,nope]'\n",
     ),
     (
         "log_format_valid",
@@ -105,30 +118,6 @@ const PENDING: &[(&str, &str)] = &[
     (
         "anonymous_incompatible",
         "lower: sample::check_condition_usage for each rule",
-    ),
-    (
-        "nbsrv_unknown_backend",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "http_auth_unknown_userlist",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "srv_is_up_unknown_server",
-        "lower: sample::check_term_refs after all sections",
-    ),
-    (
-        "log_format_unknown_fetch",
-        "lower: sample::parse_log_format for `log-format`",
-    ),
-    (
-        "log_format_truncated",
-        "lower: sample::parse_log_format for `log-format`",
-    ),
-    (
-        "log_format_request_fetch",
-        "lower: sample::parse_log_format for `log-format`",
     ),
 ];
 

@@ -494,6 +494,18 @@ fn verdicts_on_whole_configs() {
         1,
         "parsing [kw.cfg:6] : unknown keyword 'bnd' in 'frontend' section",
     );
+    // The local peer of a peers section listens (`-L` names it).
+    let dir = dir_with(
+        "peers",
+        &[(
+            "p.cfg",
+            b"peers p\n  peer me 127.0.0.1:10000\n  peer other 127.0.0.1:10001\n",
+        )],
+    );
+    let o = same_as_haproxy(dir.path(), &["-c", "-q", "-L", "me", "-f", "p.cfg"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = same_as_haproxy(dir.path(), &["-c", "-q", "-L", "nobody", "-f", "p.cfg"]);
+    assert_eq!(o.status.code(), Some(2));
     // A frontend without bind only: no listener.
     let o = check_file("nobind.cfg", format!("frontend fe\n{TIMEOUTS}"));
     assert_eq!(o.status.code(), Some(2));
@@ -525,4 +537,43 @@ fn start_refusals() {
     let o = ours_bounded(dir.path(), &["-q", "-f", "ssl.cfg"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stderr.is_empty() && o.stdout.is_empty());
+}
+
+/// A real start through the command line: `-p` writes the pid, `-n`, `-m` and `-dS` are
+/// applied, and the TCP proxy relays to a backend.
+#[test]
+fn start_with_process_flags() {
+    use crate::support::backends::Backend;
+    use crate::support::client::Client;
+    use crate::support::proxy::{Flavor, ProxyBuilder};
+    use std::time::Duration;
+
+    let backend = Backend::echo("echo");
+    let mut proxy = ProxyBuilder::new(
+        Flavor::Haproxyrs,
+        "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+         listen l\n  bind {{fe0}}\n  server s {{be}}\n",
+    )
+    .var("be", backend.addr_str())
+    .arg("-p")
+    .arg("run.pid")
+    .arg("-n")
+    .arg("50")
+    .arg("-m")
+    .arg("1024")
+    .arg("-dS")
+    .label("cli-start")
+    .start();
+    let mut client = Client::connect(proxy.fe(0));
+    client.send(b"ping\n");
+    let echoed = client.read_bytes(5, Duration::from_secs(10)).to_vec();
+    assert_eq!(
+        echoed,
+        b"ping\n",
+        "no echo through haproxyrs; stderr:\n{}",
+        proxy.stderr()
+    );
+    let pid = std::fs::read_to_string(proxy.dir.path().join("run.pid")).expect("pidfile");
+    assert_eq!(pid.trim().parse::<u32>().ok(), proxy.pid());
+    proxy.kill();
 }

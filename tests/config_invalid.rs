@@ -67,6 +67,12 @@ const CASES: &[Case] = &[
     Case { name: "nbproc", body: "global\n    nbproc 2\n", raw: true, exit: 1, lines: &[2] },
     Case { name: "rules in anonymous defaults", body: "defaults\n    mode http\n    http-request deny\n    acl x src 1.2.3.4\n    tcp-request content reject\nfrontend f\n    bind :80\n", raw: true, exit: 1, lines: &[3, 4, 5] },
     Case { name: "named defaults ACLs stay there", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    acl bad src 1.2.3.4\n    http-request deny if bad\nfrontend f from d\n    bind :80\n    http-request deny if bad\n", raw: true, exit: 1, lines: &[10] },
+    Case { name: ".if unknown predicate", body: ".if enabled(FOO)\n.endif\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[1] },
+    Case { name: ".if without .endif", body: ".if defined(HOME)\nfrontend fe\n    bind :80\n", raw: true, exit: 1, lines: &[3] },
+    Case { name: "unmatched quote", body: "frontend fe\n    bind :80\n    http-request set-header X-Foo \"abc\n", raw: true, exit: 1, lines: &[3] },
+    Case { name: "listen from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nlisten l from d\n    bind :80\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[7] },
+    Case { name: "frontend and backend from defaults with rules", body: "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    http-request deny if { path /x }\nfrontend f from d\n    bind :81\n    default_backend b\nbackend b from d\n    server s 1.2.3.4:80\n", raw: true, exit: 1, lines: &[10] },
+    Case { name: "unknown defaults", body: "frontend f from nope\n    bind :81\n", raw: true, exit: 1, lines: &[1] },
     Case { name: "missing LF", body: "frontend fe\n    bind :80", raw: true, exit: 1, lines: &[2] },
 ];
 
@@ -146,4 +152,237 @@ fn invalid_configs_match_live_haproxy() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Configs exercising keywords, options and sections, valid or not: the messages of
+/// `haproxyrs -c` (every WARNING and ALERT, trailers aside) must be HAProxy 2.6's.
+const MESSAGE_CASES: &[&str] = &[
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80 name x backlog 10 maxconn 5 accept-proxy v4v6\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80 backlog\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80-79\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80,:81,[::1]:82\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 inter 2s fastinter 1s downinter 5s rise 3 fall 2 check port 81 addr 127.0.0.1\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 rise 0\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 maxconn\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 id 0\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 id 3\n    server t 1.2.3.4:81 id 3\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    default-server inter 3s fall 2\n    server s 1.2.3.4:80 check\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:+1\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s unix@/tmp/x.sock\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    server s 1.2.3.4:80 send-proxy-v2 cookie abc weight 0\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance url_param userid check_post 64\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance random(3)\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance rdp-cookie\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance uri depth 3 len 10 whole\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance uri foo\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    balance hdr\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    hash-type consistent djb2 avalanche\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    hash-type consistent foo\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    cookie SRV insert indirect nocache httponly secure domain .x.com maxidle 30m maxlife 8h\n    server s 1.2.3.4:80 cookie s1\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    cookie SRV foo\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    retries\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    fullconn 100\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    http-reuse always\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    timeout server 5s 6s\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    timeout queue\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    option redispatch\n    option abortonclose\n    option allbackups\n    no option redispatch\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    no option httpchk\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend b\n    option httplog clf\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    option httplog foo\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    option forwardfor except 10.0.0.0/8 header X-Real-IP if-none\n    option forwardfor foo\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind :80\n    stats enable\n    stats uri /s\n    stats realm Foo\n    stats auth a:b\n    stats auth ab\n    stats refresh 10s\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind :80\n    stats admin\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind :80\n    stats admin if TRUE\n    stats foo\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    log 127.0.0.1:514 len 1024 format rfc5424 local0 info notice\n    log /dev/log local1\n    log stdout format raw daemon\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    log 127.0.0.1 local0 info notice debug\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    maxconn 100\n    description my front\n    id 5\n    default_backend b\nbackend b\n    id 5\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    disabled\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    use_backend b unless TRUE\n    use_backend c\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\nbackend c\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    use_backend b foo\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    default_backend\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nuserlist u\n    group admins users bob\n    user bob insecure-password x\n    user alice password $6$abc groups admins\nfrontend f\n    bind :80\n    http-request auth if !{ http_auth(u) }\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    timeout client 1d\n    timeout http-request 10s\n    timeout http-keep-alive 1s\n    timeout tarpit 2s\n    timeout client-fin 1s\n    default_backend b\nbackend b\n    timeout tunnel 1h\n    timeout server-fin 1s\n    timeout check 2s\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80\n    timeout client 100d\nbackend b\n    server s 1.2.3.4:80\n",
+    "global\n    maxconn 1000\n    nbthread 2\n    daemon\n    user haproxy\n    group haproxy\n    chroot /var/lib/haproxy\n    pidfile /run/haproxy.pid\n    stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners\n    stats timeout 30s\n    log /dev/log local0\n    log /dev/log local1 notice\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    nbthread 0\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    nbthread abc\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    maxconn\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    tune.bufsize 32768\n    tune.maxrewrite 1024\n    tune.http.maxhdr 200\n    tune.ssl.default-dh-param 2048\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    tune.bufsize 0\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    tune.http.maxhdr 40000\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    hard-stop-after 30s\n    spread-checks 5\n    ulimit-n 10000\n    maxconnrate 100\n    maxsessrate 100\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    spread-checks 60\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    hard-stop-after 3x\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    stats timeout 0\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    stats foo\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    stats socket\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    stats socket ipv4@127.0.0.1:9999 level admin\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    uid 99\n    gid 99\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    uid abc\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    log-send-hostname\n    log-tag foo\n    node n1\n    description my lb\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    lua-load /nonexistent.lua\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    ssl-default-bind-ciphers ECDHE\n    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets\n    ca-base /etc/ssl/certs\n    crt-base /etc/ssl/private\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    master-worker\n    zero-warning\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    daemon foo\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    quiet\n    nosplice\n    noepoll\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    setenv FOO bar\n    presetenv BAR baz\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    foo\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "global\n    maxconn 10 20\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "peers p\n    peer vm 127.0.0.1:10000\n    peer other 127.0.0.2:10000\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "resolvers dns\n    nameserver ns1 127.0.0.1:53\n    resolve_retries 3\n    timeout retry 1s\n    hold valid 10s\n    accepted_payload_size 8192\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "resolvers dns\n    foo bar\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "mailers m\n    mailer smtp1 127.0.0.1:25\n    timeout mail 10s\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "cache c\n    total-max-size 4\n    max-age 60\n    max-object-size 10000\n    process-vary on\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "ring r\n    description foo\n    format rfc3164\n    maxlen 1200\n    size 32764\n    timeout connect 5s\n    timeout server 10s\n    server s 127.0.0.1:6514\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "http-errors e\n    errorfile 503 /etc/haproxy/errors/503.http\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "http-errors e\n    errorfile 503 /nonexistent.http\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "program p\n    command /bin/true\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "log-forward lf\n    dgram-bind 127.0.0.1:1514\n    log 127.0.0.1:514 local0\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "userlist u\n    user a password x\n    user a password y\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    "userlist u\n    group g users nobody\nfrontend f\n    bind :80\n    timeout client 5s\n",];
+
+/// WARNING/ALERT texts without pid and temp dir, trailers (printed by the binary) aside.
+fn messages(out: &CheckOutput) -> Vec<String> {
+    out.stderr
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
+        .filter(|l| {
+            !l.contains("Error(s) found in configuration file") && !l.contains("Fatal errors found")
+        })
+        .map(|l| {
+            let level = if l.starts_with("[ALERT]") {
+                "ALERT"
+            } else {
+                "WARNING"
+            };
+            let text = l.split_once(") : ").map_or(l, |(_, t)| t);
+            // The config's absolute path (a temp dir per run) differs between the two runs.
+            let mut text = text.to_string();
+            while let Some(a) = text.find("/tmp/haproxyrs-test-") {
+                match text[a..].find("/haproxy.cfg") {
+                    Some(b) => text.replace_range(a..a + b + 1, ""),
+                    None => break,
+                }
+            }
+            format!("{level} {text}")
+        })
+        .collect()
+}
+
+#[test]
+fn messages_match_live_haproxy() {
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "messages_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    let mut failures = Vec::new();
+    for cfg in MESSAGE_CASES {
+        let theirs = check(Flavor::Haproxy, cfg, &[], &[]);
+        let ours = check(Flavor::Haproxyrs, cfg, &[], &[]);
+        let (t, o) = (messages(&theirs), messages(&ours));
+        if theirs.status != ours.status || t != o {
+            failures.push(format!(
+                "haproxy {:?} {t:#?}\nhaproxyrs {:?} {o:#?}\nconfig:\n{cfg}",
+                theirs.status, ours.status
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        MESSAGE_CASES.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Parsed-only proxy keywords must be refused exactly where HAProxy refuses them: every one
+/// in every proxy section kind, with no argument and with a word, gets haproxy's exit
+/// code.
+#[test]
+fn keyword_arguments_match_live_haproxy() {
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "keyword_arguments_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    const KEYWORDS: &[&str] = &[
+        "backlog",
+        "bind-process",
+        "clitcpka-cnt",
+        "clitcpka-idle",
+        "clitcpka-intvl",
+        "compression",
+        "declare capture",
+        "dispatch",
+        "dynamic-cookie-key",
+        "email-alert from",
+        "email-alert level",
+        "email-alert to",
+        "force-persist",
+        "hash-balance-factor",
+        "http-check comment",
+        "http-check connect",
+        "http-check disable-on-404",
+        "http-send-name-header",
+        "ignore-persist",
+        "log-tag",
+        "max-keep-alive-queue",
+        "monitor fail",
+        "monitor-uri",
+        "rate-limit sessions",
+        "retry-on",
+        "source",
+        "srvtcpka-cnt",
+        "stick-table",
+        "stick on",
+        "tcp-check connect",
+        "tcp-check expect",
+        "tcp-check send",
+        "transparent",
+        "unique-id-format",
+        "use-fcgi-app",
+        "use-server",
+        "external-check command",
+        "description",
+        "id",
+        "disabled",
+        "fullconn",
+        "timeout check",
+    ];
+    let sections = [
+        "listen l\n    bind :80",
+        "backend b",
+        "frontend f\n    bind :80",
+        "defaults d",
+    ];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for section in sections {
+        for kw in KEYWORDS {
+            for arg in ["", " x"] {
+                let cfg = format!("{T}{section}\n    {kw}{arg}\n");
+                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+                n += 1;
+                if theirs.status != ours.status {
+                    failures.push(format!(
+                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                        theirs.status, ours.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -4,12 +4,15 @@
 mod support;
 
 mod acl_config;
+mod acl_runtime;
 mod balance_seq;
 mod cli;
 mod config_invalid;
 mod corpus;
 mod diff;
 mod http_diff;
+mod http_log;
+mod http_rules;
 mod http_tutorial;
 mod preprocess;
 mod samples;

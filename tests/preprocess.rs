@@ -170,6 +170,12 @@ fn conditions() {
         ".if 1\n.else junk\n.endif\n".into(),
         ".if streq(a)\n.endif\n".into(),
         ".if\n.endif\n".into(),
+        ".if streq(\"a b\",\"a b\")\n.notice \"q\"\n.endif\n".into(),
+        ".if strneq(x, x)\n.notice \"sp\"\n.endif\n".into(),
+        ".if 'streq(a,a)' && \"!0\"\n.notice \"qq\"\n.endif\n".into(),
+        ".if defined(FOO)\n.if 0\n.notice \"no\"\n.elif 1\n.notice \"nested\"\n.endif\n.else\n.notice \"x\"\n.endif\n".into(),
+        ".if 0\n.elif 0\n.else\n.notice \"else\"\n.endif\n".into(),
+        ".if version_atleast(2.6.13)\n.notice \"new\"\n.elif version_before(2.6)\n.notice \"old\"\n.else\n.notice \"2.6.12\"\n.endif\n".into(),
         ".if 1\n".repeat(120) + &".endif\n".repeat(120),
     ]);
 }
@@ -194,6 +200,14 @@ fn files_lines_and_bytes() {
         "".into(),
         "# only a comment\n\n   \n".into(),
         "global\r\n.notice \"crlf\"\r\n".into(),
+        // Reading stops after 50 lines with errors (parser and keyword errors alike).
+        format!(
+            "global\n{}{}# next\n  more\n",
+            "  bad \"quote\n".repeat(30),
+            "  bogus\n".repeat(20)
+        ),
+        format!("global\n{}", "  bogus\n".repeat(50)),
+        format!("global\n{}", "  bogus\n".repeat(49)),
         // Preprocessor and keyword messages interleave line by line, as HAProxy reads.
         "global\n  foo\n  maxconn 10\n  bar".into(),
         "global\n  foo\n.notice \"between\"\n  bar \"x\\x4\"\n  baz\n".into(),

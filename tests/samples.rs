@@ -103,50 +103,38 @@ fn start(flavor: Flavor, sample: &str, ext: &[(u16, &Backend)]) -> (Proxy, Rewri
     (b.start(), rw)
 }
 
-/// GET `path` on the sample's frontend that originally bound `port`; `None` when nothing
-/// came back (the caller decides between a gate and a failure).
-fn try_get(p: &Proxy, rw: &Rewritten, port: u16, path: &str) -> Option<Message> {
+/// GET `path` on the sample's frontend that originally bound `port`; fails with the full
+/// context (config, output) when nothing complete comes back.
+fn get(p: &Proxy, rw: &Rewritten, port: u16, path: &str, test: &str) -> Message {
     let addr = p.fe(rw.binds[&port]);
-    let mut c = client::Client::try_connect(addr).ok()?;
+    let mut c = match client::Client::try_connect(addr) {
+        Ok(c) => c,
+        Err(e) => p.fail(&format!("{test}: connect for GET {path}: {e}")),
+    };
     c.send(format!(
         "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
     ));
-    c.read_responses(1, crate::support::WAIT).into_iter().next()
-}
-
-/// Run `check` unless the proxy cannot serve yet (a loud GATED line for haproxyrs).
-fn get_or_gate(
-    p: &mut Proxy,
-    rw: &Rewritten,
-    port: u16,
-    path: &str,
-    test: &str,
-) -> Option<Message> {
-    match try_get(p, rw, port, path) {
-        Some(m) => Some(m),
-        None if p.gated(test) => None,
-        None => p.fail(&format!("{test}: no response to GET {path}")),
+    match c.read_responses(1, crate::support::WAIT).into_iter().next() {
+        Some(m) => m,
+        None => p.fail(&format!(
+            "{test}: no response to GET {path} (received {:?}, closed={})",
+            c.received.text(),
+            c.received.closed
+        )),
     }
 }
 
 /// Bodies of `n` GETs of `path`, asserting each is a 200.
-fn bodies(
-    p: &mut Proxy,
-    rw: &Rewritten,
-    port: u16,
-    path: &str,
-    n: usize,
-    test: &str,
-) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let m = get_or_gate(p, rw, port, path, test)?;
-        if m.status() != 200 {
-            p.fail(&format!("{test}: GET {path}: {}", m.start));
-        }
-        out.push(m.body_str());
-    }
-    Some(out)
+fn bodies(p: &Proxy, rw: &Rewritten, port: u16, path: &str, n: usize, test: &str) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let m = get(p, rw, port, path, test);
+            if m.status() != 200 {
+                p.fail(&format!("{test}: GET {path}: {}", m.start));
+            }
+            m.body_str()
+        })
+        .collect()
 }
 
 fn assert_alternates(p: &Proxy, bodies: &[String], expected: &[&str], what: &str) {
@@ -170,12 +158,10 @@ fn assert_alternates(p: &Proxy, bodies: &[String], expected: &[&str], what: &str
 }
 
 fn demo(flavor: Flavor, test: &str) {
-    let (mut p, rw) = start(flavor, "demo.cfg", &[]);
-    let Some(rr) = bodies(&mut p, &rw, 8080, "/", 4, test) else {
-        return;
-    };
+    let (p, rw) = start(flavor, "demo.cfg", &[]);
+    let rr = bodies(&p, &rw, 8080, "/", 4, test);
     assert_alternates(&p, &rr, &["hello from web1", "hello from web2"], "demo /");
-    let api = get_or_gate(&mut p, &rw, 8080, "/api/users", test).unwrap();
+    let api = get(&p, &rw, 8080, "/api/users", test);
     if api.status() != 200 || api.body_str() != "{\"server\":\"api1\"}\n" {
         p.fail(&format!(
             "demo /api/users should be routed to api1: {api:?}"
@@ -184,7 +170,7 @@ fn demo(flavor: Flavor, test: &str) {
     if api.header("content-type") != Some("application/json") {
         p.fail(&format!("demo /api/users content-type: {api:?}"));
     }
-    let admin = get_or_gate(&mut p, &rw, 8080, "/admin", test).unwrap();
+    let admin = get(&p, &rw, 8080, "/admin", test);
     if admin.status() != 403 {
         p.fail(&format!("demo /admin should be denied: {}", admin.start));
     }
@@ -204,22 +190,20 @@ fn sample_demo_reference_haproxy() {
 fn tutorial(flavor: Flavor, test: &str) {
     let app1 = Backend::http("app1");
     let app2 = Backend::http("app2");
-    let (mut p, rw) = start(flavor, "tutorial.cfg", &[(8081, &app1), (8082, &app2)]);
+    let (p, rw) = start(flavor, "tutorial.cfg", &[(8081, &app1), (8082, &app2)]);
     // ACL routing by path suffix.
-    let Some(m) = get_or_gate(&mut p, &rw, 80, "/shop/app1", test) else {
-        return;
-    };
+    let m = get(&p, &rw, 80, "/shop/app1", test);
     if m.body_str() != "app1\n" {
         p.fail(&format!("tutorial: /shop/app1 should go to app1: {m:?}"));
     }
-    let m = get_or_gate(&mut p, &rw, 80, "/x/APP2", test).unwrap();
+    let m = get(&p, &rw, 80, "/x/APP2", test);
     if m.body_str() != "app2\n" {
         p.fail(&format!(
             "tutorial: /x/APP2 (path_end -i) should go to app2: {m:?}"
         ));
     }
     // Everything else: round-robin over both.
-    let rr = bodies(&mut p, &rw, 80, "/", 4, test).unwrap();
+    let rr = bodies(&p, &rw, 80, "/", 4, test);
     assert_alternates(&p, &rr, &["app1", "app2"], "tutorial /");
     let paths: Vec<String> = app1
         .requests()
@@ -245,10 +229,8 @@ fn sample_tutorial_reference_haproxy() {
 }
 
 fn tcp_passthrough(flavor: Flavor, test: &str) {
-    let (mut p, rw) = start(flavor, "tcp-passthrough.cfg", &[]);
-    let Some(rr) = bodies(&mut p, &rw, 9000, "/", 4, test) else {
-        return;
-    };
+    let (p, rw) = start(flavor, "tcp-passthrough.cfg", &[]);
+    let rr = bodies(&p, &rw, 9000, "/", 4, test);
     assert_alternates(
         &p,
         &rr,

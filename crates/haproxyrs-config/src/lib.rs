@@ -7,10 +7,12 @@
 //! [`env::Environment`].
 //!
 //! # Layout
-//! - [`span`], [`diag`]: positions and messages.
+//! - [`span`], [`diag`]: positions and messages; [`render`]: messages as HAProxy prints
+//!   them, with a source excerpt and caret.
 //! - [`parse`]: lexer and preprocessor (`#`, quotes, escapes, `${VAR}`, `.if` …) → [`ast`].
 //! - [`lower`]: AST → [`ir`], with validation and the keyword table.
-//! - [`env`]: the environment interface and the real system environment.
+//! - [`mod@env`]: the environment interface, the real system environment, and
+//!   [`env::MemoryEnv`] for tests and fuzzing.
 
 pub mod ast;
 pub mod diag;

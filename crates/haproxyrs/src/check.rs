@@ -2,6 +2,8 @@
 //! (`Error(s) found in configuration file`, `Fatal errors found in configuration.`,
 //! zero-warning), and for `-c` the verdict on stdout with its exit code.
 
+use std::path::Path;
+
 use haproxyrs_config::ast::{ConfigAst, SectionKind};
 use haproxyrs_config::env::Environment;
 use haproxyrs_config::ir::Config;
@@ -69,17 +71,38 @@ fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
     opts.zero_warning || global_has(ast, "zero-warning")
 }
 
-/// Whether the config would listen anywhere: an enabled frontend bind, a stats socket,
-/// or a log-forward bind (what HAProxy 2.6 counts before its "no listener" exit).
-pub fn has_listener(ast: &ConfigAst, config: &Config) -> bool {
-    let frontends = config.has_listeners();
+/// Whether a `peers` section listens: it names the local peer (`-L`, default the host
+/// name) with an address (`peer NAME ADDR`), or has a `bind` and a `server NAME` for it.
+fn peers_listen(ast: &ConfigAst, local_peer: &str) -> bool {
+    ast.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Peers)
+        .any(|s| {
+            let names_local = |kw: &str| {
+                s.lines.iter().any(|l| {
+                    l.keyword() == kw && l.args().first().is_some_and(|w| w.text == local_peer)
+                })
+            };
+            let has_bind = s.lines.iter().any(|l| l.keyword() == "bind");
+            names_local("peer") || (has_bind && names_local("server"))
+        })
+}
+
+/// Whether the config would listen anywhere: an enabled frontend bind, a stats socket, a
+/// log-forward bind, or the local peer of a `peers` section (what HAProxy 2.6 counts
+/// before its "no listener" exit).
+pub fn has_listener(ast: &ConfigAst, config: &Config, env: &dyn Environment) -> bool {
     let log_forward = ast
         .sections
         .iter()
         .filter(|s| s.kind == SectionKind::LogForward)
         .flat_map(|s| &s.lines)
         .any(|l| matches!(l.keyword(), "bind" | "dgram-bind"));
-    frontends || !config.global.stats_sockets.is_empty() || log_forward
+    let local_peer = env.var("HAPROXY_LOCALPEER").unwrap_or_default();
+    config.has_listeners()
+        || !config.global.stats_sockets.is_empty()
+        || log_forward
+        || peers_listen(ast, &local_peer)
 }
 
 /// One line of the report, in the order HAProxy prints it.
@@ -87,7 +110,12 @@ enum Item<'a> {
     Message(&'a Diagnostic),
     /// `Error(s) found in configuration file : FILE`, after that file's messages.
     FileErrors(&'a str),
+    /// HAProxy stops reading a file at the line after its 50th line with a fatal error.
+    TooManyErrors(&'a str, u32),
 }
+
+/// HAProxy's limit of lines with fatal errors per file.
+const MAX_FATAL_LINES: usize = 50;
 
 /// `(file, line)` of a message HAProxy emits while reading the files (`parsing [f:l]…`).
 fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
@@ -104,8 +132,14 @@ fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
 /// HAProxy reads each file line by line, printing each line's messages as it goes (the
 /// preprocessor's before the keyword's; a missing LF after the line), then the file's
 /// `Error(s) found` line; checks made after reading come last. The parser and lowering
-/// run one after the other here, so their messages are merged back into that order.
-fn haproxy_order<'a>(diags: &'a Diagnostics, files: &'a [String]) -> Vec<Item<'a>> {
+/// run one after the other here, so their messages are merged back into that order, and
+/// a file's messages stop where HAProxy would stop reading it (50 lines with errors).
+/// `line_count` gives the number of lines of a file (by index).
+fn haproxy_order<'a>(
+    diags: &'a Diagnostics,
+    files: &'a [String],
+    line_count: &dyn Fn(usize) -> u32,
+) -> Vec<Item<'a>> {
     let file_index = |f: &str| files.iter().position(|x| x == f);
     let mut reading: Vec<(usize, u32, bool, &Diagnostic)> = Vec::new();
     let mut after: Vec<&Diagnostic> = Vec::new();
@@ -124,9 +158,34 @@ fn haproxy_order<'a>(diags: &'a Diagnostics, files: &'a [String]) -> Vec<Item<'a
     reading.sort_by_key(|&(fi, line, eol, _)| (fi, line, eol));
     let mut items = Vec::new();
     for (fi, file) in files.iter().enumerate() {
-        let mine: Vec<&Diagnostic> = reading.iter().filter(|r| r.0 == fi).map(|r| r.3).collect();
-        let has_alert = mine.iter().any(|d| d.level == Level::Alert);
-        items.extend(mine.into_iter().map(Item::Message));
+        let mine: Vec<(u32, &Diagnostic)> = reading
+            .iter()
+            .filter(|r| r.0 == fi)
+            .map(|r| (r.1, r.3))
+            .collect();
+        let mut has_alert = false;
+        let mut fatal_lines = 0;
+        for (i, &(line, d)) in mine.iter().enumerate() {
+            items.push(Item::Message(d));
+            let alert = d.level == Level::Alert;
+            has_alert |= alert;
+            let line_ends = mine.get(i + 1).is_none_or(|&(next, _)| next != line);
+            let line_had_alert = alert
+                || mine[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|&&(l, _)| l == line)
+                    .any(|&(_, d)| d.level == Level::Alert);
+            if line_ends && line_had_alert {
+                fatal_lines += 1;
+                if fatal_lines >= MAX_FATAL_LINES {
+                    if line < line_count(fi) {
+                        items.push(Item::TooManyErrors(file, line + 1));
+                    }
+                    break;
+                }
+            }
+        }
         if has_alert {
             items.push(Item::FileErrors(file));
         }
@@ -136,13 +195,31 @@ fn haproxy_order<'a>(diags: &'a Diagnostics, files: &'a [String]) -> Vec<Item<'a
 }
 
 /// Print every message and the trailers. `Err(code)` when the load must stop.
-pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result<(), i32> {
-    for item in haproxy_order(&loaded.diags, &loaded.files) {
+pub fn report(
+    loaded: &Loaded,
+    opts: &Options,
+    env: &dyn Environment,
+    out: &mut Reporter<'_>,
+) -> Result<(), i32> {
+    let line_count = |fi: usize| {
+        loaded
+            .files
+            .get(fi)
+            .and_then(|f| env.read_file(Path::new(f)).ok())
+            .map_or(0, |b| parse::source::lines(&b).len() as u32)
+    };
+    for item in haproxy_order(&loaded.diags, &loaded.files, &line_count) {
         match item {
             Item::Message(d) => out.diagnostic(d),
             Item::FileErrors(file) => out.config(
                 Level::Alert,
                 &format!("Error(s) found in configuration file : {file}"),
+            ),
+            Item::TooManyErrors(file, line) => out.config(
+                Level::Alert,
+                &format!(
+                    "parsing [{file}:{line}]: too many fatal errors ({MAX_FATAL_LINES}), stopping now."
+                ),
             ),
         }
     }
@@ -166,7 +243,7 @@ pub fn report(loaded: &Loaded, opts: &Options, out: &mut Reporter<'_>) -> Result
 pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
     let loaded = load(opts, env);
     let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
-    if let Err(code) = report(&loaded, opts, &mut out) {
+    if let Err(code) = report(&loaded, opts, env, &mut out) {
         return code;
     }
     if loaded.diags.has_warnings() {
@@ -176,7 +253,7 @@ pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
         || loaded
             .config
             .as_ref()
-            .is_some_and(|c| has_listener(&loaded.ast, c));
+            .is_some_and(|c| has_listener(&loaded.ast, c, env));
     if !listens {
         out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
         return 2;
@@ -215,6 +292,7 @@ mod tests {
             .map(|i| match i {
                 Item::Message(d) => d.text.clone(),
                 Item::FileErrors(f) => format!("Error(s) found in configuration file : {f}"),
+                Item::TooManyErrors(f, l) => format!("too many at {f}:{l}"),
             })
             .collect()
     }
@@ -237,7 +315,7 @@ mod tests {
         };
         let files = vec!["a.cfg".to_string(), "b.cfg".to_string()];
         assert_eq!(
-            render(&haproxy_order(&diags, &files)),
+            render(&haproxy_order(&diags, &files, &|_| 100)),
             [
                 "parsing [a.cfg:2]: 'hi'.",
                 "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section",
@@ -250,5 +328,35 @@ mod tests {
                 "missing timeouts for frontend 'fe'.",
             ]
         );
+    }
+
+    #[test]
+    fn reading_stops_after_fifty_lines_with_errors() {
+        let mut items: Vec<Diagnostic> = (2..=60)
+            .map(|l| {
+                d(
+                    Level::Alert,
+                    &format!("parsing [a.cfg:{l}] : unknown keyword 'x{l}' in 'global' section"),
+                )
+            })
+            .collect();
+        // Two messages on one line count once.
+        items.insert(1, d(Level::Warning, "parsing [a.cfg:2] : w"));
+        let diags = Diagnostics {
+            items,
+            aborted: false,
+        };
+        let files = vec!["a.cfg".to_string()];
+        let out = render(&haproxy_order(&diags, &files, &|_| 70));
+        assert_eq!(out.len(), 50 + 1 + 1 + 1);
+        assert_eq!(
+            out[50],
+            "parsing [a.cfg:51] : unknown keyword 'x51' in 'global' section"
+        );
+        assert_eq!(out[51], "too many at a.cfg:52");
+        assert_eq!(out[52], "Error(s) found in configuration file : a.cfg");
+        // When the 50th is on the last line, nothing more is said.
+        let out = render(&haproxy_order(&diags, &files, &|_| 51));
+        assert_eq!(out[51], "Error(s) found in configuration file : a.cfg");
     }
 }

@@ -35,6 +35,8 @@ pub struct Options {
     pub zero_warning: bool,
     /// `-dD`: diagnostic mode, shows `.diag` messages.
     pub diag_mode: bool,
+    /// `-dS`: never use splice(2).
+    pub no_splice: bool,
     /// `-n N`: global maxconn override.
     pub maxconn: Option<u32>,
     /// `-m MEGS`: memory limit.
@@ -155,6 +157,7 @@ pub fn parse(args: &[OsString]) -> Result<Command, CliError> {
             "-db" => o.foreground = true,
             "-dW" => o.zero_warning = true,
             "-dD" => o.diag_mode = true,
+            "-dS" => o.no_splice = true,
             // No server-side TLS yet, so there is nothing to verify: nothing changes.
             "-dV" => {}
             a if a.starts_with("-dM") => {

@@ -23,11 +23,24 @@ fn limit_memory(megs: u64) -> Result<(), String> {
     // SAFETY: setrlimit reads a valid, initialised struct.
     if unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) } != 0 {
         return Err(format!(
-            "Cannot fix MEM limit to {megs} megs: {}",
+            "[haproxyrs.main()] Cannot fix MEM limit to {megs} megs ({}).",
             std::io::Error::last_os_error()
         ));
     }
     Ok(())
+}
+
+/// What to do instead of a refused process-management flag.
+fn flag_hint(flag: &str) -> &'static str {
+    match flag {
+        "-D" | "-W" | "-Ws" => {
+            " haproxyrs stays in the foreground: run it under a supervisor with -db (systemd: Type=simple)."
+        }
+        f if f.starts_with("-sf") || f.starts_with("-st") || f.starts_with("-x") => {
+            " Stop the old process yourself once the new one listens."
+        }
+        _ => "",
+    }
 }
 
 /// Keywords that parse but whose behaviour the engines lack, where running without them
@@ -54,19 +67,19 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         for flag in &opts.unimplemented {
             out.plain(
                 Level::Alert,
-                &format!("haproxyrs does not implement '{flag}' yet; refusing to start (use it with -c only)."),
+                &format!("haproxyrs does not implement '{flag}' yet; refusing to start (use it with -c only).{}", flag_hint(flag)),
             );
         }
         return 1;
     }
     let loaded = check::load(opts, env);
-    if let Err(code) = check::report(&loaded, opts, &mut out) {
+    if let Err(code) = check::report(&loaded, opts, env, &mut out) {
         return code;
     }
     let Some(mut config) = loaded.config else {
         return 1;
     };
-    if !check::has_listener(&loaded.ast, &config) {
+    if !check::has_listener(&loaded.ast, &config, env) {
         out.plain(
             Level::Alert,
             "[haproxyrs.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
@@ -80,9 +93,9 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         config.global.maxconn = n;
     }
     if let Some(megs) = opts.mem_limit_mb.filter(|&m| m > 0) {
+        // As in HAProxy, a limit that cannot be set is a warning, not a failure.
         if let Err(e) = limit_memory(megs) {
-            out.plain(Level::Alert, &e);
-            return 1;
+            out.plain(Level::Warning, &e);
         }
     }
     if let Some(path) = &opts.pidfile {
@@ -99,6 +112,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
     #[allow(clippy::needless_update)]
     let run = RunOptions {
         foreground: true,
+        no_splice: opts.no_splice,
         ..Default::default()
     };
     log::debug!("starting with {} frontend(s)", config.frontends.len());

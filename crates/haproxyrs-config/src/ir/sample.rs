@@ -204,6 +204,19 @@ pub enum Fetch {
         name: String,
     },
 
+    // --- captures (kept for logs).
+    /// `capture.req.method`, `capture.req.uri`, `capture.req.ver` (`HTTP/1.1`).
+    CaptureReqMethod,
+    CaptureReqUri,
+    CaptureReqVer,
+    /// `capture.res.ver`.
+    CaptureResVer,
+    /// `capture.req.hdr(N)` / `capture.res.hdr(N)`: the Nth `capture … header` slot.
+    CaptureHdr {
+        response: bool,
+        index: usize,
+    },
+
     // --- internal state.
     /// `nbsrv([backend])`: usable servers of a backend (`None`: the current one).
     NbSrv {
@@ -217,10 +230,11 @@ pub enum Fetch {
     /// `be_name`, `fe_name`.
     BeName,
     FeName,
-    /// `var(scope.name)`.
+    /// `var(scope.name[,default])`: the default (a string) when the variable is unset.
     Var {
         scope: VarScope,
         name: String,
+        default: Option<String>,
     },
     /// A fetch HAProxy 2.6 knows but haproxyrs does not evaluate (stick counters,
     /// TLS details…): accepted with a NOTICE; it never yields a value.
@@ -289,6 +303,11 @@ impl Fetch {
             Ip(_) | Src | Dst | ReqHdrIp { .. } => SampleType::Ip,
             Unimplemented { output, .. } => *output,
             ReqPayload { .. } => SampleType::Bin,
+            CaptureReqMethod
+            | CaptureReqUri
+            | CaptureReqVer
+            | CaptureResVer
+            | CaptureHdr { .. } => SampleType::Str,
             Str(_)
             | SslFcSni
             | ReqSslSni
@@ -328,7 +347,12 @@ impl Fetch {
             | Var { .. }
             | SslFc
             | SslFcSni
-            | Unimplemented { .. } => FetchNeeds::Always,
+            | Unimplemented { .. }
+            | CaptureReqMethod
+            | CaptureReqUri
+            | CaptureReqVer
+            | CaptureResVer
+            | CaptureHdr { .. } => FetchNeeds::Always,
             Src | SrcPort | Dst | DstPort => FetchNeeds::L4,
             ReqLen
             | ReqPayload { .. }

@@ -56,9 +56,11 @@ pub fn parse_acl_line(
     diags: &mut Diagnostics,
 ) -> Result<(String, AclTerm), Diagnostic> {
     let Some(name) = args.first() else {
+        // HAProxy reports the empty name's terminating NUL as the bad character (its
+        // message stops there); keep the same start.
         return Err(Diagnostic::alert(
             line_span,
-            "'acl' expects an ACL name and a criterion.",
+            "character '' is not permitted in acl name ''.",
         ));
     };
     if let Some(bad) = name.text.chars().find(|c| !valid_acl_name_char(*c)) {
@@ -108,7 +110,7 @@ pub fn parse_acl_term(
         return Err((
             format!(
                 "ACL keyword '{}' : expected ')' before '{rest}'.",
-                fetch::acl_keyword(&crit.text).0
+                crit.text.split(['(', ',', ')']).next().unwrap_or_default()
             ),
             crit.span.clone(),
         ));
@@ -154,9 +156,10 @@ pub fn parse_acl_term(
                 i += 1;
                 match words.get(i) {
                     Some(f) => files.push(f),
+                    // HAProxy tries to open the empty name.
                     None => {
                         return Err((
-                            "missing pattern file name after '-f'.".to_string(),
+                            "failed to open pattern file <>.".to_string(),
                             w.span.clone(),
                         ))
                     }
@@ -323,11 +326,7 @@ fn compile_patterns(
         MatchMethod::Bin => {
             let mut v = Vec::with_capacity(texts.len());
             for (t, span) in texts {
-                v.push(
-                    hex_decode(t).ok_or_else(|| {
-                        (format!("'{t}' is not a valid hex string."), span.clone())
-                    })?,
-                );
+                v.push(hex_decode(t).map_err(|m| (m, span.clone()))?);
             }
             Patterns::Bins(v)
         }
@@ -476,14 +475,18 @@ fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(addr))
 }
 
-fn hex_decode(t: &str) -> Option<Vec<u8>> {
+/// `-m bin` patterns: hex digits, two per byte (HAProxy's messages).
+fn hex_decode(t: &str) -> Result<Vec<u8>, String> {
     if !t.len().is_multiple_of(2) {
-        return None;
+        return Err("an even number of hex digit is expected.".into());
     }
-    (0..t.len())
+    if let Some(bad) = t.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!("an hex digit is expected (found '{bad}')."));
+    }
+    Ok((0..t.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
-        .collect()
+        .filter_map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok())
+        .collect())
 }
 
 /// A map file (`key value` per line) compiled for a `map*` converter: the key patterns

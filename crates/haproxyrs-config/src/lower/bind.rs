@@ -191,6 +191,7 @@ pub fn parse_bind_line(
     let prefix = format!("'bind {}' in section '{section}'", list.text);
     let mut i = 1;
     let mut refused_line = false;
+    let mut not_implemented: Vec<&str> = Vec::new();
     while i < args.len() {
         let name = args[i].text.as_str();
         let Some(opt) = keywords::bind_option(name) else {
@@ -287,16 +288,19 @@ pub fn parse_bind_line(
             }
             _ => {}
         }
-        let what = format!("bind {name}");
         match opt.status {
-            Status::ParsedOnly => cx.unimplemented(&line.span, &what),
+            Status::ParsedOnly => not_implemented.push(name),
             Status::Refused if !refused_line => {
                 refused_line = true;
-                cx.refuse(&line.span, &what);
+                cx.refuse(&line.span, &format!("bind {name}"));
             }
             _ => {}
         }
         i += 1 + usize::from(opt.args);
+    }
+    // One NOTICE per line for the options that are parsed only.
+    if !not_implemented.is_empty() {
+        cx.unimplemented(&line.span, &format!("bind {}", not_implemented.join(" ")));
     }
     Some(binds)
 }

@@ -61,47 +61,67 @@ impl ExprError {
     /// the log-format string for samples, as HAProxy prints it between `<>`).
     pub fn render(&self, ctx: ExprContext, whole: &str) -> String {
         match ctx {
-            ExprContext::Acl => match self {
-                ExprError::MissingFetch => {
-                    format!("missing fetch method in ACL expression '{whole}'.")
-                }
-                ExprError::UnknownFetch(name) => {
-                    format!("unknown fetch method '{name}' in ACL expression '{whole}'.")
-                }
-                ExprError::UnknownConverter { fetch, name } => {
-                    format!("ACL keyword '{fetch}' : unknown converter '{name}'..")
-                }
-                ExprError::FetchArg { fetch, msg } => format!("ACL keyword '{fetch}' : {msg}."),
-                ExprError::FetchArgInvalid { fetch, msg } => {
-                    format!("ACL keyword '{fetch}' : invalid args : {msg}")
-                }
-                ExprError::ConvArg { conv, pos, msg } => {
-                    format!("invalid arg {pos} in converter '{conv}' : {msg}.")
-                }
-                ExprError::ConvArgInvalid { conv, msg } => {
-                    format!("invalid args in converter '{conv}' : {msg}")
-                }
-            },
-            ExprContext::Sample => {
-                let inner = match self {
-                    ExprError::MissingFetch => "missing fetch method".to_string(),
-                    ExprError::UnknownFetch(name) => format!("unknown fetch method '{name}'"),
-                    ExprError::UnknownConverter { name, .. } => {
-                        format!("unknown converter '{name}'")
-                    }
-                    ExprError::FetchArg { fetch, msg } => format!("fetch method '{fetch}' : {msg}"),
-                    ExprError::FetchArgInvalid { fetch, msg } => {
-                        format!("invalid args in fetch method '{fetch}' : {msg}")
-                    }
-                    ExprError::ConvArg { conv, pos, msg } => {
-                        format!("invalid arg {pos} in converter '{conv}' : {msg}")
-                    }
-                    ExprError::ConvArgInvalid { conv, msg } => {
-                        format!("invalid args in converter '{conv}' : {msg}")
-                    }
+            ExprContext::Acl => {
+                // An ACL keyword (`path`, `hdr`) frames errors as `ACL keyword 'x' : …`; a
+                // plain sample fetch (`src`, `int`) as `… in ACL expression '…'`.
+                let kw = match self {
+                    ExprError::UnknownConverter { fetch, .. }
+                    | ExprError::FetchArg { fetch, .. }
+                    | ExprError::FetchArgInvalid { fetch, .. } => Some(fetch.as_str()),
+                    _ => whole
+                        .split(['(', ','])
+                        .next()
+                        .filter(|k| super::fetch_registry::acl_keyword(k).is_some()),
                 };
+                let kw = kw.filter(|k| super::fetch_registry::acl_keyword(k).is_some());
+                match (self, kw) {
+                    (ExprError::MissingFetch, _) => {
+                        format!("missing fetch method in ACL expression '{whole}'.")
+                    }
+                    (ExprError::UnknownFetch(name), _) => {
+                        format!("unknown fetch method '{name}' in ACL expression '{whole}'.")
+                    }
+                    (ExprError::FetchArg { msg, .. }, Some(kw)) => {
+                        format!("ACL keyword '{kw}' : {msg}.")
+                    }
+                    (_, Some(kw)) => {
+                        let inner = self.inner();
+                        format!("ACL keyword '{kw}' : {}..", inner.trim_end_matches('.'))
+                    }
+                    (_, None) => {
+                        let inner = self.inner();
+                        format!(
+                            "{} in ACL expression '{whole}'.",
+                            inner.trim_end_matches('.')
+                        )
+                    }
+                }
+            }
+            ExprContext::Sample => {
+                let inner = self.inner();
                 let inner = inner.trim_end_matches('.');
                 format!("failed to parse sample expression <{whole}> : {inner}.")
+            }
+        }
+    }
+}
+
+impl ExprError {
+    /// The message without its framing (`fetch method 'src' : expected ')' before 'x)'`).
+    fn inner(&self) -> String {
+        match self {
+            ExprError::MissingFetch => "missing fetch method".to_string(),
+            ExprError::UnknownFetch(name) => format!("unknown fetch method '{name}'"),
+            ExprError::UnknownConverter { name, .. } => format!("unknown converter '{name}'"),
+            ExprError::FetchArg { fetch, msg } => format!("fetch method '{fetch}' : {msg}"),
+            ExprError::FetchArgInvalid { fetch, msg } => {
+                format!("invalid args in fetch method '{fetch}' : {msg}")
+            }
+            ExprError::ConvArg { conv, pos, msg } => {
+                format!("invalid arg {pos} in converter '{conv}' : {msg}")
+            }
+            ExprError::ConvArgInvalid { conv, msg } => {
+                format!("invalid args in converter '{conv}' : {msg}")
             }
         }
     }
@@ -221,8 +241,14 @@ const FETCHES: &[FetchDef] = &[
     f!("nbsrv", 0, [S]),
     f!("srv_is_up", 1, [S]),
     f!("be_name"),
+    f!("capture.req.method"),
+    f!("capture.req.uri"),
+    f!("capture.req.ver"),
+    f!("capture.res.ver"),
+    f!("capture.req.hdr", 1, [I]),
+    f!("capture.res.hdr", 1, [I]),
     f!("fe_name"),
-    f!("var", 1, [S]),
+    f!("var", 1, [S, S]),
 ];
 
 /// Resolve an ACL criterion keyword to the fetch keyword and its implied match method,
@@ -507,10 +533,24 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
             }
         }
         "be_name" => Fetch::BeName,
+        "capture.req.method" => Fetch::CaptureReqMethod,
+        "capture.req.uri" => Fetch::CaptureReqUri,
+        "capture.req.ver" => Fetch::CaptureReqVer,
+        "capture.res.ver" => Fetch::CaptureResVer,
+        "capture.req.hdr" | "capture.res.hdr" => Fetch::CaptureHdr {
+            response: name == "capture.res.hdr",
+            index: int_arg(args, 0)
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or("invalid capture slot")?,
+        },
         "fe_name" => Fetch::FeName,
         "var" => {
             let (scope, name) = parse_var_name(&s0())?;
-            Fetch::Var { scope, name }
+            Fetch::Var {
+                scope,
+                name,
+                default: args.get(1).cloned(),
+            }
         }
         other => return Err(format!("unknown fetch method '{other}'")),
     })
@@ -931,7 +971,16 @@ mod tests {
             parse("var(txn.foo)").unwrap().fetch,
             Fetch::Var {
                 scope: VarScope::Txn,
-                name: "foo".into()
+                name: "foo".into(),
+                default: None,
+            }
+        );
+        assert_eq!(
+            parse("var(txn.foo,dflt)").unwrap().fetch,
+            Fetch::Var {
+                scope: VarScope::Txn,
+                name: "foo".into(),
+                default: Some("dflt".into()),
             }
         );
         assert_eq!(parse("str('a,b')").unwrap().fetch, Fetch::Str("a,b".into()));

@@ -77,9 +77,22 @@ fn line(cx: &mut Cx, line: &Line) {
     }
 }
 
+/// The single argument of a global keyword, or HAProxy's ALERT (`msg` when it is missing,
+/// "cannot handle unexpected argument" when there are more).
 fn one<'w>(cx: &mut Cx, line: &Line, args: &'w [Word], msg: &str) -> Option<&'w str> {
     if args.first().is_none_or_empty() {
         cx.alert(&line.span, msg);
+        return None;
+    }
+    if let Some(extra) = args.get(1) {
+        cx.alert(
+            &line.span,
+            format!(
+                "'{}' cannot handle unexpected argument '{}'.",
+                line.keyword(),
+                extra.text
+            ),
+        );
         return None;
     }
     Some(&args[0].text)
@@ -106,8 +119,13 @@ pub fn maxsessrate(cx: &mut Cx, line: &Line, args: &[Word]) {
 pub fn nbthread(cx: &mut Cx, line: &Line, args: &[Word]) {
     let v = args.first().map(|w| w.text.as_str()).unwrap_or("");
     match units::strict_u32(v) {
-        Some(n) if n >= 1 => cx.global.nbthread = Some(n as usize),
-        _ => cx.alert(
+        Some(n) if (1..=64).contains(&n) => cx.global.nbthread = Some(n as usize),
+        // 64: the thread limit of Debian's 2.6 build.
+        Some(n) => cx.alert(
+            &line.span,
+            format!("'nbthread' value must be between 1 and 64 (was {n})"),
+        ),
+        None => cx.alert(
             &line.span,
             format!("'nbthread' passed a missing or unparsable integer value in '{v}'"),
         ),
@@ -129,9 +147,9 @@ pub fn spread_checks(cx: &mut Cx, line: &Line, args: &[Word]) {
     ) {
         let n = units::atol(v);
         if !(0..=50).contains(&n) {
-            cx.alert(
+            cx.alert_tight(
                 &line.span,
-                "'spread-checks' needs a positive value between 0 and 50.",
+                "'spread-checks' needs a positive value in range 0..50.",
             );
             return;
         }
@@ -206,6 +224,10 @@ pub fn hard_stop_after(cx: &mut Cx, line: &Line, args: &[Word]) {
         Err(units::TimeError::Empty) => {
             cx.alert(&line.span, "'hard-stop-after' expects <time> as argument.")
         }
+        Err(units::TimeError::BadChar(c)) => cx.alert(
+            &line.span,
+            format!("unexpected character '{c}' in argument to <hard-stop-after>."),
+        ),
         Err(e) => cx.alert(&line.span, e.message("hard-stop-after", v)),
     }
 }
@@ -289,17 +311,32 @@ pub fn group(cx: &mut Cx, line: &Line, args: &[Word]) {
 }
 
 pub fn uid(cx: &mut Cx, line: &Line, args: &[Word]) {
-    match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(n) => cx.global.user = Some(n.to_string()),
-        None => cx.alert(&line.span, "'uid' expects an integer argument."),
-    }
+    numeric_id(cx, line, args, "uid");
 }
 
 pub fn gid(cx: &mut Cx, line: &Line, args: &[Word]) {
-    match args.first().and_then(|w| units::strict_u32(&w.text)) {
-        Some(n) => cx.global.group = Some(n.to_string()),
-        None => cx.alert(&line.span, "'gid' expects an integer argument."),
+    numeric_id(cx, line, args, "gid");
+}
+
+/// `uid N` / `gid N`: 2.6 only warns about a value that is not a number (and uses 0).
+fn numeric_id(cx: &mut Cx, line: &Line, args: &[Word], kw: &str) {
+    let v = args.first().map(|w| w.text.as_str()).unwrap_or("");
+    let id = match units::strict_u32(v) {
+        Some(n) => n,
+        None => {
+            cx.warn(&line.span, format!(" {kw}: string '{v}' is not a number."));
+            0
+        }
+    };
+    if kw == "uid" {
+        cx.global.user = Some(id.to_string());
+    } else {
+        cx.global.group = Some(id.to_string());
     }
+}
+
+pub fn master_worker(cx: &mut Cx, _line: &Line, _args: &[Word]) {
+    cx.global.master_worker = true;
 }
 
 pub fn lua_load(cx: &mut Cx, line: &Line, args: &[Word]) {
@@ -439,6 +476,6 @@ pub fn stats(cx: &mut Cx, line: &Line, args: &[Word]) {
             }
         }
         "bind-process" => cx.warn(&line.span, "'stats bind-process' has no effect, is deprecated, and will be removed in version 2.7."),
-        other => cx.alert(&line.span, format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}').")),
+        other => cx.alert(&line.span, format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')")),
     }
 }

@@ -49,7 +49,7 @@ pub fn parse_log_format(
             i = start + end + 1;
             if i >= b.len() {
                 return Err(format!(
-                    "truncated line after '{}'.",
+                    "parse argument modifier without variable name near '%{{{}}}'.",
                     &text[start..start + end]
                 ));
             }
@@ -92,6 +92,12 @@ pub fn parse_log_format(
         let start = i;
         while i < b.len() && b[i].is_ascii_alphabetic() {
             i += 1;
+        }
+        if i == start {
+            let near = text[i..].chars().next().unwrap_or(' ');
+            return Err(format!(
+                "unexpected variable name near '{near}' at position {i} line : '{text}'. Maybe you want to write a single '%', use the syntax '%%'."
+            ));
         }
         let name = &text[start..i];
         let Some(var) = LogVar::from_alias(name) else {
@@ -189,6 +195,14 @@ mod tests {
         );
         assert_eq!(lf("%{+Q").unwrap_err(), "truncated line after '+Q'.");
         assert_eq!(lf("%").unwrap_err(), "truncated line after '%'.");
+        assert_eq!(
+            lf("x %{+Q}").unwrap_err(),
+            "parse argument modifier without variable name near '%{+Q}'."
+        );
+        assert_eq!(
+            lf("x % y").unwrap_err(),
+            "unexpected variable name near ' ' at position 3 line : 'x % y'. Maybe you want to write a single '%', use the syntax '%%'."
+        );
         assert_eq!(lf("%[path").unwrap_err(), "missing ']' after 'path'.");
         assert_eq!(
             lf("%[src x]").unwrap_err(),

@@ -14,16 +14,22 @@
 //! # Layout
 //! - [`keywords`]: the keyword table (dispatch, status, compatibility doc).
 //! - [`global`], [`proxy`], [`sections`]: handlers per section kind; [`defaults`]: inheritance.
+//! - [`options`]: `option …`; [`balance`]: `balance`, `hash-type`; [`rules`]: ACLs,
+//!   conditions and the HTTP/TCP rule keywords, fed to their own lowering modules.
 //! - [`bind`], [`server`], [`log`]: addresses and options shared by several keywords.
 //! - [`units`]: times, sizes, integers. [`validate`]: phases 2 and 3, building the IR.
 
+pub mod balance;
 pub mod bind;
+pub mod checks;
 pub mod defaults;
 pub mod global;
 pub mod http_rules;
 pub mod keywords;
 pub mod log;
+pub mod options;
 pub mod proxy;
+pub mod rules;
 pub mod sections;
 pub mod server;
 pub mod tcp_rules;
@@ -57,6 +63,7 @@ pub struct Cx<'a> {
     pub localpeer: Option<String>,
     pub server_state_file: Option<String>,
     pub server_state_base: Option<String>,
+    pub opts: LowerOptions,
 }
 
 impl<'a> Cx<'a> {
@@ -73,6 +80,7 @@ impl<'a> Cx<'a> {
             localpeer: None,
             server_state_file: None,
             server_state_base: None,
+            opts: LowerOptions::default(),
         }
     }
 
@@ -158,11 +166,33 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// Command-line settings that change what lowering checks.
+#[derive(Clone, Debug, Default)]
+pub struct LowerOptions {
+    /// `-dr`: a server address that does not resolve disables the server instead of
+    /// failing (as if `none` ended every `init-addr`).
+    pub ignore_resolve_errors: bool,
+    /// `-L NAME`: the local peer name (`peers` sections must name it), instead of the
+    /// `localpeer` keyword or the host name.
+    pub local_peer: Option<String>,
+}
+
 /// Lower a parsed config. Returns `None` when an ALERT was emitted (by the parser before,
 /// or here). Parsing-phase checks run even after the parser's own ALERTs, as HAProxy
 /// reports every error of its single parsing pass.
 pub fn lower(ast: &ConfigAst, env: &dyn Environment, diags: &mut Diagnostics) -> Option<Config> {
+    lower_with(ast, env, diags, &LowerOptions::default())
+}
+
+/// [`lower`] with command-line settings (`-dr`, `-L`).
+pub fn lower_with(
+    ast: &ConfigAst,
+    env: &dyn Environment,
+    diags: &mut Diagnostics,
+    opts: &LowerOptions,
+) -> Option<Config> {
     let mut cx = Cx::new(env, diags);
+    cx.opts = opts.clone();
     let mut state = defaults::State::default();
     for section in &ast.sections {
         if cx.abort {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::ast::{Line, Section, SectionKind, Word};
 use crate::ir::{
-    self, Balance, CookieMode, CookiePersistence, HashFunction, HashType, HealthCheck,
-    HttpConnMode, HttpReuse, LogFormat, Mode, ProxyOptions, StatsPage, Timeouts,
+    self, Balance, CookieMode, CookiePersistence, HashType, HealthCheck, HttpReuse, LogFormat,
+    Mode, ProxyOptions, StatsPage, Timeouts,
 };
 use crate::span::Span;
 
@@ -15,6 +15,9 @@ use super::defaults::State;
 use super::keywords::{self, sec, Handler, Status};
 use super::server::ServerDraft;
 use super::{units, Cx};
+
+pub use super::options::option;
+pub use super::rules::{condition, delegated_condition_pub};
 
 /// A `log` line of a proxy: `log global` is resolved against the global section at the end.
 #[derive(Clone, Debug)]
@@ -76,6 +79,11 @@ pub struct ProxyDraft {
     pub disabled: bool,
     pub description: Option<String>,
     pub id: Option<(u32, Span)>,
+    /// `email-alert mailers NAME`.
+    pub email_mailers: Option<String>,
+    /// `external-check command` / `external-check path` (checked together after parsing).
+    pub external_check_command: Option<String>,
+    pub external_check_path: bool,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -114,6 +122,9 @@ impl ProxyDraft {
             disabled: false,
             description: None,
             id: None,
+            email_mailers: None,
+            external_check_command: None,
+            external_check_path: false,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -139,7 +150,7 @@ impl ProxyDraft {
         }
     }
 
-    fn section_bit(&self) -> u16 {
+    pub fn section_bit(&self) -> u16 {
         keywords::section_bit(self.kind)
     }
 }
@@ -183,6 +194,10 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         return;
     }
     let mut draft = state.base(cx, section, false);
+    if cx.abort {
+        return;
+    }
+    super::defaults::check_inheritance(cx, state, section, &draft);
     // The proxy keeps the defaults' settings, but none of its identity.
     draft.kind = section.kind;
     draft.name = name.clone();
@@ -336,8 +351,11 @@ pub fn line(cx: &mut Cx, draft: &mut ProxyDraft, line: &Line) {
     if entry.sections & draft.section_bit() == 0
         && !(name == "log-format" && draft.kind == SectionKind::Backend)
     {
-        missing_capability(cx, draft, &span, &name, entry.sections);
-        return;
+        // HAProxy only warns about a missing capability and parses the line anyway, so its
+        // arguments are still checked (a `server` line, or any line in `defaults`, stops).
+        if !missing_capability(cx, draft, &span, &name, entry.sections) {
+            return;
+        }
     }
     run(cx, draft, line, entry, rest, &name);
 }
@@ -357,6 +375,9 @@ fn run(
             return;
         }
         Status::Deprecated(msg) => {
+            if name == "bind-process" && !super::checks::bind_process(cx, line, rest) {
+                return;
+            }
             cx.warn(span, msg);
             return;
         }
@@ -365,6 +386,7 @@ fn run(
     let before = cx.diags.items.len();
     match entry.handler {
         Handler::Proxy(f) => f(cx, draft, line, rest),
+        Handler::Cond => super::rules::required_condition(cx, draft, line, rest, name),
         other => generic_args(cx, line, other, rest, name),
     }
     let failed = cx.diags.items[before..]
@@ -398,6 +420,39 @@ pub fn generic_args(cx: &mut Cx, line: &Line, handler: Handler, rest: &[Word], n
         Handler::OneArg if rest.first().is_none_or_empty() => {
             cx.alert(span, format!("'{name}' expects an argument."));
         }
+        Handler::Atol if rest.first().is_none_or_empty() => {
+            cx.alert(span, format!("'{name}' expects an integer argument."));
+        }
+        Handler::Int => match rest.first().filter(|w| !w.text.is_empty()) {
+            None => cx.alert(span, format!("'{name}' expects an integer argument.")),
+            Some(w) => {
+                let t = w.text.strip_prefix('-').unwrap_or(&w.text);
+                if let Some(c) = t.chars().find(|c| !c.is_ascii_digit()) {
+                    cx.alert(
+                        span,
+                        format!(
+                            "'{name}' : unexpected character '{c}' in integer value '{}'",
+                            w.text
+                        ),
+                    );
+                }
+            }
+        },
+        Handler::Time => {
+            let v = rest.first().map(|w| w.text.as_str()).unwrap_or("");
+            match units::parse_time_ms(v) {
+                Ok(_) => {}
+                Err(units::TimeError::BadChar(c)) => cx.alert(
+                    span,
+                    format!("unexpected character '{c}' in argument to <{name}>."),
+                ),
+                Err(units::TimeError::Empty) => cx.alert(
+                    span,
+                    format!("'{name}' expects a positive delay in milliseconds."),
+                ),
+                Err(e) => cx.alert(span, e.message(name, v)),
+            }
+        }
         _ => {}
     }
 }
@@ -417,14 +472,20 @@ impl WordOpt for Option<&Word> {
 }
 
 /// A keyword used in a proxy that lacks the capability it needs.
-fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, sections: u16) {
+fn missing_capability(
+    cx: &mut Cx,
+    draft: &ProxyDraft,
+    span: &Span,
+    name: &str,
+    sections: u16,
+) -> bool {
     let first = name.split(' ').next().unwrap_or(name);
     if draft.kind == SectionKind::Defaults {
         cx.alert(
             span,
             format!("'{first}' not allowed in 'defaults' section."),
         );
-        return;
+        return false;
     }
     let _ = sections;
     let cap = if draft.has_fe() {
@@ -456,6 +517,11 @@ fn missing_capability(cx: &mut Cx, draft: &ProxyDraft, span: &Span, name: &str, 
             format!("'{first}' ignored because {who} has no {cap} capability."),
         );
     }
+    // These stop at the warning; the other keywords are still parsed (and checked).
+    !matches!(
+        first,
+        "server" | "default-server" | "server-template" | "stick"
+    )
 }
 
 /// An unknown second word after a family keyword (`timeout clinet`, `stats foo`).
@@ -556,16 +622,22 @@ pub fn id(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     }
 }
 
-pub fn description(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, args: &[Word]) {
+pub fn description(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert_tight(&line.span, "'description' expects a string argument.");
+        return;
+    }
     let text: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
     d.description = Some(text.join(" "));
 }
 
-pub fn disabled(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, _args: &[Word]) {
+pub fn disabled(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    generic_args(cx, line, Handler::NoArg, args, "disabled");
     d.disabled = true;
 }
 
-pub fn enabled(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, _args: &[Word]) {
+pub fn enabled(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    generic_args(cx, line, Handler::NoArg, args, "enabled");
     d.disabled = false;
 }
 
@@ -609,205 +681,6 @@ pub fn timeout(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         "tarpit" => t.tarpit = v,
         _ => {}
     }
-}
-
-const BALANCE_ERR: &str = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
-
-pub fn balance(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let Some(first) = args.first() else {
-        // HAProxy 2.6 accepts a bare `balance` and keeps the current algorithm.
-        return;
-    };
-    let algo = first.text.as_str();
-    let opts = &args[1..];
-    let b = match algo {
-        "roundrobin" => Balance::RoundRobin,
-        "static-rr" => Balance::StaticRr,
-        "leastconn" => Balance::LeastConn,
-        "first" => Balance::First,
-        "source" => Balance::Source,
-        "random" => Balance::Random { draws: 2 },
-        "uri" => {
-            let mut len = None;
-            let mut depth = None;
-            let mut path_only = false;
-            let mut whole = false;
-            let mut i = 0;
-            while i < opts.len() {
-                match opts[i].text.as_str() {
-                    "len" | "depth" => {
-                        let Some(v) = opts.get(i + 1).and_then(|w| units::strict_u32(&w.text))
-                        else {
-                            cx.alert(
-                                &line.span,
-                                format!(
-                                    "'balance uri {}' expects a positive integer (got '{}').",
-                                    opts[i].text,
-                                    opts.get(i + 1).map(|w| w.text.as_str()).unwrap_or("")
-                                ),
-                            );
-                            return;
-                        };
-                        if opts[i].text == "len" {
-                            len = Some(v);
-                        } else {
-                            depth = Some(v);
-                        }
-                        i += 2;
-                    }
-                    "whole" => {
-                        whole = true;
-                        i += 1;
-                    }
-                    "path-only" => {
-                        path_only = true;
-                        i += 1;
-                    }
-                    other => {
-                        cx.alert(&line.span, format!("balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '{other}')."));
-                        return;
-                    }
-                }
-            }
-            Balance::Uri {
-                len,
-                depth,
-                path_only,
-                whole,
-            }
-        }
-        "url_param" => {
-            let Some(name) = opts.first() else {
-                cx.alert(
-                    &line.span,
-                    "'balance url_param' requires an URL parameter name.",
-                );
-                return;
-            };
-            let mut check_post = None;
-            if opts.get(1).map(|w| w.text.as_str()) == Some("check_post") {
-                check_post = Some(opts.get(2).map(|w| units::atou32(&w.text)).unwrap_or(48));
-            }
-            Balance::UrlParam {
-                name: name.text.clone(),
-                check_post,
-            }
-        }
-        "hash" => {
-            if opts.is_empty() {
-                cx.alert(&line.span, "'balance hash' requires a sample expression.");
-                return;
-            }
-            let text: Vec<&str> = opts.iter().map(|w| w.text.as_str()).collect();
-            match super::sample::parse_sample_expr(&text.join(" "), cx.env) {
-                Ok(expr) => Balance::Hash(expr),
-                Err(msg) => {
-                    cx.alert(&line.span, format!("'balance hash' : {msg}"));
-                    return;
-                }
-            }
-        }
-        _ if algo.starts_with("random") => {
-            let draws = paren_arg(algo, "random").map(units::atou32).unwrap_or(2);
-            Balance::Random {
-                draws: draws.max(1),
-            }
-        }
-        _ if algo.starts_with("hdr(") => match paren_arg(algo, "hdr") {
-            Some(name) if !name.is_empty() => Balance::Hdr {
-                name: name.to_string(),
-                use_domain_only: opts.first().map(|w| w.text.as_str()) == Some("use_domain_only"),
-            },
-            _ => {
-                cx.alert(&line.span, "hdr requires an http header field name.");
-                return;
-            }
-        },
-        _ if algo.starts_with("rdp-cookie") => Balance::RdpCookie {
-            name: paren_arg(algo, "rdp-cookie")
-                .filter(|n| !n.is_empty())
-                .unwrap_or("mstshash")
-                .to_string(),
-        },
-        _ => {
-            let mut diag = crate::diag::Diagnostic::alert(&line.span, BALANCE_ERR);
-            if let Some(s) = crate::suggest::best_match(
-                algo,
-                [
-                    "roundrobin",
-                    "static-rr",
-                    "leastconn",
-                    "first",
-                    "source",
-                    "uri",
-                    "url_param",
-                    "random",
-                    "hash",
-                ],
-            ) {
-                diag = diag.with_help(format!("did you mean '{s}'?"));
-            }
-            cx.diags.push(diag);
-            return;
-        }
-    };
-    d.balance = b;
-}
-
-/// `name(arg)` → `arg`.
-fn paren_arg<'t>(text: &'t str, name: &str) -> Option<&'t str> {
-    text.strip_prefix(name)?
-        .strip_prefix('(')?
-        .strip_suffix(')')
-}
-
-pub fn hash_type(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let mut ht = HashType::default();
-    match args.first().map(|w| w.text.as_str()) {
-        Some("consistent") => ht.consistent = true,
-        Some("map-based") => ht.consistent = false,
-        Some("avalanche") => {
-            ht.avalanche = true;
-        }
-        _ => {
-            cx.alert(
-                &line.span,
-                "'hash-type' only supports 'consistent' and 'map-based'.",
-            );
-            return;
-        }
-    }
-    if let Some(f) = args.get(1) {
-        ht.function = match f.text.as_str() {
-            "sdbm" => HashFunction::Sdbm,
-            "djb2" => HashFunction::Djb2,
-            "wt6" => HashFunction::Wt6,
-            "crc32" => HashFunction::Crc32,
-            "none" => HashFunction::None,
-            _ => {
-                cx.alert(
-                    &line.span,
-                    "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
-                );
-                return;
-            }
-        };
-    }
-    if let Some(m) = args.get(2) {
-        if m.text == "avalanche" {
-            ht.avalanche = true;
-        } else {
-            cx.alert(
-                &line.span,
-                format!(
-                    "'hash-type {} {}' : unknown hash modifier '{}', expects 'avalanche'.",
-                    args[0].text, args[1].text, m.text
-                ),
-            );
-            return;
-        }
-    }
-    d.hash_type = ht;
 }
 
 pub fn http_reuse(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -944,280 +817,6 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     });
 }
 
-/// Compile `if|unless …` (the words start there) against this proxy's ACLs so far.
-pub fn condition(
-    cx: &mut Cx,
-    d: &ProxyDraft,
-    words: &[Word],
-) -> Result<Option<ir::sample::Condition>, super::sample::CondError> {
-    match super::sample::parse_condition(words, &d.acls, cx.env, cx.diags) {
-        None => Ok(None),
-        Some(r) => r.map(Some),
-    }
-}
-
-pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    match super::sample::parse_acl_line(args, &line.span, cx.env, cx.diags) {
-        Ok((name, term)) => {
-            d.acls.declare(&name, term);
-        }
-        Err(diag) => cx.diags.push(diag),
-    }
-}
-
-/// `http-request`, `http-response`, `redirect`, `errorfile`, `capture`…: lowered by the
-/// HTTP rules module ([`super::http_rules`]) with this proxy's ACLs and the sample compiler.
-pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    use super::http_rules as hr;
-    let kw = line.keyword();
-    if matches!(kw, "http-request" | "redirect") && !d.switching.is_empty() {
-        cx.warn(
-            &line.span,
-            format!(
-                "a '{kw}' rule placed after a 'use_backend' rule will still be processed before."
-            ),
-        );
-    } else if kw == "http-request" && !d.http.redirects.is_empty() {
-        cx.warn(
-            &line.span,
-            "a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
-        );
-    }
-    if kw == "http-error" {
-        http_error(cx, line, args);
-        return;
-    }
-    if matches!(
-        kw,
-        "errorfiles" | "errorloc" | "errorloc302" | "errorloc303"
-    ) {
-        if args.is_empty() {
-            cx.alert(&line.span, format!("{kw} : <code> and <url> expected."));
-        } else {
-            cx.unimplemented(&line.span, kw);
-        }
-        return;
-    }
-    let scope = std::mem::take(&mut d.acls);
-    let result = {
-        let mut rc = RuleCx {
-            cx: &mut *cx,
-            scope: &scope,
-            kind: d.type_name(),
-            name: &d.name,
-            rule: format!(
-                "{kw} {}",
-                args.first().map(|w| w.text.as_str()).unwrap_or("")
-            ),
-            point: if kw == "http-response" || kw == "http-after-response" {
-                super::sample::UsePoint::HttpResponse
-            } else {
-                super::sample::UsePoint::HttpRequest
-            },
-        };
-        match kw {
-            "http-request" => hr::lower_http_request(line, &mut rc).map(|r| d.http.request.push(r)),
-            "http-response" => {
-                hr::lower_http_response(line, &mut rc).map(|r| d.http.response.push(r))
-            }
-            "redirect" => hr::lower_redirect(line, &mut rc).map(|r| d.http.redirects.push(r)),
-            "errorfile" => hr::lower_errorfile(line, &mut rc).map(|(code, raw)| {
-                d.http
-                    .error_files
-                    .push((code, ir::http::bytes_like::RawResponse(raw)))
-            }),
-            "capture" => hr::lower_capture(line).map(|(side, cap)| match side {
-                hr::CaptureSide::Request => d.http.capture_request.push(cap),
-                hr::CaptureSide::Response => d.http.capture_response.push(cap),
-            }),
-            "http-after-response" => Err(crate::diag::Diagnostic::unimplemented(
-                &line.span,
-                "http-after-response",
-            )),
-            _ => Err(crate::diag::Diagnostic::unimplemented(&line.span, kw)),
-        }
-    };
-    d.acls = scope;
-    if let Err(diag) = result {
-        let unimplemented = diag.unimplemented;
-        let is_alert = diag.level == crate::diag::Level::Alert;
-        cx.diags.push(diag);
-        if unimplemented && kw != "capture" && kw != "errorloc" {
-            // Running without this rule would not be what the config says.
-            cx.refused.push(ir::Refusal {
-                keyword: format!(
-                    "{kw} {}",
-                    args.first().map(|w| w.text.as_str()).unwrap_or("")
-                )
-                .trim()
-                .to_string(),
-                span: line.span.clone(),
-            });
-        }
-        if is_alert && matches!(kw, "http-request" | "http-response" | "http-after-response") {
-            // HAProxy stops reading the file after a bad HTTP rule (ERR_ABORT).
-            cx.abort = true;
-            cx.diags.aborted = true;
-        }
-    }
-}
-
-/// `http-error status N [content-type T] [errorfile F | file F | lf-file F | string S …]`:
-/// the files must exist; the responses themselves are not implemented yet.
-fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].text.as_str();
-        if matches!(a, "errorfile" | "file" | "lf-file") {
-            if let Some(f) = args.get(i + 1) {
-                if cx.env.read_file(std::path::Path::new(&f.text)).is_err() {
-                    cx.alert(
-                        &line.span,
-                        format!("http-error : error opening file '{}'", f.text),
-                    );
-                    return;
-                }
-            }
-        }
-        i += 1;
-    }
-    cx.unimplemented(&line.span, "http-error");
-}
-
-/// The proxy side of [`super::http_rules::RuleCtx`]: conditions, log-format strings and
-/// sample expressions compiled with the sample lowering, files read through the environment.
-struct RuleCx<'c, 'e> {
-    cx: &'c mut Cx<'e>,
-    scope: &'c super::sample::AclScope,
-    kind: &'static str,
-    name: &'c str,
-    rule: String,
-    point: super::sample::UsePoint,
-}
-
-impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
-    fn condition(
-        &mut self,
-        words: &[Word],
-    ) -> Result<ir::sample::Condition, crate::diag::Diagnostic> {
-        match super::sample::parse_condition(words, self.scope, self.cx.env, self.cx.diags) {
-            Some(Ok(c)) => Ok(c),
-            Some(Err(e)) => Err(e.diagnostic(&format!(
-                "error detected while parsing an '{}' condition",
-                self.rule
-            ))),
-            None => Err(crate::diag::Diagnostic::alert(
-                &words
-                    .first()
-                    .map(|w| w.span.clone())
-                    .unwrap_or_else(|| Span::new("".into(), 0, 0)),
-                "expects 'if' or 'unless' before a condition.",
-            )),
-        }
-    }
-    fn log_format(
-        &mut self,
-        word: &Word,
-    ) -> Result<ir::sample::LogFormatExpr, crate::diag::Diagnostic> {
-        super::sample::parse_log_format(&word.text, Some(self.point), self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
-        })
-    }
-    fn sample(&mut self, word: &Word) -> Result<ir::sample::SampleExpr, crate::diag::Diagnostic> {
-        super::sample::parse_sample_expr(&word.text, self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
-        })
-    }
-    fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
-        let path = std::path::Path::new(&word.text);
-        self.cx.env.read_file(path).map_err(|_| {
-            if self.rule.starts_with("errorfile") {
-                crate::diag::Diagnostic::alert(
-                    &word.span,
-                    format!("errorfile : error opening file '{}'.", word.text),
-                )
-            } else {
-                super::sample::rule_error(
-                    &word.span,
-                    self.kind,
-                    self.name,
-                    self.rule.trim(),
-                    &format!("error opening file '{}'.", word.text),
-                )
-            }
-        })
-    }
-}
-
-/// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
-pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    if line.keyword() == "tcp-request"
-        && args.first().map(|w| w.text.as_str()) != Some("inspect-delay")
-        && !d.http.request.is_empty()
-    {
-        cx.warn(&line.span, "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
-    }
-    if args.first().map(|w| w.text.as_str()) == Some("inspect-delay") {
-        match args.get(1).map(|w| units::parse_time_ms(&w.text)) {
-            Some(Ok(t)) => d.inspect_delay = Some(t),
-            _ => cx.alert(
-                &line.span,
-                format!(
-                    "'{} inspect-delay' expects a positive delay in milliseconds, in proxy '{}'",
-                    line.keyword(),
-                    d.name
-                ),
-            ),
-        }
-        return;
-    }
-    if line.keyword() == "tcp-request" {
-        super::tcp_rules::tcp_request(cx, d, line, args);
-        return;
-    }
-    delegated_condition(cx, d, line, args);
-}
-
-/// For the TCP rules module: actions it does not run (`tcp-request session`).
-pub fn delegated_condition_pub(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    delegated_condition(cx, d, line, args);
-}
-
-/// Rules lowered elsewhere (TCP rules until merged): their condition is compiled here.
-fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let kw = line.keyword();
-    let (_, cond) = super::sample::split_condition(args);
-    if let Err(e) = condition(cx, d, cond) {
-        let rule = format!(
-            "{kw} {}",
-            args.iter()
-                .take(2)
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        cx.diags.push(e.diagnostic_tcp(
-            &rule,
-            d.type_name(),
-            &d.name,
-            cond.first().map(|w| w.text.as_str()).unwrap_or("if"),
-        ));
-        return;
-    }
-    // The TCP rule module lowers the action; until it is merged the rule is not run.
-    cx.refuse(
-        &line.span,
-        &format!(
-            "{kw} {}",
-            args.iter()
-                .take(2)
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    );
-}
-
 pub fn compression(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match args.first().map(|w| w.text.as_str()) {
         Some("algo") | Some("type") | Some("offload") => {}
@@ -1241,6 +840,16 @@ pub fn filter(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 }
             }
         }
+    }
+}
+
+pub fn email_alert_mailers(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    match args.first().filter(|w| !w.text.is_empty()) {
+        Some(w) => d.email_mailers = Some(w.text.clone()),
+        None => cx.alert(
+            &line.span,
+            "'email-alert mailers' expects a mailers section name.",
+        ),
     }
 }
 
@@ -1380,325 +989,6 @@ pub fn server_template(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Wor
 
 pub fn default_server(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     super::server::default_server_line(cx, d, line, args);
-}
-
-// ---------------------------------------------------------------- option
-
-/// `option X`, `no option X` (`negate = Some(true)`), `default option X` (`Some(false)`).
-pub fn option(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], prefix: Option<bool>) {
-    let span = line.span.clone();
-    let Some(name_w) = args.first() else {
-        cx.alert(&span, "'option' expects an option name.");
-        return;
-    };
-    let name = name_w.text.as_str();
-    let rest = &args[1..];
-    let Some(op) = keywords::option(name) else {
-        let mut diag = crate::diag::Diagnostic::alert(&span, format!("unknown option '{name}'."));
-        if let Some(s) = crate::suggest::best_match(name, keywords::OPTIONS.iter().map(|o| o.name))
-        {
-            diag = crate::diag::Diagnostic::alert(
-                &span,
-                format!("unknown option '{name}'; did you mean '{s}' maybe ?"),
-            )
-            .with_help(format!("did you mean 'option {s}'?"));
-        }
-        cx.diags.push(diag);
-        return;
-    };
-    if let Status::Removed(msg) = op.status {
-        cx.diags.push(crate::diag::Diagnostic {
-            level: crate::diag::Level::Alert,
-            text: format!("parsing [{span}]: {msg}"),
-            span: Some(span.clone()),
-            help: None,
-            unimplemented: false,
-        });
-        return;
-    }
-    if prefix.is_some() && !op.invertible {
-        cx.alert_tight(
-            &span,
-            format!("negation/default is not supported for option '{name}'."),
-        );
-        return;
-    }
-    if d.kind == SectionKind::Backend && matches!(name, "httplog" | "tcplog" | "httpslog") {
-        cx.warn(
-            &span,
-            format!(
-                "backend '{}' : 'option {name}' directive is ignored in backends.",
-                d.name
-            ),
-        );
-        return;
-    }
-    if op.sections & d.section_bit() == 0 {
-        let cap = if d.has_fe() { "backend" } else { "frontend" };
-        cx.warn(
-            &span,
-            format!(
-                "'{name}' ignored because {} '{}' has no {cap} capability.",
-                d.type_name(),
-                d.name
-            ),
-        );
-        return;
-    }
-    let on = prefix != Some(true);
-    let before = cx.diags.items.len();
-    apply_option(cx, d, line, name, rest, on, prefix == Some(false));
-    if cx.diags.items[before..]
-        .iter()
-        .any(|x| x.level == crate::diag::Level::Alert)
-    {
-        return;
-    }
-    if on && prefix.is_none() {
-        let what = format!("option {name}");
-        match op.status {
-            Status::ParsedOnly => cx.unimplemented(&span, &what),
-            Status::Refused => cx.refuse(&span, &what),
-            _ => {}
-        }
-    }
-}
-
-fn no_extra(cx: &mut Cx, line: &Line, name: &str, rest: &[Word]) -> bool {
-    if let Some(x) = rest.first() {
-        cx.alert(
-            &line.span,
-            format!(
-                "'option {name}' cannot handle unexpected argument '{}'.",
-                x.text
-            ),
-        );
-        return false;
-    }
-    true
-}
-
-fn apply_option(
-    cx: &mut Cx,
-    d: &mut ProxyDraft,
-    line: &Line,
-    name: &str,
-    rest: &[Word],
-    on: bool,
-    reset: bool,
-) {
-    let o = &mut d.options;
-    let with_args = matches!(
-        name,
-        "forwardfor"
-            | "redispatch"
-            | "originalto"
-            | "httpchk"
-            | "httplog"
-            | "mysql-check"
-            | "pgsql-check"
-            | "smtpchk"
-            | "http-restrict-req-hdr-names"
-            | "tcplog"
-            | "redis-check"
-            | "ldap-check"
-            | "ssl-hello-chk"
-            | "tcp-check"
-            | "external-check"
-            | "spop-check"
-            | "httpslog"
-    );
-    if !with_args && !no_extra(cx, line, name, rest) {
-        return;
-    }
-    let on = on && !reset;
-    match name {
-        "dontlognull" => o.dontlognull = on,
-        "redispatch" => {
-            if rest.len() > 1 {
-                cx.alert(
-                    &line.span,
-                    format!(
-                        "'option redispatch' cannot handle unexpected argument '{}'.",
-                        rest[1].text
-                    ),
-                );
-                return;
-            }
-            o.redispatch = on && !matches!(rest.first(), Some(w) if units::atol(&w.text) == 0);
-        }
-        "allbackups" => o.allbackups = on,
-        "splice-auto" => o.splice_auto = on,
-        "splice-request" => o.splice_request = on,
-        "splice-response" => o.splice_response = on,
-        "tcp-smart-accept" => o.tcp_smart_accept = on,
-        "h1-case-adjust-bogus-client" => o.h1_case_adjust_bogus_client = on,
-        "h1-case-adjust-bogus-server" => o.h1_case_adjust_bogus_server = on,
-        "http-buffer-request" => {
-            o.http_buffer_request = on;
-            mark_http(d, "http-buffer-request", on);
-        }
-        "http-keep-alive" | "http-server-close" | "httpclose" => {
-            o.http_conn_mode = match (name, on) {
-                (_, false) => HttpConnMode::KeepAlive,
-                ("http-server-close", true) => HttpConnMode::ServerClose,
-                ("httpclose", true) => HttpConnMode::Close,
-                _ => HttpConnMode::KeepAlive,
-            };
-        }
-        "forwardfor" => {
-            let mut ff = ir::ForwardFor {
-                header: "X-Forwarded-For".to_string(),
-                except: None,
-                if_none: false,
-            };
-            let mut i = 0;
-            while i < rest.len() {
-                match rest[i].text.as_str() {
-                    "except" => {
-                        let Some(net) = rest.get(i + 1).and_then(|w| parse_net(&w.text)) else {
-                            cx.alert(
-                                &line.span,
-                                "'forwardfor except' requires a valid network address.",
-                            );
-                            return;
-                        };
-                        ff.except = Some(net);
-                        i += 2;
-                    }
-                    "header" => {
-                        let Some(h) = rest.get(i + 1).filter(|w| !w.text.is_empty()) else {
-                            cx.alert(&line.span, "'forwardfor header' requires a header name.");
-                            return;
-                        };
-                        ff.header = h.text.clone();
-                        i += 2;
-                    }
-                    "if-none" => {
-                        ff.if_none = true;
-                        i += 1;
-                    }
-                    _ => {
-                        cx.alert(&line.span, "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.");
-                        return;
-                    }
-                }
-            }
-            d.options.forwardfor = Some(ff);
-            mark_http(d, "forwardfor", true);
-        }
-        "originalto" => mark_http(d, "originalto", true),
-        "httplog" | "httpslog" => {
-            if let Some(x) = rest.first() {
-                if x.text != "clf" {
-                    cx.alert(
-                        &line.span,
-                        format!("keyword '{name}' only supports option 'clf'."),
-                    );
-                    return;
-                }
-            }
-            d.log_format = LogFormatDraft::HttpLog(line.span.clone());
-        }
-        "tcplog" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.log_format = LogFormatDraft::TcpLog(line.span.clone());
-        }
-        "httpchk" => {
-            let words: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
-            let (method, uri, version) = match words.as_slice() {
-                [] => ("OPTIONS", "/", "HTTP/1.0"),
-                [uri] => ("OPTIONS", *uri, "HTTP/1.0"),
-                [m, uri] => (*m, *uri, "HTTP/1.0"),
-                [m, uri, v, ..] => (*m, *uri, *v),
-            };
-            if version.contains("\r\n") || version.contains('\n') {
-                cx.diags.push(crate::diag::Diagnostic {
-                    level: crate::diag::Level::Warning,
-                    text: format!("parsing [{}]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.", line.span),
-                    span: Some(line.span.clone()),
-                    help: None,
-                    unimplemented: false,
-                });
-            }
-            d.health_check = Some(HealthCheck::Http {
-                method: method.to_string(),
-                uri: uri.to_string(),
-                version: version.to_string(),
-                host: None,
-                expect: None,
-            });
-        }
-        "tcp-check" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.health_check = Some(HealthCheck::Tcp);
-        }
-        "ssl-hello-chk" | "redis-check" | "ldap-check" | "spop-check" | "external-check" => {
-            if !no_extra(cx, line, name, rest) {
-                return;
-            }
-            d.health_check = Some(HealthCheck::Protocol(name.to_string()));
-        }
-        "mysql-check" | "pgsql-check" | "smtpchk" => {
-            d.health_check = Some(HealthCheck::Protocol(name.to_string()));
-        }
-        "http-restrict-req-hdr-names" => match rest.first().map(|w| w.text.as_str()) {
-            Some("preserve") | Some("reject") | Some("delete") => {}
-            other => {
-                cx.alert(&line.span, format!("invalid parameter '{}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.", other.unwrap_or("")));
-            }
-        },
-        _ => {
-            if on {
-                if let Some(op) = keywords::option(name) {
-                    if op.http_only {
-                        mark_http(d, op.name, true);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn mark_http(d: &mut ProxyDraft, name: &'static str, on: bool) {
-    d.http_only_options.retain(|n| *n != name);
-    if on {
-        d.http_only_options.push(name);
-    }
-}
-
-/// `a.b.c.d[/n]` or an IPv6 network, as `option forwardfor except` takes it.
-pub fn parse_net(text: &str) -> Option<ir::sample::IpNet> {
-    let (addr, prefix) = match text.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (text, None),
-    };
-    let ip: std::net::IpAddr = addr.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(p) => {
-            if let Ok(n) = p.parse::<u8>() {
-                if n > max {
-                    return None;
-                }
-                n
-            } else {
-                // A dotted mask (255.255.255.0) for IPv4.
-                let m: std::net::Ipv4Addr = p.parse().ok()?;
-                let bits = u32::from(m);
-                if bits.leading_ones() + bits.trailing_zeros() != 32 {
-                    return None;
-                }
-                bits.leading_ones() as u8
-            }
-        }
-    };
-    Some(ir::sample::IpNet { addr: ip, prefix })
 }
 
 pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {

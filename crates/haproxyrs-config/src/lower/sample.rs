@@ -136,6 +136,14 @@ pub fn registry_name(f: &Fetch) -> Option<&str> {
         Fetch::NbSrv { .. } => "nbsrv",
         Fetch::SrvIsUp { .. } => "srv_is_up",
         Fetch::BeName => "be_name",
+        Fetch::CaptureReqMethod => "capture.req.method",
+        Fetch::CaptureReqUri => "capture.req.uri",
+        Fetch::CaptureReqVer => "capture.req.ver",
+        Fetch::CaptureResVer => "capture.res.ver",
+        Fetch::CaptureHdr {
+            response: false, ..
+        } => "capture.req.hdr",
+        Fetch::CaptureHdr { response: true, .. } => "capture.res.hdr",
         Fetch::FeName => "fe_name",
         Fetch::Var { .. } => "var",
         Fetch::Unimplemented { name, .. } => name,
@@ -159,6 +167,26 @@ pub fn log_format_notices(lf: &LogFormatExpr, span: &Span) -> Vec<Diagnostic> {
 }
 
 impl UsePoint {
+    /// The evaluation point of a rule keyword (`use_backend`, `http-request`,
+    /// `tcp-request content`…): `words` are the rule's first words.
+    pub fn for_rule(words: &[&str]) -> Option<UsePoint> {
+        Some(match words {
+            ["use_backend", ..] | ["default_backend", ..] => UsePoint::UseBackend,
+            ["use-server", ..] | ["force-persist", ..] | ["ignore-persist", ..] => {
+                UsePoint::UseServer
+            }
+            ["http-request", ..] | ["redirect", ..] | ["monitor", ..] | ["stats", ..] => {
+                UsePoint::HttpRequest
+            }
+            ["http-response", ..] | ["http-after-response", ..] => UsePoint::HttpResponse,
+            ["tcp-request", "connection", ..] | ["tcp-request", "session", ..] => {
+                UsePoint::TcpRequestConnection
+            }
+            ["tcp-request", "content", ..] => UsePoint::TcpRequestContent,
+            _ => return None,
+        })
+    }
+
     /// HAProxy's name for this evaluation point, e.g. `frontend use-backend rule`.
     /// `backend_side`: the rule belongs to a backend (not a frontend or `listen`).
     pub fn describe(self, backend_side: bool) -> String {
@@ -173,6 +201,21 @@ impl UsePoint {
             UsePoint::Log => "log-format",
         };
         format!("{side} {what}")
+    }
+}
+
+/// [`check_condition_usage`] for a rule given by its words (`["use_backend", "be"]`,
+/// `["http-request", "deny"]`): nothing for keywords without a known evaluation point.
+pub fn check_rule_condition(
+    rule_words: &[&str],
+    cond: &Condition,
+    acls: &[crate::ir::sample::Acl],
+    backend_side: bool,
+    span: &Span,
+) -> Vec<Diagnostic> {
+    match UsePoint::for_rule(rule_words) {
+        Some(point) => check_condition_usage(cond, acls, point, backend_side, span),
+        None => Vec::new(),
     }
 }
 
@@ -548,6 +591,18 @@ mod tests {
             vec!["parsing [t.cfg:1] : anonymous acl will never match because it uses keyword 'status' which is incompatible with 'backend use-server, balance or stick-match rule'"]
         );
         assert!(warn("if { path /x } TRUE", UsePoint::TcpRequestContent, false).is_empty());
+        let c = parse_condition(&words("if a"), &scope, &env, &mut Diagnostics::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            check_rule_condition(&["use_backend", "be"], &c, &scope.acls, false, &span).len(),
+            1
+        );
+        assert_eq!(
+            UsePoint::for_rule(&["tcp-request", "content", "accept"]),
+            Some(UsePoint::TcpRequestContent)
+        );
+        assert_eq!(UsePoint::for_rule(&["bind"]), None);
     }
 
     /// No input makes the sample parsers panic (multi-byte characters, stray brackets,

@@ -40,7 +40,12 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         cx.unimplemented(&section.header.span, &format!("{} section", kind.keyword()));
     }
     if kind == SectionKind::Peers {
-        let local = cx.localpeer.clone().or_else(|| cx.env.hostname());
+        let local = cx
+            .opts
+            .local_peer
+            .clone()
+            .or_else(|| cx.localpeer.clone())
+            .or_else(|| cx.env.hostname());
         if let Some(local) = local {
             let has_local = section.lines.iter().any(|l| {
                 matches!(l.keyword(), "peer" | "server")
@@ -64,7 +69,10 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
             // Lowered by the HTTP rules module; until merged, check the file exists.
             if let Some(file) = line.args().get(1) {
                 if cx.env.read_file(std::path::Path::new(&file.text)).is_err() {
-                    cx.alert(&line.span, format!("error opening file <{}>.", file.text));
+                    cx.alert(
+                        &line.span,
+                        format!("errorfile : error opening file '{}'.", file.text),
+                    );
                 }
             }
             continue;
@@ -101,13 +109,13 @@ pub fn userlist_user(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word])
         return;
     };
     if ul.users.iter().any(|u| u.name == name.text) {
-        cx.alert(
+        cx.diags.push(tight_warning(
             &line.span,
             format!(
-                "userlist '{}': user '{}' is already defined.",
-                ul.name, name.text
+                "ignoring duplicated user '{}' in userlist '{}'.",
+                name.text, ul.name
             ),
-        );
+        ));
         return;
     }
     let mut user = User {
@@ -144,13 +152,13 @@ pub fn userlist_group(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word]
         return;
     };
     if ul.groups.iter().any(|(g, _)| *g == name.text) {
-        cx.alert(
+        cx.diags.push(tight_warning(
             &line.span,
             format!(
-                "userlist '{}': group '{}' is already defined.",
-                ul.name, name.text
+                "ignoring duplicated group '{}' in userlist '{}'.",
+                name.text, ul.name
             ),
-        );
+        ));
         return;
     }
     let mut users = Vec::new();
@@ -176,6 +184,17 @@ pub fn userlist_group(cx: &mut Cx, ul: &mut Userlist, line: &Line, args: &[Word]
         i += 2;
     }
     ul.groups.push((name.text.clone(), users));
+}
+
+/// `parsing [file:line]: msg` as a WARNING.
+fn tight_warning(span: &crate::span::Span, msg: String) -> crate::diag::Diagnostic {
+    crate::diag::Diagnostic {
+        level: crate::diag::Level::Warning,
+        text: format!("parsing [{span}]: {msg}"),
+        span: Some(span.clone()),
+        help: None,
+        unimplemented: false,
+    }
 }
 
 /// Group and user names referenced inside a userlist must exist (HAProxy's post-parse check).

@@ -280,6 +280,7 @@ fn apply_options(
 ) -> bool {
     let mut i = 0;
     let mut refused_line = false;
+    let mut not_implemented: Vec<&str> = Vec::new();
     while i < args.len() {
         let kw = args[i].text.as_str();
         let Some(opt) = keywords::server_option(kw) else {
@@ -465,16 +466,19 @@ fn apply_options(
             }
             _ => {}
         }
-        let what = format!("server {kw}");
         match opt.status {
-            Status::ParsedOnly => cx.unimplemented(&line.span, &what),
+            Status::ParsedOnly => not_implemented.push(kw),
             Status::Refused if !refused_line => {
                 refused_line = true;
-                cx.refuse(&line.span, &what);
+                cx.refuse(&line.span, &format!("server {kw}"));
             }
             _ => {}
         }
         i += 1 + usize::from(opt.args);
+    }
+    // One NOTICE per line for the options that are parsed only.
+    if !not_implemented.is_empty() {
+        cx.unimplemented(&line.span, &format!("server {}", not_implemented.join(" ")));
     }
     if !s.check {
         s.server.check = None;

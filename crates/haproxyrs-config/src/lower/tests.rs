@@ -448,3 +448,30 @@ fn never_panics_on_mutated_real_configs() {
     }
     assert!(files > 0, "no config found to mutate");
 }
+
+#[test]
+fn dr_option_disables_unresolvable_servers() {
+    let cfg = format!("{TIMEOUTS}backend b\n    server s1 nowhere:80\n");
+    let env = MemoryEnv::new();
+    let mut ast = ConfigAst::default();
+    let mut diags = Diagnostics::default();
+    let _ = crate::parse::parse_text("t.cfg", cfg.as_bytes(), &env, &mut ast, &mut diags);
+    let opts = super::LowerOptions {
+        ignore_resolve_errors: true,
+        local_peer: None,
+    };
+    let c = super::lower_with(&ast, &env, &mut diags, &opts);
+    assert!(c.is_some(), "{diags:?}");
+    assert!(texts(&diags, Level::Warning)
+        .iter()
+        .any(|w| w.ends_with("could not resolve address 'nowhere', disabling server.")));
+}
+
+#[test]
+fn named_defaults_used_both_ways_is_a_notice() {
+    let cfg = "defaults d\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f from d\n    bind :81\n    default_backend b\nbackend b\n    server s 10.0.0.1:80\n";
+    let (c, d) = load(cfg);
+    assert!(c.is_some(), "{d:?}");
+    let n = texts(&d, Level::Notice);
+    assert!(n.iter().any(|t| t.starts_with("parsing [t.cfg:9] : defaults section 'd' (declared at t.cfg:1) is explicitly referenced")), "{n:?}");
+}

@@ -144,6 +144,24 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     {
         fetch_refs(cx, p, &names);
     }
+    for s in named_sections
+        .iter()
+        .filter(|s| s.kind == crate::ast::SectionKind::Mailers)
+    {
+        if !proxies
+            .iter()
+            .any(|p| p.email_mailers.as_deref() == Some(s.name.as_str()))
+        {
+            cx.warn_plain(format!("Removing incomplete section 'mailers {}'.", s.name));
+        }
+    }
+    if !cx.global.master_worker
+        && named_sections
+            .iter()
+            .any(|s| s.kind == crate::ast::SectionKind::Program)
+    {
+        cx.alert_plain("Can't use a 'program' section without master worker mode.");
+    }
     if let Some(file) = cx.server_state_file.clone() {
         let path = super::bind::with_base(cx.server_state_base.as_deref(), &file);
         if let Err(e) = cx.env.read_file(std::path::Path::new(&path)) {
@@ -268,6 +286,11 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
     {
         cx.warn_plain(format!("Proxy '{}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.", p.name));
     }
+    if let Some(cmd) = &p.external_check_command {
+        if !cmd.starts_with('/') && !p.external_check_path {
+            cx.alert_plain(format!("Proxy '{}': 'external-check command' does not have a leading '/' and 'external-check path' is not set.", p.name));
+        }
+    }
     if p.has_fe() && p.binds.is_empty() {
         cx.warn_plain(format!(
             "{who} has no 'bind' directive. Please declare it as a backend if this was intended."
@@ -356,7 +379,7 @@ pub fn resolve_servers(cx: &mut Cx, config: &mut Config, init_addrs: &InitAddrs)
                 .and_then(|v| v.get(si))
                 .unwrap_or(&default);
             let mut resolved = None;
-            let mut allow_none = false;
+            let mut allow_none = cx.opts.ignore_resolve_errors;
             for m in methods {
                 match m {
                     InitAddr::Last => {}

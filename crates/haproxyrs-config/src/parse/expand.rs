@@ -47,7 +47,9 @@ fn name(input: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// Parse a reference starting at `input[0] == b'$'`.
 ///
+/// ```text
 /// ref := '$' name | '$' '{' name ( '[*]' )? ( '-' [^}]* )? '}'
+/// ```
 pub fn env_ref(input: &[u8]) -> Result<EnvRef<'_>, EnvRefError> {
     debug_assert_eq!(input.first(), Some(&b'$'));
     let rest = &input[1..];

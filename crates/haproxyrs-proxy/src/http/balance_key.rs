@@ -175,7 +175,7 @@ pub fn apply_response_cookie(
                 v.push_str("; Secure");
             }
             resp.add(b"set-cookie", v.as_bytes());
-            if cfg.nocache {
+            if cfg.nocache && cacheable(resp) {
                 resp.add(b"cache-control", b"private");
             }
         }
@@ -200,6 +200,30 @@ pub fn apply_response_cookie(
             }
         }
     }
+}
+
+/// Whether a shared cache may store `resp`, as 2.6 judges it for `nocache` (observed): a
+/// validator or freshness information (`Last-Modified`, `Expires`, `max-age`, `s-maxage`)
+/// makes it cacheable; `public` (cookies allowed) or `private` / `no-cache` / `no-store`
+/// leave it alone.
+fn cacheable(resp: &Message) -> bool {
+    let mut fresh = resp.first(b"last-modified").is_some() || resp.first(b"expires").is_some();
+    for i in resp.find(b"cache-control") {
+        for d in resp.value(i).split(|&b| b == b',') {
+            let d = d.trim_ascii();
+            let name = d.split(|&b| b == b'=').next().unwrap_or(d);
+            if name.eq_ignore_ascii_case(b"max-age") || name.eq_ignore_ascii_case(b"s-maxage") {
+                fresh = true;
+            }
+            if [&b"public"[..], b"private", b"no-cache", b"no-store"]
+                .iter()
+                .any(|k| name.eq_ignore_ascii_case(k))
+            {
+                return false;
+            }
+        }
+    }
+    fresh
 }
 
 #[cfg(test)]

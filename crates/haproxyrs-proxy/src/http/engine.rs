@@ -50,9 +50,6 @@ pub trait Engine: Send + Sync + 'static {
         super::samples::eval_sample(expr, txn, out)
     }
 
-    /// Store a variable (`set-var(txn.x)`).
-    fn set_var(&self, _name: &str, _value: &[u8]) {}
-
     /// Choose a server of `backend` before connecting (balancing with `key`, or `persist`
     /// when usable), so that an idle connection to it can be reused. `None`: no choice can be
     /// made ahead (no usable server, or a runtime that balances only while connecting);

@@ -19,6 +19,9 @@ pub struct Message {
     pub version: Option<Version>,
     pub status: u16,
     pub fields: Vec<Field>,
+    /// Variables set by `set-var(scope.name)`: (`scope.name`, value). `txn`/`req`/`res`
+    /// ones live for one request; `sess` (and `proc`, kept per session) for the connection.
+    pub vars: Vec<(String, Vec<u8>)>,
 }
 
 impl Message {
@@ -32,6 +35,19 @@ impl Message {
         self.status = 0;
         self.fields.clear();
         self.fields.extend_from_slice(fields);
+        self.vars
+            .retain(|(k, _)| k.starts_with("sess.") || k.starts_with("proc."));
+    }
+
+    /// Store a variable (`set-var`), replacing an older value.
+    pub fn set_var(&mut self, name: &str, value: &[u8]) {
+        match self.vars.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => {
+                v.clear();
+                v.extend_from_slice(value);
+            }
+            None => self.vars.push((name.to_string(), value.to_vec())),
+        }
     }
 
     /// Load a parsed response head.

@@ -153,7 +153,7 @@ pub fn apply_request<E: Engine>(
             HttpRequestAction::SetVar { name, expr } => {
                 scratch.clear();
                 if ctx.eng.sample(expr, &ctx.txn(req, None), scratch) {
-                    ctx.eng.set_var(name, scratch);
+                    req.set_var(name, scratch);
                 }
             }
         }
@@ -273,14 +273,16 @@ fn replace_header(
     for i in idx {
         let value = String::from_utf8_lossy(msg.value(i)).into_owned();
         let new = if per_value {
+            // 2.6 matches each element without its leading spaces and rebuilds the list
+            // with bare commas: a replaced element loses its spaces, the others keep them.
             let parts: Vec<String> = value
                 .split(',')
                 .map(|p| {
-                    let t = p.trim();
-                    full_match_replace(re, t, replacement).unwrap_or_else(|| t.to_string())
+                    full_match_replace(re, p.trim_start(), replacement)
+                        .unwrap_or_else(|| p.to_string())
                 })
                 .collect();
-            Some(parts.join(", "))
+            Some(parts.join(","))
         } else {
             full_match_replace(re, &value, replacement)
         };

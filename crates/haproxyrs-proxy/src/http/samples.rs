@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use haproxyrs_config::ir::sample::{Condition, LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
+use haproxyrs_config::ir::sample::{
+    Condition, LogFormatExpr, LogFormatPart, LogVar, SampleExpr, VarScope,
+};
 use haproxyrs_config::ir::Userlist;
 
 use super::engine::Txn;
 use super::head::Version;
-use crate::sample::{self, Phase, SampleSource};
+use crate::sample::{self, Phase, Sample, SampleSource};
 
 impl SampleSource for Txn<'_> {
     fn src(&self) -> Option<SocketAddr> {
@@ -19,23 +21,30 @@ impl SampleSource for Txn<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.dst)
     }
+    // Request fetches see the request only while it is processed: in response rules 2.6
+    // finds nothing there (its request buffer is gone), so `path` etc. do not match.
     fn method(&self) -> Option<&[u8]> {
-        Some(self.req.method())
+        self.resp.is_none().then(|| self.req.method())
     }
     fn uri(&self) -> Option<&[u8]> {
-        Some(self.req.uri())
+        self.resp.is_none().then(|| self.req.uri())
     }
     fn http_version(&self) -> Option<&[u8]> {
-        Some(match self.req.version {
+        let v: &[u8] = match self.req.version {
             Some(Version::Http10) => b"1.0",
             _ => b"1.1",
-        })
+        };
+        Some(v)
     }
     fn req_header_count(&self) -> usize {
+        if self.resp.is_some() {
+            return 0;
+        }
         self.req.fields.len()
     }
     fn req_header(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        (i < self.req.fields.len()).then(|| (self.req.name(i), self.req.value(i)))
+        (self.resp.is_none() && i < self.req.fields.len())
+            .then(|| (self.req.name(i), self.req.value(i)))
     }
     fn phase(&self) -> Phase {
         if self.resp.is_some() {
@@ -83,6 +92,20 @@ impl SampleSource for Txn<'_> {
     }
     fn userlist(&self, name: &str) -> Option<&Userlist> {
         self.config.userlists.iter().find(|u| u.name == name)
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'_>> {
+        let prefix = match scope {
+            VarScope::Proc => "proc.",
+            VarScope::Sess => "sess.",
+            VarScope::Txn => "txn.",
+            VarScope::Req => "req.",
+            VarScope::Res => "res.",
+        };
+        self.req
+            .vars
+            .iter()
+            .find(|(k, _)| k.strip_prefix(prefix) == Some(name))
+            .map(|(_, v)| Sample::Str(v))
     }
 }
 

@@ -150,6 +150,8 @@ pub struct Session<'p, C, E: Engine> {
     cookie_ok: bool,
     /// The request line for the log, in a reused buffer.
     logline: Vec<u8>,
+    /// The reply in `out` is a raw parser-level error: sent exactly as built.
+    raw_reply: bool,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -184,6 +186,7 @@ pub async fn serve<C, E>(
         cap_resp: vec![Capture::default(); proxy.fe().http.capture_response.len()],
         cookie_ok: false,
         logline: b.logline,
+        raw_reply: false,
     };
     while s.one_request().await == End::KeepAlive {}
     let _ = s.client.shutdown().await;
@@ -295,6 +298,11 @@ where
     /// Send a complete local response and decide what happens to the connection.
     async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
         let t = self.fe().timeouts.client;
+        // Raw (parser-level) errors go out exactly as 2.6's H1 layer sends them.
+        if close && !self.raw_reply {
+            mark_close(&mut self.out);
+        }
+        self.raw_reply = false;
         let r = if bytes_from_out {
             write_all(&mut self.client, &self.out, t).await
         } else {
@@ -311,6 +319,7 @@ where
 
     async fn error(&mut self, status: u16, shape: Shape, log: &mut TxnLog, close: bool) -> End {
         self.out.clear();
+        self.raw_reply = shape == Shape::Raw;
         let pages = match log.backend {
             Some(b) => &self.proxy.be_pages[b.0],
             None => &self.proxy.fe_pages,
@@ -704,12 +713,17 @@ where
                 if status == 0 {
                     return End::Close;
                 }
-                let shape = if term == *b"CD" {
+                // A client-side error closes; a server-side one (502, 504, a response
+                // denied) keeps the client connection as 2.6 does, unless a request body
+                // may be left half-read.
+                let client_side = term == *b"CD";
+                let shape = if client_side {
                     Shape::Raw
                 } else {
                     Shape::Analyser
                 };
-                self.error(status, shape, log, true).await
+                let close = client_side || framing.client_close || body_pending;
+                self.error(status, shape, log, close).await
             }
         }
     }
@@ -1059,6 +1073,21 @@ fn request_line(m: &Message, v: &mut Vec<u8>) {
             .as_str()
             .as_bytes(),
     );
+}
+
+/// A local response that ends the connection says so (`connection: close` before the end
+/// of its head), as 2.6 does, unless it already does.
+fn mark_close(out: &mut Vec<u8>) {
+    let Some(end) = memchr::memmem::find(out, b"\r\n\r\n") else {
+        return;
+    };
+    let head = &out[..end];
+    let has = head
+        .split(|&b| b == b'\n')
+        .any(|l| l.len() > 11 && l[..11].eq_ignore_ascii_case(b"connection:"));
+    if !has {
+        out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+    }
 }
 
 /// Whether `ip` is inside `net` (`option forwardfor except NET`).

@@ -9,7 +9,7 @@ use haproxyrs_config::ir::sample::{
 };
 
 use super::fetch::{fetch_each, first_header};
-use super::http_parts::{find, uri_path};
+use super::http_parts::find;
 use super::source::{Sample, SampleSource};
 use super::{convert, matcher, with_scratch, Scratch};
 
@@ -124,6 +124,10 @@ fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -
         let st = fetch_each(&term.sample.fetch, src, true, fetch, &mut |raw| {
             if meth {
                 found = matcher::matches_method(&term.patterns, &raw);
+                return !found;
+            }
+            if term.sample.converters.is_empty() {
+                found = matcher::matches(&term.patterns, term.method, &raw);
                 return !found;
             }
             if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
@@ -264,11 +268,6 @@ fn rdp_cookie(src: &dyn SampleSource) -> Match {
         None if src.req_final() => Match::No,
         None => Match::NeedMoreData,
     }
-}
-
-/// Path of the request, for callers that route on it without an ACL.
-pub fn request_path(src: &dyn SampleSource) -> Option<&[u8]> {
-    src.uri().and_then(uri_path)
 }
 
 #[cfg(test)]

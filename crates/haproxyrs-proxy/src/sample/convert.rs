@@ -79,6 +79,30 @@ fn text<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
     }
 }
 
+/// The input as binary, as HAProxy casts for converters taking `bin` (`hex`, `base64`,
+/// `bytes`): integers as 8 bytes big-endian, addresses as their raw octets.
+fn binary<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
+    match input {
+        Sample::Str(b) | Sample::Bin(b) => b,
+        Sample::Int(i) => {
+            stack[..8].copy_from_slice(&i.to_be_bytes());
+            &stack[..8]
+        }
+        Sample::Bool(b) => {
+            stack[..8].copy_from_slice(&i64::from(*b).to_be_bytes());
+            &stack[..8]
+        }
+        Sample::Ip(std::net::IpAddr::V4(a)) => {
+            stack[..4].copy_from_slice(&a.octets());
+            &stack[..4]
+        }
+        Sample::Ip(std::net::IpAddr::V6(a)) => {
+            stack[..16].copy_from_slice(&a.octets());
+            &stack[..16]
+        }
+    }
+}
+
 fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out> {
     let mut stack = [0u8; 64];
     let str_out = Out::Buf { bin: false };
@@ -94,7 +118,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             str_out
         }
         Converter::Base64 => {
-            base64_encode(text(&input, &mut stack), out);
+            base64_encode(binary(&input, &mut stack), out);
             str_out
         }
         Converter::Base64Dec => {
@@ -103,7 +127,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
         }
         Converter::Hex => {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            for &b in text(&input, &mut stack) {
+            for &b in binary(&input, &mut stack) {
                 out.push(HEX[usize::from(b >> 4)]);
                 out.push(HEX[usize::from(b & 15)]);
             }
@@ -139,7 +163,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             str_out
         }
         Converter::Bytes { offset, length } => {
-            let t = text(&input, &mut stack);
+            let t = binary(&input, &mut stack);
             let start = (*offset).clamp(0, t.len() as i64) as usize;
             let end = match length {
                 Some(l) if *l >= 0 => start.saturating_add(*l as usize).min(t.len()),
@@ -147,7 +171,7 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
             };
             out.extend_from_slice(&t[start..end]);
             Out::Buf {
-                bin: matches!(input, Sample::Bin(_)),
+                bin: !matches!(input, Sample::Str(_)),
             }
         }
         Converter::Regsub {
@@ -339,7 +363,7 @@ fn regsub(re: &regex::bytes::Regex, rep: &[u8], global: bool, t: &[u8], out: &mu
 }
 
 fn map_lookup(map: &MapConv, input: Sample<'_>, out: &mut Vec<u8>) -> Option<()> {
-    match matcher::find_pattern(&map.patterns, map.method, false, &input) {
+    match matcher::find_pattern(&map.patterns, map.method, &input) {
         Some(i) => out.extend_from_slice(map.values.get(i)?.as_bytes()),
         None => out.extend_from_slice(map.default.as_ref()?.as_bytes()),
     }
@@ -496,7 +520,14 @@ mod tests {
             "4"
         );
         assert_eq!(run("int(7),div(0)").unwrap(), i64::MAX.to_string());
-        assert_eq!(run("int(255),hex").unwrap(), "323535");
+        // bin-input converters cast integers to 8 bytes and addresses to octets.
+        assert_eq!(run("int(255),hex").unwrap(), "00000000000000FF");
+        assert_eq!(run("ipv4(127.0.0.1),hex").unwrap(), "7F000001");
+        assert_eq!(run("int(5),base64").unwrap(), "AAAAAAAAAAU=");
+        assert_eq!(run("ipv4(127.0.0.1),lower").unwrap(), "127.0.0.1");
+        assert_eq!(run("int(3),length").unwrap(), "1");
+        assert_eq!(run("ipv4(127.0.0.1),length").unwrap(), "9");
+        assert_eq!(run("int(80),bytes(7,1),hex").unwrap(), "50");
         assert_eq!(run("ipv4(10.1.2.3),ipmask(16)").unwrap(), "10.1.0.0");
         assert_eq!(run("str(a%20b),url_dec").unwrap(), "a b");
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");

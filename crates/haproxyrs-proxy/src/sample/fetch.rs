@@ -116,10 +116,11 @@ pub fn fetch_each(
             if src.method().is_some() {
                 visit(Sample::Bool(true));
             } else {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut headers = [httparse::EMPTY_HEADER; super::buffered::MAX_HEADERS];
                 let mut req = httparse::Request::new(&mut headers);
                 match req.parse(src.req_buffer()) {
-                    Ok(httparse::Status::Complete(_)) => {
+                    // More headers than we index is still an HTTP request.
+                    Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders) => {
                         visit(Sample::Bool(true));
                     }
                     Ok(httparse::Status::Partial) => {
@@ -142,7 +143,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Path => {
-            if let Some(p) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(p) = src.path() {
                 visit(Sample::Str(p));
             }
         }
@@ -162,7 +163,7 @@ pub fn fetch_each(
             }
         }
         Fetch::Base => {
-            if let Some(path) = src.uri().and_then(http_parts::uri_path) {
+            if let Some(path) = src.path() {
                 fbuf.clear();
                 if let Some(host) = first_header(src, false, b"host") {
                     fbuf.extend_from_slice(host);
@@ -232,7 +233,7 @@ pub fn fetch_each(
                 true,
                 *occ,
                 all,
-                &mut |v| match v.as_ip() {
+                &mut |v| match v.as_ip().or_else(|| v.bytes().and_then(ipv4_with_port)) {
                     Some(ip) => visit(Sample::Ip(ip)),
                     None => true,
                 },
@@ -323,6 +324,41 @@ pub fn fetch_each(
                 visit(Sample::Bool(up));
             }
         }
+        Fetch::CaptureReqMethod => {
+            if let Some(m) = src.method() {
+                visit(Sample::Str(m));
+            }
+        }
+        Fetch::CaptureReqUri => {
+            if let Some(u) = src.uri() {
+                visit(Sample::Str(u));
+            }
+        }
+        Fetch::CaptureReqVer | Fetch::CaptureResVer => {
+            let v = if matches!(fetch, Fetch::CaptureReqVer) {
+                src.http_version()
+            } else {
+                src.res_http_version()
+            };
+            // HAProxy gives the protocol too: `HTTP/1.1`.
+            match v {
+                Some(b"1.0") => {
+                    visit(Sample::Str(b"HTTP/1.0"));
+                }
+                Some(b"1.1") => {
+                    visit(Sample::Str(b"HTTP/1.1"));
+                }
+                Some(b"2.0") => {
+                    visit(Sample::Str(b"HTTP/2.0"));
+                }
+                _ => {}
+            }
+        }
+        Fetch::CaptureHdr { response, index } => {
+            if let Some(v) = src.captured_header(*response, *index) {
+                visit(Sample::Str(v));
+            }
+        }
         Fetch::BeName => {
             if let Some(n) = src.backend_name() {
                 visit(Sample::Str(n.as_bytes()));
@@ -333,14 +369,35 @@ pub fn fetch_each(
                 visit(Sample::Str(n.as_bytes()));
             }
         }
-        Fetch::Var { scope, name } => {
-            if let Some(v) = src.var(*scope, name) {
+        Fetch::Var {
+            scope,
+            name,
+            default,
+        } => match src.var(*scope, name) {
+            Some(v) => {
                 visit(v);
             }
-        }
+            None => {
+                if let Some(d) = default {
+                    visit(Sample::Str(d.as_bytes()));
+                }
+            }
+        },
         Fetch::Unimplemented { .. } => {}
     }
     st
+}
+
+/// `1.2.3.4:80` → 1.2.3.4 (`hdr_ip` accepts an IPv4 address followed by a port).
+fn ipv4_with_port(v: &[u8]) -> Option<std::net::IpAddr> {
+    let v = super::source::trim_ows(v);
+    let colon = v.iter().position(|&c| c == b':')?;
+    let (a, p) = (&v[..colon], &v[colon + 1..]);
+    if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let ip: std::net::Ipv4Addr = std::str::from_utf8(a).ok()?.parse().ok()?;
+    Some(ip.into())
 }
 
 fn header_at(src: &dyn SampleSource, res: bool, i: usize) -> Option<(&[u8], &[u8])> {
@@ -539,6 +596,9 @@ mod tests {
         assert_eq!(one(&Fetch::Base, &s).unwrap(), "h/p/q;x");
         assert_eq!(one(&Fetch::Method, &s).unwrap(), "GET");
         assert_eq!(one(&Fetch::ReqVer, &s).unwrap(), "1.1");
+        assert_eq!(one(&Fetch::CaptureReqVer, &s).unwrap(), "HTTP/1.1");
+        assert_eq!(one(&Fetch::CaptureReqUri, &s).unwrap(), "/p/q;x?k=1&k=2&z");
+        assert_eq!(one(&Fetch::CaptureReqMethod, &s).unwrap(), "GET");
         let up = Fetch::UrlParam {
             name: "k".into(),
             delim: None,
@@ -609,6 +669,36 @@ mod tests {
     }
 
     #[test]
+    fn hdr_ip_like_haproxy() {
+        // Observed with HAProxy 2.6.
+        let s = TestSource::http(
+            "GET",
+            "/",
+            &[
+                ("a", "1.2.3.4:80"),
+                ("b", "[::1]:80"),
+                ("c", "::1"),
+                ("d", " 10.0.0.1 "),
+                ("e", "1.2.3.4x"),
+            ],
+        );
+        let ip = |n: &str| {
+            one(
+                &Fetch::ReqHdrIp {
+                    name: n.into(),
+                    occ: None,
+                },
+                &s,
+            )
+        };
+        assert_eq!(ip("a").as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip("b"), None);
+        assert_eq!(ip("c").as_deref(), Some("::1"));
+        assert_eq!(ip("d").as_deref(), Some("10.0.0.1"));
+        assert_eq!(ip("e"), None);
+    }
+
+    #[test]
     fn absolute_uri_and_no_query() {
         let s = TestSource::http("GET", "http://foo:80/abs?q", &[]);
         assert_eq!(one(&Fetch::Path, &s).unwrap(), "/abs");
@@ -631,13 +721,20 @@ mod tests {
             one(
                 &Fetch::Var {
                     scope: VarScope::Txn,
-                    name: "v".into()
+                    name: "v".into(),
+                    default: None,
                 },
                 &s
             )
             .unwrap(),
             "val"
         );
+        let dflt = Fetch::Var {
+            scope: VarScope::Txn,
+            name: "unset".into(),
+            default: Some("dflt".into()),
+        };
+        assert_eq!(one(&dflt, &s).unwrap(), "dflt");
         assert_eq!(one(&Fetch::NbSrv { backend: None }, &s).unwrap(), "2");
         assert_eq!(
             one(

@@ -13,7 +13,7 @@ pub fn matches(patterns: &Patterns, method: MatchMethod, sample: &Sample<'_>) ->
     match method {
         MatchMethod::Found => true,
         MatchMethod::Bool => sample.as_bool(),
-        _ => find_pattern(patterns, method, true, sample).is_some(),
+        _ => find_pattern(patterns, method, sample).is_some(),
     }
 }
 
@@ -43,12 +43,11 @@ pub fn matches_method(patterns: &Patterns, sample: &Sample<'_>) -> bool {
     })
 }
 
-/// The index of the first pattern `sample` matches (maps need which one). `any`: any
-/// index will do (lets the exact-string set answer first).
+/// The index of the pattern `sample` matches (maps need which one): the first in order,
+/// except for exact strings (any equal one) and addresses (the longest network).
 pub fn find_pattern(
     patterns: &Patterns,
     method: MatchMethod,
-    _any: bool,
     sample: &Sample<'_>,
 ) -> Option<usize> {
     match (method, patterns) {
@@ -59,7 +58,7 @@ pub fn find_pattern(
             ranges.iter().position(|r| r.contains(v))
         }
         (MatchMethod::Len, Patterns::Ints(ranges)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let v = sample_text(sample, &mut buf)?.len() as i64;
             ranges.iter().position(|r| r.contains(v))
         }
@@ -68,7 +67,7 @@ pub fn find_pattern(
             nets.find(ip)
         }
         (MatchMethod::Reg, Patterns::Regexes(res)) => {
-            let mut buf = [0u8; 24];
+            let mut buf = [0u8; 48];
             let t = sample_text(sample, &mut buf)?;
             res.iter().position(|re| re.is_match(t))
         }
@@ -76,23 +75,33 @@ pub fn find_pattern(
             let t = sample.bytes()?;
             bins.iter().position(|b| b.as_slice() == t)
         }
-        (_, Patterns::Strings(sp)) => {
-            let mut buf = [0u8; 24];
-            let t = sample_text(sample, &mut buf)?;
-            match_str(sp, method, t)
-        }
+        (_, Patterns::Strings(sp)) => match sample {
+            // The common case needs no formatting buffer.
+            Sample::Str(t) | Sample::Bin(t) => match_str(sp, method, t),
+            other => {
+                let mut buf = [0u8; 48];
+                let t = sample_text(other, &mut buf)?;
+                match_str(sp, method, t)
+            }
+        },
         _ => None,
     }
 }
 
-/// Text of a sample for string matching; integers are formatted (as HAProxy casts),
-/// addresses do not match string patterns.
-fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 24]) -> Option<&'x [u8]> {
+/// Text of a sample for string matching: integers and addresses are formatted, as
+/// HAProxy casts them.
+fn sample_text<'x>(sample: &Sample<'x>, buf: &'x mut [u8; 48]) -> Option<&'x [u8]> {
     match sample {
         Sample::Str(b) | Sample::Bin(b) => Some(b),
-        Sample::Int(i) => Some(int_to_buf(*i, buf)),
-        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), buf)),
-        Sample::Ip(_) => None,
+        Sample::Int(i) => Some(int_to_buf(*i, (&mut buf[..24]).try_into().ok()?)),
+        Sample::Bool(b) => Some(int_to_buf(i64::from(*b), (&mut buf[..24]).try_into().ok()?)),
+        Sample::Ip(ip) => {
+            use std::io::Write;
+            let mut c = std::io::Cursor::new(&mut buf[..]);
+            write!(c, "{ip}").ok()?;
+            let n = c.position() as usize;
+            Some(&buf[..n])
+        }
     }
 }
 
@@ -303,5 +312,8 @@ mod tests {
         assert!(term_matches("ssl_fc", Sample::Bool(true)));
         assert!(!term_matches("ssl_fc", Sample::Bool(false)));
         assert!(term_matches("hdr(x) -m found", Sample::Str(b"")));
+        assert!(term_matches("src -m str 10.2.3.4", v4));
+        assert!(term_matches("src -m beg 2001:db8:", v6));
+        assert!(term_matches("src -m len 8", v4));
     }
 }

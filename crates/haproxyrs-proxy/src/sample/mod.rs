@@ -98,8 +98,8 @@ pub fn eval_sample<R>(
     })
 }
 
-/// Evaluate a sample expression to an owned string (for rare, non-hot uses such as
-/// `use_backend %[…]` name look-ups in tests).
+/// Evaluate a sample expression to an owned string (allocates: for tests and rare,
+/// non-hot uses).
 pub fn eval_sample_string(expr: &SampleExpr, src: &dyn SampleSource) -> Option<String> {
     eval_sample(expr, src, |v| {
         v.map(|s| {

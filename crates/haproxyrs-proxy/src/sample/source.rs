@@ -56,6 +56,11 @@ pub trait SampleSource {
     fn uri(&self) -> Option<&[u8]> {
         None
     }
+    /// The path of the request target (what `path` returns). The default derives it from
+    /// [`SampleSource::uri`]; an engine that already knows it may answer directly.
+    fn path(&self) -> Option<&[u8]> {
+        self.uri().and_then(super::http_parts::uri_path)
+    }
     /// The HTTP version as `1.0`, `1.1`, `2.0`.
     fn http_version(&self) -> Option<&[u8]> {
         None
@@ -79,6 +84,16 @@ pub trait SampleSource {
         0
     }
     fn res_header(&self, _i: usize) -> Option<(&[u8], &[u8])> {
+        None
+    }
+
+    // --- captures
+    /// The `index`th `capture request|response header` slot (0-based), when captured.
+    fn captured_header(&self, _response: bool, _index: usize) -> Option<&[u8]> {
+        None
+    }
+    /// The response's HTTP version as `1.1`.
+    fn res_http_version(&self) -> Option<&[u8]> {
         None
     }
 

@@ -125,7 +125,11 @@ fn conditions_and_rendering_do_not_allocate() {
 fn acl_eval_cost() {
     let (scope, conds) = setup();
     let src = TestSource::http("GET", "/x/app1", &[("Host", "www.example.com")]);
-    let batch = 100_000u32;
+    // ACL_COST_BATCH: smaller batches for instruction counting under callgrind.
+    let batch: u32 = std::env::var("ACL_COST_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let mut best = f64::MAX;
     let mut hits = 0u32;
     for _ in 0..20 {
