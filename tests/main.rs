@@ -17,3 +17,4 @@ mod http_tutorial;
 mod preprocess;
 mod samples;
 mod tcp_relay;
+mod tcp_runtime;
