@@ -18,3 +18,4 @@ mod http_tutorial;
 mod preprocess;
 mod samples;
 mod tcp_relay;
+mod tcp_runtime;

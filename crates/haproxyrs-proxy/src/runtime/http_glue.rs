@@ -125,18 +125,47 @@ impl Engine for RtEngine {
     }
 
     fn log(&self, record: &http::log::HttpLogRecord<'_>) {
-        if !self.fe.logger.is_enabled() {
-            return;
-        }
         let cfg = self.fe.cfg();
-        if matches!(cfg.log_format, ir::LogFormat::Default) {
+        if !self.fe.logger.is_enabled() || matches!(cfg.log_format, ir::LogFormat::Default) {
             // HAProxy's default format logs the connection at accept time only.
             return;
         }
+        let mut r = record.clone();
+        r.conns[0] = self.fe.actconn();
+        r.conns[1] = self.fe.feconn();
         let mut line = String::with_capacity(200);
-        http::log::render_httplog(record, &mut line);
+        match &cfg.log_format {
+            ir::LogFormat::Custom(expr) => {
+                let rec = to_record(&r, &self.src, &self.dst);
+                log::render(expr, &rec, &log::NoSamples, &mut line);
+            }
+            _ => http::log::render_httplog(&r, &mut line),
+        }
         self.fe.logger.send(log::sink::LEVEL_INFO, line);
     }
+}
+
+/// The runtime's log record for a custom `log-format` line of an HTTP transaction.
+fn to_record(r: &http::log::HttpLogRecord<'_>, src: &ConnAddr, dst: &ConnAddr) -> log::LogRecord {
+    let mut rec = log::LogRecord::new(src.clone(), dst.clone(), r.request_date, r.frontend);
+    rec.request_date = Some(r.request_date);
+    rec.backend = Some(r.backend.to_owned());
+    rec.server = (r.server != "<NOSRV>").then(|| r.server.to_owned());
+    rec.treq = r.t_request;
+    rec.tw = r.t_queue;
+    rec.tc = r.t_connect;
+    rec.tr = r.t_response;
+    rec.ta = r.t_active;
+    rec.tt = r.t_active;
+    rec.status = i32::from(r.status);
+    rec.bytes_out = r.bytes_out;
+    rec.bytes_in = r.bytes_in;
+    rec.term = log::TermFlags::new(r.term[0], r.term[1]);
+    rec.request_line = r
+        .request_line
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .or_else(|| Some("<BADREQ>".into()));
+    rec
 }
 
 fn sock(a: &ConnAddr) -> SocketAddr {
