@@ -21,9 +21,9 @@ impl SampleSource for Txn<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.dst)
     }
-    // Request fetches see the request only while it is processed: in response rules 2.6
-    // finds nothing there (its request buffer is gone), so `path` etc. do not match. The
-    // method is the exception: 2.6 keeps it in the transaction, so `method` still answers.
+    // Request fetches that read the request message see it only while it is processed: in
+    // response rules 2.6 finds nothing there (its request buffer is gone), so `path`,
+    // `url`, `req.hdr` do not match; the method is kept with the transaction and stays.
     fn method(&self) -> Option<&[u8]> {
         Some(self.req.method())
     }
