@@ -219,7 +219,7 @@ def main():
                 srv.start()
                 port = free_port()
                 cfg = os.path.join(tmp, f"{name}.cfg")
-                write_cfg(cfg, port, srv.port, splice, a.idle * 2 + 100)
+                write_cfg(cfg, port, srv.port, splice, a.idle + 500)
                 p = start_proxy(binary, cfg, port)
                 try:
                     if test == "bulk":

@@ -383,3 +383,21 @@ fn tcp_tcplog_line_has_haproxy_shape() {
     assert_eq!(f[4], "--", "{line}");
     assert_eq!(f[6], "0/0", "{line}");
 }
+
+#[test]
+fn tcp_custom_log_format_renders_samples_and_vars() {
+    let echo = Backend::echo("e");
+    let p = start(
+        Flavor::Haproxyrs,
+        "listen lf\n  bind {{fe0}}\n  log stdout format raw local0\n  log-format \"CUSTOM %[src] %ci %b/%s %[dst_port] %ts\"\n  server s1 {{e}}\n",
+        &[("e", echo.addr_str())],
+    );
+    let mut s = connect(p.fe(0));
+    s.write_all(b"x").unwrap();
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).unwrap();
+    let port = p.fe(0).port();
+    drop(s);
+    let want = format!("CUSTOM 127.0.0.1 127.0.0.1 lf/s1 {port} --");
+    assert!(p.wait_output(&want, WAIT), "want {want}\n{}", p.context());
+}

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use haproxyrs_config::ir;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -195,10 +195,23 @@ fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-/// `fd@N`: a socket the parent left open. It must be a listening stream socket; it is
-/// duplicated so the inherited number can be closed independently.
+/// `fd@N`: a socket the parent left open. It must be a listening stream socket. The
+/// process takes ownership of the number (so closing the listeners on a soft stop really
+/// closes the socket); workers get duplicates.
 fn inherited(fd: RawFd) -> Result<RawListener, BindError> {
-    let owned = dup_fd(fd).map_err(|err| BindError::BadFd { fd, err })?;
+    // Validate the number first: fcntl fails with EBADF on a closed descriptor.
+    // SAFETY: F_GETFD has no side effect.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(BindError::BadFd {
+            fd,
+            err: std::io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: the parent handed this descriptor to us; nothing else in the process owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // Close-on-exec from now on, like every other socket of the process.
+    // SAFETY: plain fcntl on an fd we own.
+    unsafe { libc::fcntl(owned.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     let s = Socket::from(owned);
     let bad = |err| BindError::BadFd { fd, err };
     s.set_nonblocking(true).map_err(bad)?;
@@ -250,9 +263,9 @@ mod tests {
 
     #[test]
     fn inherited_fd_and_unix_and_abns() {
-        use std::os::fd::AsRawFd;
+        use std::os::fd::IntoRawFd;
         let parent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let l = open(&bind(ir::BindAddr::Fd(parent.as_raw_fd())), 2, 16).unwrap();
+        let l = open(&bind(ir::BindAddr::Fd(parent.into_raw_fd())), 2, 16).unwrap();
         assert!(matches!(l.per_worker[1][0], RawListener::Tcp(_)));
         assert!(open(&bind(ir::BindAddr::Fd(9999)), 1, 16).is_err());
         let dir = std::env::temp_dir().join(format!("hrs-l-{}", std::process::id()));

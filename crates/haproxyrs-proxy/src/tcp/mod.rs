@@ -126,7 +126,16 @@ pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
         }
         rec.actconn = fe.actconn();
         rec.feconn = fe.feconn();
-        emit_end_log(&fe, &rec);
+        let src = TcpSource {
+            src: &conn.peer,
+            dst: &conn.local,
+            payload: &[],
+            final_: true,
+            frontend: &cfg.name,
+            backend: out.backend.as_ref().map(|b| b.name()),
+            shared: Some(&fe.shared),
+        };
+        emit_end_log(&fe, &rec, &src);
     }
 }
 
@@ -242,7 +251,7 @@ async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
 
 /// Logs the end-of-session line in the frontend's format (the default format logs at
 /// accept time instead, see [`emit_connect_log`]).
-fn emit_end_log(fe: &FrontendRt, rec: &LogRecord) {
+fn emit_end_log(fe: &FrontendRt, rec: &LogRecord, samples: &TcpSource<'_>) {
     if !fe.logger.is_enabled() {
         return;
     }
@@ -255,9 +264,9 @@ fn emit_end_log(fe: &FrontendRt, rec: &LogRecord) {
         ir::LogFormat::Default => return,
         // HAProxy falls back to tcplog for httplog on a TCP frontend.
         ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
-            log::render(&TCPLOG.with(|f| f.clone()), rec, &log::NoSamples, &mut line)
+            TCPLOG.with(|f| log::render(f, rec, samples, &mut line))
         }
-        ir::LogFormat::Custom(expr) => log::render(expr, rec, &log::NoSamples, &mut line),
+        ir::LogFormat::Custom(expr) => log::render(expr, rec, samples, &mut line),
     }
     fe.logger.send(log::sink::LEVEL_INFO, line);
 }
