@@ -506,6 +506,31 @@ fn verdicts_on_whole_configs() {
     assert_eq!(o.status.code(), Some(0));
     let o = same_as_haproxy(dir.path(), &["-c", "-q", "-L", "nobody", "-f", "p.cfg"]);
     assert_eq!(o.status.code(), Some(2));
+    // `quiet` in the global section silences like -q; -V overrides it.
+    let dir = dir_with("gquiet", &[("q.cfg", b"global\n  quiet\n.warning \"w\"\n")]);
+    let o = same_as_haproxy(dir.path(), &["-c", "-f", "q.cfg"]);
+    assert!(
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "{}",
+        describe("quiet", &o)
+    );
+    let o = same_as_haproxy(dir.path(), &["-c", "-V", "-f", "q.cfg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!o.stdout.is_empty());
+    // -dr: an unresolvable server is disabled with a warning instead of failing.
+    let unresolvable =
+        format!("listen l\n  bind 127.0.0.1:18080\n{TIMEOUTS}  server s nosuchhost.invalid:80\n");
+    let o = check_file("unres.cfg", &unresolvable);
+    assert_alert(
+        &o,
+        1,
+        "[unres.cfg:6] : 'server l/s' : could not resolve address 'nosuchhost.invalid'.",
+    );
+    let dir = dir_with("dr", &[("unres.cfg", unresolvable.as_bytes())]);
+    let o = same_as_haproxy(dir.path(), &["-c", "-dr", "-f", "unres.cfg"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stderr)
+        .contains("could not resolve address 'nosuchhost.invalid', disabling server."));
     // A frontend without bind only: no listener.
     let o = check_file("nobind.cfg", format!("frontend fe\n{TIMEOUTS}"));
     assert_eq!(o.status.code(), Some(2));

@@ -386,3 +386,85 @@ fn keyword_arguments_match_live_haproxy() {
         failures.join("\n")
     );
 }
+
+/// Every `bind` and `server` option of the keyword table, with no value and with a word,
+/// gets haproxy's exit code (the options haproxyrs does not run are still checked).
+#[test]
+fn bind_and_server_options_match_live_haproxy() {
+    use haproxyrs_config::lower::keywords::{BIND_OPTIONS, SERVER_OPTIONS};
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "bind_and_server_options_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    let mut configs = Vec::new();
+    for o in BIND_OPTIONS {
+        for arg in ["", " x"] {
+            configs.push(format!("{T}frontend f\n    bind :80 {}{arg}\n", o.name));
+        }
+    }
+    for o in SERVER_OPTIONS {
+        for arg in ["", " x"] {
+            configs.push(format!("{T}frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:80 {}{arg}\n", o.name));
+        }
+    }
+    let mut failures = Vec::new();
+    for cfg in &configs {
+        let theirs = check(Flavor::Haproxy, cfg, &[], &["-q"]);
+        let ours = check(Flavor::Haproxyrs, cfg, &[], &["-q"]);
+        if theirs.status != ours.status {
+            failures.push(format!(
+                "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                theirs.status, ours.status
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        configs.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every `global` keyword of the table, with no value and with a word, gets haproxy's exit
+/// code.
+#[test]
+fn global_keywords_match_live_haproxy() {
+    use haproxyrs_config::lower::keywords::{sec, KEYWORDS};
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "global_keywords_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for kw in KEYWORDS.iter().filter(|k| k.sections & sec::GLOBAL != 0) {
+        for arg in ["", " x"] {
+            let cfg = format!(
+                "global\n    {}{arg}\nfrontend f\n    bind :80\n    timeout client 5s\n",
+                kw.name
+            );
+            let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+            let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+            n += 1;
+            if theirs.status != ours.status {
+                failures.push(format!(
+                    "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                    theirs.status, ours.status
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -149,6 +149,10 @@ const SAME: &[(&str, &str)] = &[
     ("abs_80_host", "GET http://a:80/p HTTP/1.1\r\nHost: a\r\n\r\n"),
     ("abs_https_443", "GET https://a:443/p HTTP/1.1\r\nHost: a:443\r\n\r\n"),
     ("head", "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    (
+        "ws_nokey",
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    ),
     ("te_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     (
         "upgrade_h2c",

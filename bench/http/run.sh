@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-3}; pairs=${2:-3}; conns=${3:-20}
 tmp=$(mktemp -d)
 trap 'kill $BEPID 2>/dev/null; rm -rf "$tmp"' EXIT
-cargo build --release -q -p haproxyrs --manifest-path "$root/Cargo.toml"
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p haproxyrs --manifest-path "$root/Cargo.toml"
 CARGO_TARGET_DIR="$root/target/bench-http" cargo build --release -q --manifest-path "$root/bench/http/Cargo.toml"
 tools="$root/target/bench-http/release"
 FE=18600; BE=18601

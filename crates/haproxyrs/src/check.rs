@@ -20,16 +20,23 @@ pub struct Loaded {
     pub diags: Diagnostics,
     /// The config files read, in order (directories expanded).
     pub files: Vec<String>,
+    /// How many of `diags` the parser produced (lowering's follow).
+    pub parsed: usize,
 }
 
 /// Parse and lower `opts.files`, adding the command line's own warnings.
 pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
     let files = parse::config_files(&opts.files, env).unwrap_or_default();
     let (ast, mut diags) = parse::parse_paths(&opts.files, env);
+    let parsed = diags.items.len();
     // Lowering runs even after the parser's ALERTs: HAProxy interprets every line it read
     // in the same pass, so keyword errors are reported alongside (it stops before its
     // validity checks, as lowering does when there is an ALERT).
-    let config = lower::lower(&ast, env, &mut diags);
+    let lower_opts = lower::LowerOptions {
+        ignore_resolve_errors: opts.ignore_resolve_errors,
+        local_peer: opts.local_peer.clone(),
+    };
+    let config = lower::lower_with(&ast, env, &mut diags, &lower_opts);
     if !opts.master_cli.is_empty() && !master_worker(opts, &ast) {
         diags.push(Diagnostic::new(
             Level::Warning,
@@ -48,6 +55,7 @@ pub fn load(opts: &Options, env: &dyn Environment) -> Loaded {
         config,
         diags,
         files,
+        parsed,
     }
 }
 
@@ -60,10 +68,26 @@ fn global_has(ast: &ConfigAst, keyword: &str) -> bool {
         .any(|l| l.keyword() == keyword)
 }
 
+/// The first argument of a global keyword.
+fn global_arg(ast: &ConfigAst, keyword: &str) -> Option<String> {
+    ast.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Global)
+        .flat_map(|s| &s.lines)
+        .find(|l| l.keyword() == keyword)
+        .and_then(|l| l.args().first())
+        .map(|w| w.text.clone())
+}
+
 /// Master-worker mode: `-W`, `-Ws` or `master-worker` in the global section. The master
 /// always has a listener of its own (its CLI socket pair).
 pub fn master_worker(opts: &Options, ast: &ConfigAst) -> bool {
     opts.unimplemented.iter().any(|f| f == "-W" || f == "-Ws") || global_has(ast, "master-worker")
+}
+
+/// Quiet mode: `-q`, or `quiet` in the global section unless `-V` was given.
+pub fn quiet(opts: &Options, ast: &ConfigAst) -> bool {
+    opts.quiet || (!opts.verbose && global_has(ast, "quiet"))
 }
 
 /// `zero-warning` in the global section, or `-dW`.
@@ -91,14 +115,25 @@ fn peers_listen(ast: &ConfigAst, local_peer: &str) -> bool {
 /// Whether the config would listen anywhere: an enabled frontend bind, a stats socket, a
 /// log-forward bind, or the local peer of a `peers` section (what HAProxy 2.6 counts
 /// before its "no listener" exit).
-pub fn has_listener(ast: &ConfigAst, config: &Config, env: &dyn Environment) -> bool {
+pub fn has_listener(
+    ast: &ConfigAst,
+    config: &Config,
+    opts: &Options,
+    env: &dyn Environment,
+) -> bool {
     let log_forward = ast
         .sections
         .iter()
         .filter(|s| s.kind == SectionKind::LogForward)
         .flat_map(|s| &s.lines)
         .any(|l| matches!(l.keyword(), "bind" | "dgram-bind"));
-    let local_peer = env.var("HAPROXY_LOCALPEER").unwrap_or_default();
+    // `-L` wins over the global `localpeer`, which wins over the host name.
+    let local_peer = opts
+        .local_peer
+        .clone()
+        .or_else(|| global_arg(ast, "localpeer"))
+        .or_else(|| env.var("HAPROXY_LOCALPEER"))
+        .unwrap_or_default();
     config.has_listeners()
         || !config.global.stats_sockets.is_empty()
         || log_forward
@@ -134,17 +169,30 @@ fn parsing_location(d: &Diagnostic) -> Option<(&str, u32)> {
 /// `Error(s) found` line; checks made after reading come last. The parser and lowering
 /// run one after the other here, so their messages are merged back into that order, and
 /// a file's messages stop where HAProxy would stop reading it (50 lines with errors).
-/// `line_count` gives the number of lines of a file (by index).
+/// `line_count` gives the number of lines of a file (by index); the first `parsed`
+/// messages are the parser's. Lowering reads the sections in order, then checks the whole
+/// config: its first message citing an earlier line than the one before belongs to those
+/// later checks (HAProxy prints some of them as `parsing [f:l]` too).
 fn haproxy_order<'a>(
     diags: &'a Diagnostics,
     files: &'a [String],
+    parsed: usize,
     line_count: &dyn Fn(usize) -> u32,
 ) -> Vec<Item<'a>> {
     let file_index = |f: &str| files.iter().position(|x| x == f);
     let mut reading: Vec<(usize, u32, bool, &Diagnostic)> = Vec::new();
     let mut after: Vec<&Diagnostic> = Vec::new();
-    for d in &diags.items {
-        match parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l))) {
+    let mut last_lowering: Option<(usize, u32)> = None;
+    let mut checking = false;
+    for (i, d) in diags.items.iter().enumerate() {
+        let located = parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l)));
+        if i >= parsed {
+            if let Some(key) = located {
+                checking |= last_lowering.is_some_and(|last| key < last);
+                last_lowering = Some(key);
+            }
+        }
+        match located.filter(|_| !checking) {
             Some((fi, line)) => {
                 let end_of_line = d.text.contains(": Missing LF on last line")
                     || d.text.contains(": Stray NUL character")
@@ -208,7 +256,7 @@ pub fn report(
             .and_then(|f| env.read_file(Path::new(f)).ok())
             .map_or(0, |b| parse::source::lines(&b).len() as u32)
     };
-    for item in haproxy_order(&loaded.diags, &loaded.files, &line_count) {
+    for item in haproxy_order(&loaded.diags, &loaded.files, loaded.parsed, &line_count) {
         match item {
             Item::Message(d) => out.diagnostic(d),
             Item::FileErrors(file) => out.config(
@@ -242,7 +290,14 @@ pub fn report(
 /// `-c`: the verdict and its exit code.
 pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
     let loaded = load(opts, env);
-    let mut out = Reporter::new(env, opts.quiet, opts.diag_mode);
+    let mut out = Reporter::new(env, quiet(opts, &loaded.ast), opts.diag_mode);
+    // Accepted like HAProxy does, but said out loud rather than silently skipped.
+    for flag in opts.unimplemented.iter().filter(|f| f.starts_with("-dK")) {
+        out.plain(
+            Level::Notice,
+            &format!("'{flag}' (keyword dump) is not implemented by haproxyrs; ignored."),
+        );
+    }
     if let Err(code) = report(&loaded, opts, env, &mut out) {
         return code;
     }
@@ -253,7 +308,7 @@ pub fn check(opts: &Options, env: &dyn Environment) -> i32 {
         || loaded
             .config
             .as_ref()
-            .is_some_and(|c| has_listener(&loaded.ast, c, env));
+            .is_some_and(|c| has_listener(&loaded.ast, c, opts, env));
     if !listens {
         out.stdout("Configuration file has no error but will not start (no listener) => exit(2).");
         return 2;
@@ -305,17 +360,17 @@ mod tests {
                 d(Level::Alert, "parsing [a.cfg:9]: Missing LF on last line, file might have been truncated at position 3."),
                 d(Level::Notice, "parsing [a.cfg:2]: 'hi'."),
                 d(Level::Alert, "parsing [b.cfg:1]: unknown keyword 'x' out of section."),
-                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
-                // From lowering:
-                d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
+                // From lowering, which reads the sections in order:
                 d(Level::Alert, "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section"),
+                d(Level::Alert, "parsing [a.cfg:9] : unknown keyword 'y' in 'global' section"),
+                d(Level::Alert, "Parsing [b.cfg:7]: frontend 'fe' has the same name as frontend 'fe' declared at b.cfg:1."),
                 d(Level::Warning, "missing timeouts for frontend 'fe'."),
             ],
             aborted: false,
         };
         let files = vec!["a.cfg".to_string(), "b.cfg".to_string()];
         assert_eq!(
-            render(&haproxy_order(&diags, &files, &|_| 100)),
+            render(&haproxy_order(&diags, &files, 3, &|_| 100)),
             [
                 "parsing [a.cfg:2]: 'hi'.",
                 "parsing [a.cfg:4] : unknown keyword 'z' in 'global' section",
@@ -347,7 +402,7 @@ mod tests {
             aborted: false,
         };
         let files = vec!["a.cfg".to_string()];
-        let out = render(&haproxy_order(&diags, &files, &|_| 70));
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 70));
         assert_eq!(out.len(), 50 + 1 + 1 + 1);
         assert_eq!(
             out[50],
@@ -356,7 +411,28 @@ mod tests {
         assert_eq!(out[51], "too many at a.cfg:52");
         assert_eq!(out[52], "Error(s) found in configuration file : a.cfg");
         // When the 50th is on the last line, nothing more is said.
-        let out = render(&haproxy_order(&diags, &files, &|_| 51));
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 51));
         assert_eq!(out[51], "Error(s) found in configuration file : a.cfg");
+    }
+
+    #[test]
+    fn lowering_checks_after_reading_are_not_reading_errors() {
+        let diags = Diagnostics {
+            items: vec![
+                d(Level::Notice, "parsing [a.cfg:14] : 'server check' is parsed but not implemented"),
+                d(Level::Notice, "parsing [a.cfg:15] : 'server check' is parsed but not implemented"),
+                d(Level::Notice, "parsing [a.cfg:16] : 'server check' is parsed but not implemented"),
+                // Duplicate names are found after reading, though cited as `parsing [..]`.
+                d(Level::Alert, "parsing [a.cfg:15] : backend 'b', another server named 's' was already defined at line 14, please use distinct names."),
+            ],
+            aborted: false,
+        };
+        let files = vec!["a.cfg".to_string()];
+        let out = render(&haproxy_order(&diags, &files, 0, &|_| 20));
+        assert_eq!(out.len(), 4);
+        assert!(
+            !out.iter().any(|l| l.starts_with("Error(s) found")),
+            "{out:?}"
+        );
     }
 }

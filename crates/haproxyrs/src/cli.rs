@@ -27,6 +27,8 @@ pub struct Options {
     pub check: bool,
     /// `-q`; `-V` undoes it.
     pub quiet: bool,
+    /// `-V`: verbose, which also overrides the global `quiet` keyword.
+    pub verbose: bool,
     /// `-d`: debug (foreground, verbose).
     pub debug: bool,
     /// `-db`: stay in the foreground.
@@ -37,6 +39,8 @@ pub struct Options {
     pub diag_mode: bool,
     /// `-dS`: never use splice(2).
     pub no_splice: bool,
+    /// `-dr`: a server name that does not resolve disables the server instead of failing.
+    pub ignore_resolve_errors: bool,
     /// `-n N`: global maxconn override.
     pub maxconn: Option<u32>,
     /// `-m MEGS`: memory limit.
@@ -151,13 +155,20 @@ pub fn parse(args: &[OsString]) -> Result<Command, CliError> {
             }
             "-c" => o.check = true,
             "-cc" => condition = Some(value()?),
-            "-q" => o.quiet = true,
-            "-V" => o.quiet = false,
+            "-q" => {
+                o.quiet = true;
+                o.verbose = false;
+            }
+            "-V" => {
+                o.quiet = false;
+                o.verbose = true;
+            }
             "-d" => o.debug = true,
             "-db" => o.foreground = true,
             "-dW" => o.zero_warning = true,
             "-dD" => o.diag_mode = true,
             "-dS" => o.no_splice = true,
+            "-dr" => o.ignore_resolve_errors = true,
             // No server-side TLS yet, so there is nothing to verify: nothing changes.
             "-dV" => {}
             a if a.starts_with("-dM") => {

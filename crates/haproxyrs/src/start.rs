@@ -73,13 +73,14 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         return 1;
     }
     let loaded = check::load(opts, env);
+    let mut out = Reporter::new(env, check::quiet(opts, &loaded.ast), opts.diag_mode);
     if let Err(code) = check::report(&loaded, opts, env, &mut out) {
         return code;
     }
     let Some(mut config) = loaded.config else {
         return 1;
     };
-    if !check::has_listener(&loaded.ast, &config, env) {
+    if !check::has_listener(&loaded.ast, &config, opts, env) {
         out.plain(
             Level::Alert,
             "[haproxyrs.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",

@@ -424,11 +424,31 @@ pub enum Converter {
     /// `map(file[,default])` / `map_str`, `map_beg`, `map_sub`, `map_end`, `map_dom`,
     /// `map_dir`, `map_reg`, `map_int`, `map_ip` with string output.
     Map(Box<MapConv>),
-    /// `add(n)`, `sub(n)`, `mul(n)`, `div(n)`, `mod(n)` with a constant.
+    /// `add`, `sub`, `mul`, `div`, `mod`, `and`, `or`, `xor` with a constant or a
+    /// variable (`add(txn.n)`).
     Arith {
         op: ArithOp,
-        value: i64,
+        value: ArithArg,
     },
+    /// `neg`, `cpl`, `even`, `odd`.
+    Neg,
+    Cpl,
+    Even,
+    Odd,
+    /// `concat([prefix][,var][,suffix])`.
+    Concat {
+        prefix: String,
+        var: Option<(VarScope, String)>,
+        suffix: String,
+    },
+    /// `sdbm`, `djb2`, `wt6`, `crc32` (`[1]`: with the avalanche mixer): an integer.
+    Hash {
+        function: super::HashFunction,
+        avalanche: bool,
+    },
+    /// `ltrim(chars)` / `rtrim(chars)`.
+    Ltrim(Vec<u8>),
+    Rtrim(Vec<u8>),
     /// `ipmask(v4bits[,v6bits])`.
     IpMask {
         v4: u8,
@@ -456,6 +476,16 @@ pub enum ArithOp {
     Mul,
     Div,
     Mod,
+    And,
+    Or,
+    Xor,
+}
+
+/// The operand of an arithmetic converter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArithArg {
+    Int(i64),
+    Var(VarScope, String),
 }
 
 /// A `map*` converter: a compiled pattern table whose entries carry values.
@@ -484,7 +514,13 @@ impl SampleExpr {
         for c in &self.converters {
             t = match c {
                 Converter::Unimplemented { output, .. } => *output,
-                Converter::Length | Converter::Arith { .. } => SampleType::Int,
+                Converter::Length
+                | Converter::Arith { .. }
+                | Converter::Neg
+                | Converter::Cpl
+                | Converter::Even
+                | Converter::Odd
+                | Converter::Hash { .. } => SampleType::Int,
                 Converter::Not | Converter::ToBool => SampleType::Bool,
                 Converter::IpMask { .. } => SampleType::Ip,
                 Converter::Bytes { .. } | Converter::Base64Dec => SampleType::Bin,

@@ -128,6 +128,7 @@ pub fn parse_bind_line(
     line: &Line,
     args: &[Word],
     section: &str,
+    proxy: &str,
 ) -> Option<Vec<Bind>> {
     let Some(list) = args.first().filter(|w| !w.text.is_empty()) else {
         cx.alert(
@@ -225,14 +226,9 @@ pub fn parse_bind_line(
         let v = value.unwrap_or("");
         match name {
             "backlog" | "maxconn" => {
-                let Some(n) = units::strict_u32(v).filter(|n| *n > 0) else {
-                    cx.alert(
-                        &line.span,
-                        format!("{prefix} : '{name}' : invalid value {v}, must be > 0."),
-                    );
-                    return None;
-                };
-                for b in &mut binds {
+                // atol(), as 2.6 reads them; 0 keeps the default.
+                let n = units::atou32(v);
+                for b in binds.iter_mut().filter(|_| n > 0) {
                     if name == "backlog" {
                         b.backlog = Some(n);
                     } else {
@@ -241,6 +237,17 @@ pub fn parse_bind_line(
                 }
             }
             "name" => binds.iter_mut().for_each(|b| b.name = Some(v.to_string())),
+            _ if opt.args > 0
+                && !matches!(
+                    name,
+                    "crt" | "ca-file" | "crl-file" | "ca-verify-file" | "crt-list" | "process"
+                ) =>
+            {
+                if let Err(msg) = super::checks::sub_option_value(cx, false, name, v) {
+                    cx.alert(&line.span, format!("{prefix} : {msg}"));
+                    return None;
+                }
+            }
             "accept-proxy" => binds.iter_mut().for_each(|b| b.accept_proxy = true),
             "v4v6" => binds.iter_mut().for_each(|b| b.v4v6 = true),
             "v6only" => binds.iter_mut().for_each(|b| b.v6only = true),
@@ -279,11 +286,30 @@ pub fn parse_bind_line(
                 }
             }
             "process" => {
+                // One process only since 2.5: `1`, `all`, `odd`, `1-1`… are accepted (with a
+                // deprecation warning), other numbers and words are not.
+                let one = |p: &str| p == "1";
+                let ok = matches!(v, "all" | "odd")
+                    || v.split('/').next().is_some_and(|t| t.split('-').all(one));
+                if !ok {
+                    let valid = v
+                        .split(['-', '/'])
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                        || v == "even";
+                    let extra = if valid {
+                        " It supports numbers from 1 to 1."
+                    } else {
+                        ""
+                    };
+                    cx.alert(
+                        &line.span,
+                        format!("{prefix} : 'process' : '{v}' is not a valid number/range.{extra}"),
+                    );
+                    return None;
+                }
                 cx.warn(
                     &line.span,
-                    format!(
-                        "'process {v}' on 'bind' lines is deprecated and will be removed in 2.7."
-                    ),
+                    format!("{prefix} : 'process {v}' on 'bind' lines is deprecated and will be removed in 2.7."),
                 );
             }
             _ => {}
@@ -297,6 +323,16 @@ pub fn parse_bind_line(
             _ => {}
         }
         i += 1 + usize::from(opt.args);
+    }
+    if binds.iter().any(|b| b.ssl) && !args.iter().any(|w| w.text == "crt" || w.text == "crt-list")
+    {
+        cx.deferred.push(crate::diag::Diagnostic::new(
+            crate::diag::Level::Alert,
+            format!(
+                "Proxy '{proxy}': no SSL certificate specified for bind '{}' at [{}] (use 'crt').",
+                list.text, line.span
+            ),
+        ));
     }
     // One NOTICE per line for the options that are parsed only.
     if !not_implemented.is_empty() {

@@ -297,3 +297,303 @@ pub fn bind_process(cx: &mut Cx, line: &Line, args: &[Word]) -> bool {
     }
     ok
 }
+
+const TLS_VERSIONS: &[&str] = &["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const MUXES: &[&str] = &["h1", "h2", "fcgi", "none"];
+
+fn strict_int(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn one_of(v: &str, allowed: &[&str], what: &str) -> Result<(), String> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("'{what}' : unsupported value '{v}'"))
+    }
+}
+
+/// The value of a `bind` or `server` option, checked as 2.6 checks it (the options that
+/// haproxyrs keeps in the IR are read by their own parsers). `Err` is HAProxy's message.
+pub fn sub_option_value(cx: &Cx, server: bool, name: &str, v: &str) -> Result<(), String> {
+    match name {
+        "accept-netscaler-cip" | "mss" | "error-limit" if !strict_int(v) => Err(format!(
+            "'{name}' : unexpected character in integer value '{v}'"
+        )),
+        "id" if !server && units::strict_u32(v).filter(|n| *n > 0).is_none() => {
+            Err(format!("'{name}' : custom id has to be > 0"))
+        }
+        "shards" if !(strict_int(v) || v == "by-thread" || v == "by-group") => {
+            Err(format!("'{name}' : invalid value '{v}'"))
+        }
+        "ca-ignore-err" | "crt-ignore-err" if !(v == "all" || v.split(',').all(strict_int)) => {
+            Err(format!("'{name}' : invalid error list '{v}'"))
+        }
+        "expose-fd" => one_of(v, &["listeners"], name),
+        // Names only: unlike `global`'s, these do not take a numeric id.
+        "group" if v.parse::<u32>().is_ok() || !cx.env.group_exists(v) => {
+            Err(format!("'{name}' : unknown group name '{v}'"))
+        }
+        "user" if v.parse::<u32>().is_ok() || !cx.env.user_exists(v) => {
+            Err(format!("'{name}' : unknown user name '{v}'"))
+        }
+        "ws" => one_of(v, &["auto", "h1", "h2"], name),
+        "socks4" if !matches!(bind::split_host_port(v), Some((_, p)) if strict_int(p)) => {
+            Err(format!("'{name}' : missing port specification in '{v}'"))
+        }
+        "level" => one_of(v, &["user", "operator", "admin"], name),
+        "mode" if v.is_empty() || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
+            Err(format!("'{name}' : invalid mode '{v}'"))
+        }
+        "namespace" => Err(format!("error encountered while processing '{name}'")),
+        "proto" | "check-proto" if !MUXES.contains(&v) => {
+            Err(format!("'{name}' :  unknown MUX protocol '{v}'"))
+        }
+        "severity-output" => one_of(v, &["none", "number", "string"], name),
+        "ssl-min-ver" | "ssl-max-ver" => one_of(v, TLS_VERSIONS, name),
+        "tcp-ut" => units::parse_time_ms(v)
+            .map(|_| ())
+            .map_err(|e| e.message(name, v)),
+        "thread"
+            if !(matches!(v, "all" | "odd" | "even")
+                || v.split(',').all(|r| {
+                    r.split(['-', '/']).all(|p| p.is_empty() || strict_int(p)) && !r.is_empty()
+                })) =>
+        {
+            Err(format!("'{name}' : invalid thread set '{v}'"))
+        }
+        "tls-ticket-keys" => cx
+            .env
+            .read_file(std::path::Path::new(v))
+            .map(|_| ())
+            .map_err(|_| format!("'{name}' : unable to load the file '{v}'")),
+        "verify" => one_of(v, &["none", "optional", "required"], name),
+        "agent-addr" | "socks4" | "source" => {
+            let host = match bind::split_host_port(v) {
+                Some((h, _)) if v.parse::<std::net::IpAddr>().is_err() => h,
+                _ => v,
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.parse::<std::net::IpAddr>().is_ok()
+                || (!host.is_empty() && cx.env.resolve(host).is_some())
+            {
+                Ok(())
+            } else {
+                Err(format!("'{name}' : invalid address '{v}'"))
+            }
+        }
+        "log-proto" => one_of(v, &["legacy", "octet-count"], name),
+        "observe" => one_of(v, &["none", "layer4", "layer7"], name),
+        "on-error" => one_of(
+            v,
+            &["fastinter", "fail-check", "sudden-death", "mark-down"],
+            name,
+        ),
+        "on-marked-down" => one_of(v, &["shutdown-sessions"], name),
+        "on-marked-up" => one_of(v, &["shutdown-backup-sessions"], name),
+        "proxy-v2-options"
+            if !v.split(',').all(|o| {
+                matches!(
+                    o,
+                    "ssl"
+                        | "cert-cn"
+                        | "ssl-cipher"
+                        | "cert-sig"
+                        | "cert-key"
+                        | "authority"
+                        | "crc32c"
+                        | "unique-id"
+                )
+            }) =>
+        {
+            Err(format!("'{name}' : '{v}' : unknown option"))
+        }
+        "resolve-net" if !v.split(',').all(|n| super::options::parse_net(n).is_some()) => {
+            Err(format!("'{name}' : invalid network '{v}'"))
+        }
+        "resolve-opts"
+            if !v
+                .split(',')
+                .all(|o| matches!(o, "" | "allow-dup-ip" | "ignore-weight" | "prevent-dup-ip")) =>
+        {
+            Err(format!("'{name}' : unknown option '{v}'"))
+        }
+        "resolve-prefer" => one_of(v, &["ipv4", "ipv6"], name),
+        "sni" => super::sample::parse_sample_expr(v, cx.env)
+            .map(|_| ())
+            .map_err(|m| format!("error detected while parsing sni expression : {m}")),
+        _ => Ok(()),
+    }
+}
+
+fn on_off(v: &str, allowed: &[&str]) -> bool {
+    allowed.contains(&v)
+}
+
+/// Value checks for `global` keywords that haproxyrs parses only. `None`: no specific
+/// check (the table's generic one applies); `Some(())`: checked here (ALERT if refused).
+pub fn global_value(cx: &mut Cx, line: &Line, name: &str, args: &[Word]) -> Option<()> {
+    let v = arg(args, 0);
+    let alert = |cx: &mut Cx, msg: String| cx.alert(&line.span, msg);
+    let tight = |cx: &mut Cx, msg: String| cx.alert_tight(&line.span, msg);
+    let time = |cx: &mut Cx| match units::parse_time_ms(v) {
+        Err(units::TimeError::BadChar(c)) => cx.alert(
+            &line.span,
+            format!("unexpected character '{c}' in argument to <{name}>."),
+        ),
+        Err(units::TimeError::Empty) => {
+            cx.alert(&line.span, format!("'{name}' expects an argument."))
+        }
+        _ => {}
+    };
+    match name {
+        "close-spread-time" | "tune.lua.service-timeout" | "tune.lua.session-timeout"
+        | "tune.lua.task-timeout" | "tune.idletimer" | "tune.ssl.lifetime" => time(cx),
+        "max-spread-checks" => match units::parse_time_ms(v) {
+            Err(units::TimeError::BadChar(c)) => {
+                tight(cx, format!("unsupported character '{c}' in '{name}' (wants an integer delay)."))
+            }
+            Err(units::TimeError::Empty) => alert(cx, format!("'{name}' expects an integer argument.")),
+            _ => {}
+        },
+        "cpu-map" => {
+            let proc_ok = |p: &str| {
+                let p = p.strip_prefix("auto:").unwrap_or(p);
+                matches!(p, "all" | "odd" | "even")
+                    || p.split(['-', '/']).all(|x| x.is_empty() || strict_int(x)) && !p.is_empty()
+            };
+            if args.len() < 2 || !proc_ok(v) {
+                alert(cx, "cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers".into());
+            }
+        }
+        "default-path" if !matches!(v, "current" | "config" | "parent" | "origin") => alert(
+            cx,
+            format!("unsupported default-path mode '{v}' for 'default-path', supported modes include 'current', 'config', 'parent', and 'origin'."),
+        ),
+        "external-check" if !v.is_empty() && v != "preserve-env" => {
+            alert(cx, format!("'external-check' cannot handle unexpected argument '{v}'."))
+        }
+        "h1-case-adjust-file" if cx.env.read_file(std::path::Path::new(v)).is_err() => {
+            cx.alert_plain(format!("h1-headers-case-adjust-file '{v}': failed to open file."))
+        }
+        "issuers-chain-path" if cx.env.stat(std::path::Path::new(v)).is_err() || v.is_empty() => {
+            alert(cx, format!("global statement '{name}' expects a directory path as an argument."))
+        }
+        "master-worker" if !v.is_empty() && v != "no-exit-on-failure" => {
+            alert(cx, "'master-worker' only supports 'no-exit-on-failure' option.".into())
+        }
+        "setenv" | "presetenv" if args.len() < 2 => {
+            tight(cx, format!("'{name}' expects a name and a value."))
+        }
+        "unsetenv" if args.is_empty() => tight(cx, "'unsetenv' expects at least one variable name.".into()),
+        "set-var" | "set-var-fmt" if !(v.starts_with("proc.") && args.len() >= 2) => alert(
+            cx,
+            format!("'{name}' requires a process-wide variable name ('proc.<name>') and a sample expression."),
+        ),
+        "ssl-default-bind-options" | "ssl-default-server-options" => {
+            if args.is_empty() {
+                alert(cx, format!("global statement '{name}' expects an option as an argument."));
+            } else {
+                let mut i = 0;
+                while i < args.len() {
+                    let o = args[i].text.as_str();
+                    match o {
+                        "ssl-min-ver" | "ssl-max-ver" => {
+                            if !TLS_VERSIONS.contains(&arg(args, i + 1)) {
+                                alert(cx, format!("global statement '{name}': '{o}' expects a valid TLS version."));
+                                break;
+                            }
+                            i += 2;
+                            continue;
+                        }
+                        "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13"
+                        | "force-sslv3" | "force-tlsv10" | "force-tlsv11" | "force-tlsv12"
+                        | "force-tlsv13" | "no-tls-tickets" | "prefer-client-ciphers" => {}
+                        _ => {
+                            alert(cx, format!("global statement '{name}': unknown option '{o}'."));
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+        }
+        "ssl-dh-param-file" if cx.env.read_file(std::path::Path::new(v)).is_err() => {
+            alert(cx, format!("'ssl-dh-param-file': unable to load DH parameters from file <{v}>."))
+        }
+        "ssl-load-extra-files"
+            if args.is_empty()
+                || !args.iter().all(|w| matches!(w.text.as_str(), "none" | "all" | "bundle" | "sctl" | "ocsp" | "issuer" | "key")) =>
+        {
+            alert(cx, "'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).".into())
+        }
+        "ssl-propquery" | "ssl-provider" => {
+            cx.alert_plain("'server <HTTPCLIENT>/<HTTPSCLIENT>' : unable to allocate ssl context.")
+        }
+        "thread-group" | "thread-groups" if !strict_int(v) => alert(
+            cx,
+            format!("'{name}' passed a missing or unparsable integer value in '{v}'"),
+        ),
+        "unix-bind" => {
+            let mut i = 0;
+            while i < args.len() {
+                if !matches!(args[i].text.as_str(), "prefix" | "mode" | "uid" | "gid" | "user" | "group") {
+                    alert(cx, "'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options.".into());
+                    break;
+                }
+                i += 2;
+            }
+        }
+        "profiling.tasks" if !on_off(v, &["on", "auto", "off"]) => {
+            alert(cx, format!("'profiling.tasks' expects either 'on', 'auto', or 'off' but got '{v}'."))
+        }
+        "tune.comp.maxlevel" if !(1..=9).contains(&units::atol(v)) => {
+            alert(cx, "'tune.comp.maxlevel' expects a numeric value between 1 and 9".into())
+        }
+        "tune.fd.edge-triggered" => alert(
+            cx,
+            "'tune.fd.edge-triggered' directive is experimental, must be allowed via a global 'expose-experimental-directives'".into(),
+        ),
+        "tune.h2.header-table-size" | "tune.h2.max-frame-size" | "tune.lua.maxmem"
+        | "tune.peers.max-updates-at-once"
+            if !strict_int(v) =>
+        {
+            alert(cx, format!("'{name}' expects a numeric value."))
+        }
+        "tune.idle-pool.shared" | "tune.listener.multi-queue" | "tune.sched.low-latency" | "tune.ssl.keylog"
+            if !on_off(v, &["on", "off", "auto"]) =>
+        {
+            alert(cx, format!("'{name}' expects either 'on' or 'off' but got '{v}'."))
+        }
+        "tune.lua.forced-yield" => {
+            if !v.is_empty() && !strict_int(v) {
+                alert(cx, "tune.lua.forced-yield: invalid number".into())
+            }
+        }
+        "tune.ssl.default-dh-param" if units::atol(v) < 1024 => {
+            alert(cx, "'tune.ssl.default-dh-param' expects a value >= 1024.".into())
+        }
+        n if n.starts_with("tune.vars.") => {
+            if !v.is_empty() && units::parse_size(v).is_err() {
+                alert(cx, format!("{name}: '{v}' is an invalid size"));
+            }
+        }
+        "httpclient.ssl.verify" if !matches!(v, "none" | "required") => {
+            alert(cx, format!("'{name}' only supports 'none' and 'required'."))
+        }
+        "httpclient.resolvers.prefer" if !matches!(v, "ipv4" | "ipv6") => {
+            alert(cx, format!("'{name}' expects 'ipv4' or 'ipv6'."))
+        }
+        "httpclient.ssl.ca-file" if cx.env.read_file(std::path::Path::new(v)).is_err() => {
+            cx.alert_plain(format!("'{name}' : unable to load {v}."))
+        }
+        "httpclient.resolvers.id" => cx.deferred_resolvers.push((v.to_string(), line.span.clone())),
+        // Missing values are read as 0 by these (atol), words are refused where noted above.
+        "mworker-max-reloads" | "tune.fail-alloc" | "tune.h2.initial-window-size"
+        | "tune.h2.max-concurrent-streams" => {}
+        "expose-experimental-directives" | "numa-cpu-mapping" | "ssl-load-extra-del-ext"
+        | "ssl-mode-async" | "ssl-skip-self-issued-ca" => {}
+        _ => return None,
+    }
+    Some(())
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::env::Environment;
 use crate::ir::sample::{
-    ArithOp, Converter, Fetch, MapConv, MatchMethod, SampleExpr, SampleType, VarScope,
+    ArithArg, ArithOp, Converter, Fetch, MapConv, MatchMethod, SampleExpr, SampleType, VarScope,
 };
 
 /// Where an expression is parsed: decides the wording of errors.
@@ -626,11 +626,25 @@ const CONVERTERS: &[ConvDef] = &[
     c!("map_reg", 1, [S, S]),
     c!("map_int", 1, [S, S]),
     c!("map_ip", 1, [S, S]),
-    c!("add", 1, [I]),
-    c!("sub", 1, [I]),
-    c!("mul", 1, [I]),
-    c!("div", 1, [I]),
-    c!("mod", 1, [I]),
+    c!("add", 1, [S]),
+    c!("sub", 1, [S]),
+    c!("mul", 1, [S]),
+    c!("div", 1, [S]),
+    c!("mod", 1, [S]),
+    c!("and", 1, [S]),
+    c!("or", 1, [S]),
+    c!("xor", 1, [S]),
+    c!("neg"),
+    c!("cpl"),
+    c!("even"),
+    c!("odd"),
+    c!("ltrim", 1, [S]),
+    c!("rtrim", 1, [S]),
+    c!("concat", 0, [S, S, S]),
+    c!("sdbm", 0, [I]),
+    c!("djb2", 0, [I]),
+    c!("wt6", 0, [I]),
+    c!("crc32", 0, [I]),
     c!("ipmask", 1, [I, I]),
     c!("url_dec", 0, [I]),
     c!("json", 0, [S]),
@@ -693,15 +707,48 @@ fn build_converter(
                 global: flags.contains('g'),
             }
         }
-        "add" | "sub" | "mul" | "div" | "mod" => Converter::Arith {
+        "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" => Converter::Arith {
             op: match name {
                 "add" => ArithOp::Add,
                 "sub" => ArithOp::Sub,
                 "mul" => ArithOp::Mul,
                 "div" => ArithOp::Div,
-                _ => ArithOp::Mod,
+                "mod" => ArithOp::Mod,
+                "and" => ArithOp::And,
+                "or" => ArithOp::Or,
+                _ => ArithOp::Xor,
             },
-            value: int(0).unwrap_or(0),
+            // An integer, or the name of a variable holding one.
+            value: match int(0) {
+                Some(v) => ArithArg::Int(v),
+                None => {
+                    let (scope, var) = parse_var_name(&args[0])?;
+                    ArithArg::Var(scope, var)
+                }
+            },
+        },
+        "sdbm" | "djb2" | "wt6" | "crc32" => Converter::Hash {
+            function: match name {
+                "sdbm" => crate::ir::HashFunction::Sdbm,
+                "djb2" => crate::ir::HashFunction::Djb2,
+                "wt6" => crate::ir::HashFunction::Wt6,
+                _ => crate::ir::HashFunction::Crc32,
+            },
+            avalanche: int(0).unwrap_or(0) != 0,
+        },
+        "neg" => Converter::Neg,
+        "cpl" => Converter::Cpl,
+        "even" => Converter::Even,
+        "odd" => Converter::Odd,
+        "ltrim" => Converter::Ltrim(args[0].as_bytes().to_vec()),
+        "rtrim" => Converter::Rtrim(args[0].as_bytes().to_vec()),
+        "concat" => Converter::Concat {
+            prefix: args.first().cloned().unwrap_or_default(),
+            var: match args.get(1).filter(|v| !v.is_empty()) {
+                Some(v) => Some(parse_var_name(v)?),
+                None => None,
+            },
+            suffix: args.get(2).cloned().unwrap_or_default(),
         },
         "ipmask" => {
             let v4 = int(0).unwrap_or(32);
@@ -1069,10 +1116,10 @@ mod tests {
                 ..
             }
         ));
-        let e = parse("sc_http_req_rate(0),cpl").unwrap();
+        let e = parse("sc_http_req_rate(0),sha1").unwrap();
         assert_eq!(
             unimplemented_parts(&e),
-            vec!["sample fetch sc_http_req_rate", "converter cpl"]
+            vec!["sample fetch sc_http_req_rate", "converter sha1"]
         );
         assert!(parse("sc_http_req_rate(x)").is_err());
         assert!(parse("src,sha1").is_ok());

@@ -54,7 +54,17 @@ fn line(cx: &mut Cx, line: &Line) {
             return;
         }
         Status::Deprecated(msg) => {
-            cx.warn(span, msg);
+            if entry.handler_needs_arg() && line.args().first().is_none_or_empty() {
+                cx.alert(span, format!("'{kw}' expects an argument."));
+                return;
+            }
+            cx.diags.push(crate::diag::Diagnostic {
+                level: crate::diag::Level::Warning,
+                text: format!("parsing [{span}]: {msg}"),
+                span: Some(span.clone()),
+                help: None,
+                unimplemented: false,
+            });
             return;
         }
         _ => {}
@@ -62,7 +72,11 @@ fn line(cx: &mut Cx, line: &Line) {
     let before = cx.diags.items.len();
     match entry.handler {
         Handler::Global(f) => f(cx, line, line.args()),
-        other => super::proxy::generic_args(cx, line, other, line.args(), kw),
+        other => {
+            if super::checks::global_value(cx, line, kw, line.args()).is_none() {
+                super::proxy::generic_args(cx, line, other, line.args(), kw)
+            }
+        }
     }
     if cx.diags.items[before..]
         .iter()
@@ -254,7 +268,11 @@ pub fn chroot(cx: &mut Cx, line: &Line, args: &[Word]) {
     }
 }
 
-pub fn description(cx: &mut Cx, _line: &Line, args: &[Word]) {
+pub fn description(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert_tight(&line.span, "'description' expects a string argument.");
+        return;
+    }
     let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
     cx.global.description = Some(words.join(" "));
 }
@@ -321,6 +339,10 @@ pub fn gid(cx: &mut Cx, line: &Line, args: &[Word]) {
 /// `uid N` / `gid N`: 2.6 only warns about a value that is not a number (and uses 0).
 fn numeric_id(cx: &mut Cx, line: &Line, args: &[Word], kw: &str) {
     let v = args.first().map(|w| w.text.as_str()).unwrap_or("");
+    if v.is_empty() {
+        cx.alert(&line.span, format!("'{kw}' expects an integer argument."));
+        return;
+    }
     let id = match units::strict_u32(v) {
         Some(n) => n,
         None => {
@@ -335,7 +357,26 @@ fn numeric_id(cx: &mut Cx, line: &Line, args: &[Word], kw: &str) {
     }
 }
 
-pub fn master_worker(cx: &mut Cx, _line: &Line, _args: &[Word]) {
+pub fn ssl_server_verify(cx: &mut Cx, line: &Line, args: &[Word]) {
+    match args.first().map(|w| w.text.as_str()) {
+        Some("none") => cx.ssl_server_verify_none = true,
+        Some("required") => cx.ssl_server_verify_none = false,
+        _ => cx.alert(
+            &line.span,
+            "'ssl-server-verify' expects 'none' or 'required' as argument.",
+        ),
+    }
+}
+
+pub fn master_worker(cx: &mut Cx, line: &Line, args: &[Word]) {
+    if let Some(w) = args.first().filter(|w| w.text != "no-exit-on-failure") {
+        let _ = w;
+        cx.alert(
+            &line.span,
+            "'master-worker' only supports 'no-exit-on-failure' option.",
+        );
+        return;
+    }
     cx.global.master_worker = true;
 }
 

@@ -123,6 +123,16 @@ pub struct Keyword {
     pub note: &'static str,
 }
 
+impl Keyword {
+    /// Whether the generic argument check requires a value.
+    pub fn handler_needs_arg(&self) -> bool {
+        matches!(
+            self.handler,
+            Handler::OneArg | Handler::Int | Handler::Time | Handler::Atol
+        )
+    }
+}
+
 const fn k(
     name: &'static str,
     sections: u16,
@@ -226,7 +236,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("ssl-propquery", G, P, OneArg, ""),
     k("ssl-provider", G, P, OneArg, ""),
     k("ssl-provider-path", G, P, OneArg, ""),
-    k("ssl-server-verify", G, P, OneArg, ""),
+    k("ssl-server-verify", G, P, Handler::Global(global::ssl_server_verify), ""),
     k("ssl-skip-self-issued-ca", G, P, NoArg, ""),
     k("stats", G, S, Handler::Global(global::stats), "'stats socket' is parsed only"),
     k("strict-limits", G, P, NoArg, ""),

@@ -64,6 +64,13 @@ pub struct Cx<'a> {
     pub server_state_file: Option<String>,
     pub server_state_base: Option<String>,
     pub opts: LowerOptions,
+    /// Post-parse ALERTs found while parsing (HAProxy reports them in its validity
+    /// checks, which only run when parsing succeeded).
+    pub deferred: Vec<Diagnostic>,
+    /// `ssl-server-verify none` in `global`.
+    pub ssl_server_verify_none: bool,
+    /// `httpclient.resolvers.id NAME` lines, checked once all sections are known.
+    pub deferred_resolvers: Vec<(String, Span)>,
 }
 
 impl<'a> Cx<'a> {
@@ -81,6 +88,9 @@ impl<'a> Cx<'a> {
             server_state_file: None,
             server_state_base: None,
             opts: LowerOptions::default(),
+            deferred: Vec::new(),
+            ssl_server_verify_none: false,
+            deferred_resolvers: Vec::new(),
         }
     }
 

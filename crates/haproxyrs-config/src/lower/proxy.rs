@@ -974,7 +974,7 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 }
 
 pub fn bind(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    if let Some(binds) = super::bind::parse_bind_line(cx, line, args, d.kind.keyword()) {
+    if let Some(binds) = super::bind::parse_bind_line(cx, line, args, d.kind.keyword(), &d.name) {
         d.binds.extend(binds);
     }
 }

@@ -34,6 +34,17 @@ pub struct ServerDraft {
     pub check: bool,
     /// `id N` was given (custom ids must be unique in the backend).
     pub explicit_id: bool,
+    /// TLS details checked as 2.6 checks them (`ssl`/`check-ssl` need a CA or `verify none`).
+    pub ca_file: bool,
+    pub verify_none: bool,
+    pub check_ssl: bool,
+    pub agent_check: bool,
+    pub agent_port: bool,
+    /// `redir PREFIX` (HTTP only) and `resolvers NAME` (must name a `resolvers` section).
+    pub redir: bool,
+    pub resolvers: Option<String>,
+    /// `track [BACKEND/]SERVER`.
+    pub track: Option<String>,
 }
 
 impl ServerDraft {
@@ -63,6 +74,14 @@ impl ServerDraft {
             init_addr: vec![InitAddr::Last, InitAddr::Libc],
             check: false,
             explicit_id: false,
+            ca_file: false,
+            verify_none: false,
+            check_ssl: false,
+            agent_check: false,
+            agent_port: false,
+            redir: false,
+            resolvers: None,
+            track: None,
         }
     }
 
@@ -306,7 +325,13 @@ fn apply_options(
             match args.get(i + 1) {
                 Some(w) => w.text.as_str(),
                 // HAProxy reads these with atol(): a missing value is 0.
-                None if matches!(kw, "maxconn" | "maxqueue" | "minconn") => "",
+                None if matches!(
+                    kw,
+                    "maxconn" | "maxqueue" | "minconn" | "weight" | "init-addr" | "resolve-opts"
+                ) =>
+                {
+                    ""
+                }
                 None => {
                     cx.alert_at(&line.span, format!("{who} : '{kw}' expects an argument."));
                     return false;
@@ -414,15 +439,19 @@ fn apply_options(
                     c.fall = n as u32;
                 }
             }
-            "port" => match units::strict_u32(v).filter(|p| (1..=65535).contains(p)) {
-                Some(p) => s.check_mut().port = Some(p as u16),
-                None => {
+            "port" => {
+                // atol(), as 2.6 reads it.
+                let p = units::atol(v);
+                if !(0..=65535).contains(&p) {
                     cx.alert_at(&line.span, format!("{who} : invalid port '{v}'"));
                     return false;
                 }
-            },
+                s.check_mut().port = (p > 0).then_some(p as u16);
+            }
             "addr" => match v.parse::<IpAddr>() {
                 Ok(ip) => s.check_mut().addr = Some(ip),
+                // inet_aton() also takes the short forms (`1` is 0.0.0.1).
+                Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {}
                 Err(_) => {
                     cx.alert_at(
                         &line.span,
@@ -431,6 +460,7 @@ fn apply_options(
                     return false;
                 }
             },
+            "init-addr" if v.is_empty() => {}
             "init-addr" => {
                 let mut methods = Vec::new();
                 for m in v.split(',') {
@@ -449,7 +479,8 @@ fn apply_options(
                 }
                 s.init_addr = methods;
             }
-            "ca-file" | "crl-file" => {
+            "ca-file" | "crl-file" if !v.is_empty() => {
+                s.ca_file = kw == "ca-file" || s.ca_file;
                 let base = cx.ca_base.clone();
                 let path = super::bind::with_base(base.as_deref(), v);
                 if let Err(e) = cx.env.stat(std::path::Path::new(&path)) {
@@ -461,6 +492,44 @@ fn apply_options(
                             super::bind::os_error_text(&e)
                         ),
                     );
+                    return false;
+                }
+            }
+            "verify" => {
+                if let Err(msg) = super::checks::sub_option_value(cx, true, kw, v) {
+                    cx.alert_at(&line.span, format!("{who} : {msg}"));
+                    return false;
+                }
+                s.verify_none = v == "none";
+            }
+            "check-ssl" => s.check_ssl = true,
+            "no-check-ssl" => s.check_ssl = false,
+            "agent-check" => s.agent_check = true,
+            "no-agent-check" => s.agent_check = false,
+            "agent-port" => s.agent_port = units::atol(v) > 0,
+            "redir" => s.redir = true,
+            "track" => s.track = Some(v.to_string()),
+            "source" => {
+                if let Err(msg) = super::checks::sub_option_value(cx, true, kw, v) {
+                    cx.alert_at(&line.span, format!("{who} : {msg}"));
+                    return false;
+                }
+                // `usesrc` may follow `source`.
+                if args.get(i + 2).map(|w| w.text.as_str()) == Some("usesrc") {
+                    i += 2;
+                }
+            }
+            "usesrc" => {
+                cx.alert_at(
+                    &line.span,
+                    format!("{who} : 'usesrc' only allowed after a 'source' statement.."),
+                );
+                return false;
+            }
+            "resolvers" => s.resolvers = Some(v.to_string()),
+            _ if opt.args > 0 => {
+                if let Err(msg) = super::checks::sub_option_value(cx, true, kw, v) {
+                    cx.alert_at(&line.span, format!("{who} : {msg}"));
                     return false;
                 }
             }
@@ -482,6 +551,20 @@ fn apply_options(
     }
     if !s.check {
         s.server.check = None;
+    }
+    if !name.is_empty() {
+        if s.agent_check && !s.agent_port {
+            cx.alert_at(&line.span, format!("{who} : server {name} does not have agent port. Agent check has been disabled."));
+            return false;
+        }
+        if (s.server.ssl || s.check_ssl)
+            && !s.ca_file
+            && !s.verify_none
+            && !cx.ssl_server_verify_none
+        {
+            cx.alert_at(&line.span, format!("{who} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."));
+            return false;
+        }
     }
     // A server with `resolvers` gets its address at run time: failing at start only
     // disables it, as if `init-addr ...,none` had been given.

@@ -36,6 +36,9 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             be_index.push(i);
         }
     }
+    for d in std::mem::take(&mut cx.deferred) {
+        cx.diags.push(d);
+    }
     let global_logs = cx.global.logs.clone();
     let mut frontends = Vec::new();
     for p in proxies.iter().filter(|p| p.has_fe()) {
@@ -100,12 +103,30 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             disabled: p.disabled,
         });
     }
+    let resolvers: Vec<&str> = named_sections
+        .iter()
+        .filter(|s| s.kind == crate::ast::SectionKind::Resolvers)
+        .map(|s| s.name.as_str())
+        .collect();
+    for (name, _) in std::mem::take(&mut cx.deferred_resolvers) {
+        if !resolvers.contains(&name.as_str()) {
+            cx.alert_plain(format!("Proxy '<HTTPCLIENT>': Can't find resolvers section '{name}' for do-resolve action."));
+        }
+    }
     let mut backends = Vec::new();
     let mut init_addrs = Vec::new();
     for &i in &be_index {
         let p = &proxies[i];
         init_addrs.push(p.servers.iter().map(|s| s.init_addr.clone()).collect());
-        check_servers(cx, p);
+        let tracked = |be: &str, srv: &str| {
+            be_ids.get(be).is_some_and(|id| {
+                proxies[be_index[id.0]]
+                    .servers
+                    .iter()
+                    .any(|s| s.server.name == srv)
+            })
+        };
+        check_servers(cx, p, &resolvers, &tracked);
         backends.push(Backend {
             name: p.name.clone(),
             span: p.span.clone(),
@@ -259,7 +280,45 @@ fn check_mode(cx: &mut Cx, fe: &ProxyDraft, be: &ProxyDraft, how: &str) {
 }
 
 /// Two servers of one backend may not share a name.
-fn check_servers(cx: &mut Cx, p: &ProxyDraft) {
+fn check_servers(
+    cx: &mut Cx,
+    p: &ProxyDraft,
+    resolvers: &[&str],
+    tracked: &dyn Fn(&str, &str) -> bool,
+) {
+    if p.mode != Mode::Http && p.servers.iter().any(|s| s.redir) {
+        cx.alert_plain(format!(
+            "backend '{}' : server cannot have cookie or redirect prefix in non-HTTP mode.",
+            p.name
+        ));
+    }
+    for s in &p.servers {
+        if let Some(t) = &s.track {
+            let (be, srv) = t.split_once('/').unwrap_or((p.name.as_str(), t.as_str()));
+            let found = if be == p.name {
+                p.servers.iter().any(|o| o.server.name == srv)
+            } else {
+                tracked(be, srv)
+            };
+            if !found {
+                cx.alert_at(
+                    &s.server.span,
+                    format!(
+                        "'server {}/{}' : unable to find required server '{srv}' for tracking.",
+                        p.name, s.server.name
+                    ),
+                );
+            }
+        }
+        if let Some(r) = &s.resolvers {
+            if !resolvers.contains(&r.as_str()) {
+                cx.alert_plain(format!(
+                    "backend '{}', server '{}': unable to find required resolvers '{r}'",
+                    p.name, s.server.name
+                ));
+            }
+        }
+    }
     let mut seen: HashMap<&str, u32> = HashMap::with_capacity(p.servers.len());
     for s in &p.servers {
         if let Some(line) = seen.get(s.server.name.as_str()) {

@@ -246,6 +246,13 @@ pub fn analyze_request(msg: &mut Message) -> Result<RequestFraming, FramingError
     f.client_close = close || (version == Version::Http10 && !ka);
     f.client_keep_alive = ka && !close;
     f.upgrade = list_has(msg, b"connection", b"upgrade") && msg.first(b"upgrade").is_some();
+    // 2.6 refuses a WebSocket upgrade without its key (RFC 6455 §4.1).
+    if f.upgrade
+        && list_has(msg, b"upgrade", b"websocket")
+        && msg.first(b"sec-websocket-key").is_none()
+    {
+        return Err(FramingError::Invalid);
+    }
     f.expect_continue = msg
         .first(b"expect")
         .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
@@ -430,9 +437,13 @@ mod tests {
         let (f, _) = req(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n").unwrap();
         assert!(f.client_close);
         let (f, _) =
-            req(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+            req(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n")
                 .unwrap();
         assert!(f.upgrade);
+        assert!(req(
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        )
+        .is_err());
     }
 
     fn resp(bytes: &[u8], head: bool) -> Result<ResponseFraming, FramingError> {

@@ -21,10 +21,11 @@ impl SampleSource for Txn<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.dst)
     }
-    // Request fetches see the request only while it is processed: in response rules 2.6
-    // finds nothing there (its request buffer is gone), so `path` etc. do not match.
+    // Request fetches that read the request message see it only while it is processed: in
+    // response rules 2.6 finds nothing there (its request buffer is gone), so `path`,
+    // `url`, `req.hdr` do not match; the method is kept with the transaction and stays.
     fn method(&self) -> Option<&[u8]> {
-        self.resp.is_none().then(|| self.req.method())
+        Some(self.req.method())
     }
     fn uri(&self) -> Option<&[u8]> {
         self.resp.is_none().then(|| self.req.uri())

@@ -565,7 +565,10 @@ where
         encode::strip_connection_tokens(&mut self.req);
         let req_version = self.req.version;
         if mode != HttpConnMode::KeepAlive {
-            self.req.add(b"connection", b"close");
+            // HTTP/1.0 implies close: 2.6 adds nothing then.
+            if req_version != Some(head::Version::Http10) {
+                self.req.add(b"connection", b"close");
+            }
         } else if req_version == Some(head::Version::Http10) && !framing.insecure_te {
             self.req.add(b"connection", b"keep-alive");
         }

@@ -613,7 +613,7 @@ async fn websocket_upgrade_becomes_a_tunnel() {
     let (addr, _) = proxy(cfg_with(b.addr, "", "")).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(
-        b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n",
     )
     .await
     .unwrap();
@@ -639,7 +639,7 @@ async fn websocket_upgrade_becomes_a_tunnel() {
     assert_eq!(&tmp[..n], b"\x81\x05hello");
     assert!(
         String::from_utf8_lossy(&b.received.lock().unwrap()).starts_with(
-            "GET /ws HTTP/1.1\r\nhost: a\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n"
+            "GET /ws HTTP/1.1\r\nhost: a\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-key: k\r\n\r\n"
         )
     );
 }

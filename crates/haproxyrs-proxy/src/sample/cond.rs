@@ -130,7 +130,7 @@ fn eval_term_in(term: &AclTerm, src: &dyn SampleSource, scratch: &mut Scratch) -
                 found = matcher::matches(&term.patterns, term.method, &raw);
                 return !found;
             }
-            if let Some(v) = convert::apply(raw, &term.sample.converters, cur, tmp) {
+            if let Some(v) = convert::apply(raw, &term.sample.converters, src, cur, tmp) {
                 if matcher::matches(&term.patterns, term.method, &v) {
                     found = true;
                     return false;

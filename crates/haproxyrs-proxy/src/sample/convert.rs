@@ -6,10 +6,10 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use haproxyrs_config::ir::sample::{ArithOp, Converter, MapConv};
+use haproxyrs_config::ir::sample::{ArithArg, ArithOp, Converter, MapConv};
 
 use super::matcher;
-use super::source::Sample;
+use super::source::{Sample, SampleSource};
 
 /// Where the current value lives.
 enum Cur<'a> {
@@ -31,6 +31,7 @@ enum Out {
 pub fn apply<'a>(
     raw: Sample<'a>,
     convs: &[Converter],
+    src: &dyn SampleSource,
     cur: &'a mut Vec<u8>,
     tmp: &mut Vec<u8>,
 ) -> Option<Sample<'a>> {
@@ -45,7 +46,7 @@ pub fn apply<'a>(
             Cur::Buf { bin: false } => Sample::Str(cur),
         };
         tmp.clear();
-        match apply_one(c, input, tmp)? {
+        match apply_one(c, input, src, tmp)? {
             Out::Val(v) => state = Cur::Ext(v),
             Out::Buf { bin } => {
                 std::mem::swap(cur, tmp);
@@ -103,7 +104,12 @@ fn binary<'x>(input: &Sample<'x>, stack: &'x mut [u8; 64]) -> &'x [u8] {
     }
 }
 
-fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out> {
+fn apply_one(
+    c: &Converter,
+    input: Sample<'_>,
+    src: &dyn SampleSource,
+    out: &mut Vec<u8>,
+) -> Option<Out> {
     let mut stack = [0u8; 64];
     let str_out = Out::Buf { bin: false };
     Some(match c {
@@ -188,7 +194,11 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
         }
         Converter::Arith { op, value } => {
             let a = input.as_int()?;
-            let v = *value;
+            let v = match value {
+                ArithArg::Int(v) => *v,
+                // An unset variable fails the converter, as in HAProxy.
+                ArithArg::Var(scope, name) => src.var(*scope, name)?.as_int()?,
+            };
             Out::Val(Sample::Int(match op {
                 ArithOp::Add => a.saturating_add(v),
                 ArithOp::Sub => a.saturating_sub(v),
@@ -208,7 +218,59 @@ fn apply_one(c: &Converter, input: Sample<'_>, out: &mut Vec<u8>) -> Option<Out>
                         a.checked_rem(v).unwrap_or(0)
                     }
                 }
+                ArithOp::And => a & v,
+                ArithOp::Or => a | v,
+                ArithOp::Xor => a ^ v,
             }))
+        }
+        Converter::Hash {
+            function,
+            avalanche,
+        } => {
+            // The hash functions `balance hash` uses; the avalanche step is HAProxy's
+            // `full_hash`, which ends with a multiplication (see [`full_hash`]).
+            let h = crate::balance::hash::hash_key(binary(&input, &mut stack), *function, false);
+            let h = if *avalanche { full_hash(h) } else { h };
+            Out::Val(Sample::Int(i64::from(h)))
+        }
+        Converter::Neg => Out::Val(Sample::Int(input.as_int()?.wrapping_neg())),
+        Converter::Cpl => Out::Val(Sample::Int(!input.as_int()?)),
+        Converter::Even => Out::Val(Sample::Bool(input.as_int()? & 1 == 0)),
+        Converter::Odd => Out::Val(Sample::Bool(input.as_int()? & 1 == 1)),
+        Converter::Ltrim(chars) | Converter::Rtrim(chars) => {
+            let mut t = text(&input, &mut stack);
+            if matches!(c, Converter::Ltrim(_)) {
+                while let [first, rest @ ..] = t {
+                    if !chars.contains(first) {
+                        break;
+                    }
+                    t = rest;
+                }
+            } else {
+                while let [rest @ .., last] = t {
+                    if !chars.contains(last) {
+                        break;
+                    }
+                    t = rest;
+                }
+            }
+            out.extend_from_slice(t);
+            str_out
+        }
+        Converter::Concat {
+            prefix,
+            var,
+            suffix,
+        } => {
+            out.extend_from_slice(text(&input, &mut stack));
+            out.extend_from_slice(prefix.as_bytes());
+            if let Some((scope, name)) = var {
+                if let Some(v) = src.var(*scope, name) {
+                    v.write_to(out);
+                }
+            }
+            out.extend_from_slice(suffix.as_bytes());
+            str_out
         }
         Converter::IpMask { v4, v6 } => {
             let ip = input.as_ip()?;
@@ -330,6 +392,18 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
             return Some((start, end));
         }
     }
+}
+
+/// HAProxy's `full_hash`: Bob Jenkins' integer mix, then a multiplication by a large
+/// prime (observed: `str(abc),sdbm(1)` = 659243622, `crc32(1)` = 930845320).
+fn full_hash(mut a: u32) -> u32 {
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    a.wrapping_mul(3_221_225_473)
 }
 
 /// HAProxy's regsub loop: each search starts where the previous match ended (`^` still
@@ -455,6 +529,7 @@ fn json_escape(input: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use haproxyrs_config::env::SystemEnv;
+    use haproxyrs_config::ir::sample::VarScope;
     use haproxyrs_config::lower::sample::parse_sample_expr;
 
     /// `str(input),<convs>` rendered as text, like HAProxy's lf-string output.
@@ -467,7 +542,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let (mut cur, mut tmp) = (Vec::new(), Vec::new());
-        let v = apply(raw, &e.converters, &mut cur, &mut tmp)?;
+        let mut src = super::super::testsrc::TestSource::default();
+        src.vars.push((VarScope::Txn, "n".into(), "5".into()));
+        src.vars.push((VarScope::Txn, "s".into(), "xyz".into()));
+        let v = apply(raw, &e.converters, &src, &mut cur, &mut tmp)?;
         let mut o = Vec::new();
         v.write_to(&mut o);
         Some(String::from_utf8_lossy(&o).into_owned())
@@ -532,6 +610,27 @@ mod tests {
         assert_eq!(run("str(a%20b),url_dec").unwrap(), "a b");
         assert_eq!(run("str(a\\\"b),json").unwrap(), "a\\\"b");
         assert_eq!(run("int(0),not").unwrap(), "1");
+        assert_eq!(run("int(7),add(txn.n)").unwrap(), "12");
+        // Checked against HAProxy 2.6's lf-string output.
+        assert_eq!(run("int(7),add(txn.unset)"), None);
+        assert_eq!(run("str(a),concat(<,txn.unset,>)").unwrap(), "a<>");
+        assert_eq!(run("int(6),and(3),or(8),xor(1)").unwrap(), "11");
+        assert_eq!(run("int(5),neg").unwrap(), "-5");
+        // Reference values from HAProxy 2.6.
+        assert_eq!(run("str(abc),sdbm").unwrap(), "807794786");
+        assert_eq!(run("str(abc),djb2").unwrap(), "193485963");
+        assert_eq!(run("str(abc),wt6").unwrap(), "2483038440");
+        assert_eq!(run("str(abc),crc32").unwrap(), "891568578");
+        assert_eq!(run("str(abc),sdbm(1)").unwrap(), "659243622");
+        assert_eq!(run("str(abc),crc32(1)").unwrap(), "930845320");
+        assert_eq!(run("int(5),djb2").unwrap(), "2075347466");
+        assert_eq!(run("int(0),cpl").unwrap(), "-1");
+        assert_eq!(run("int(4),even").unwrap(), "1");
+        assert_eq!(run("int(4),odd").unwrap(), "0");
+        assert_eq!(run("str(--a--),ltrim(-)").unwrap(), "a--");
+        assert_eq!(run("str(--a--),rtrim(-)").unwrap(), "--a");
+        assert_eq!(run("str(a),concat(<,txn.s,>)").unwrap(), "a<xyz>");
+        assert_eq!(run("str(a),concat(-)").unwrap(), "a-");
         assert_eq!(run("int(3),bool").unwrap(), "1");
     }
 
@@ -576,7 +675,15 @@ mod tests {
         let e = parse_sample_expr("str(Hello),lower,upper,lower", &SystemEnv).unwrap();
         let (mut cur, mut tmp) = (Vec::with_capacity(64), Vec::with_capacity(64));
         let (pc, pt) = (cur.as_ptr(), tmp.as_ptr());
-        let v = apply(Sample::Str(b"Hello"), &e.converters, &mut cur, &mut tmp).unwrap();
+        let src = super::super::testsrc::TestSource::default();
+        let v = apply(
+            Sample::Str(b"Hello"),
+            &e.converters,
+            &src,
+            &mut cur,
+            &mut tmp,
+        )
+        .unwrap();
         assert_eq!(v, Sample::Str(b"hello"));
         // Three converters, two buffers: the final value sits in one of the originals.
         assert!(cur.as_ptr() == pc || cur.as_ptr() == pt);

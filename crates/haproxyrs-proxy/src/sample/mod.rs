@@ -85,7 +85,7 @@ pub fn eval_sample<R>(
         let mut f = Some(f);
         let mut out = None;
         fetch::fetch_each(&expr.fetch, src, false, fetch, &mut |raw| {
-            let v = convert::apply(raw, &expr.converters, cur, tmp);
+            let v = convert::apply(raw, &expr.converters, src, cur, tmp);
             if let Some(f) = f.take() {
                 out = Some(f(v));
             }

@@ -73,7 +73,7 @@ fn render_value(
         let Scratch { cur, tmp, fetch } = scratch;
         let mut written = false;
         fetch::fetch_each(&expr.fetch, src, false, fetch, &mut |raw| {
-            if let Some(v) = convert::apply(raw, &expr.converters, cur, tmp) {
+            if let Some(v) = convert::apply(raw, &expr.converters, src, cur, tmp) {
                 render_sample_value(&v, flags, out);
                 written = true;
             }
