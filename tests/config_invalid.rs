@@ -468,3 +468,61 @@ fn global_keywords_match_live_haproxy() {
         failures.join("\n")
     );
 }
+
+/// The keywords of the other sections (peers, resolvers, mailers, http-errors, ring, cache,
+/// program, log-forward, userlist), with no value, a word and a number, get haproxy's exit
+/// code.
+#[test]
+fn section_keywords_match_live_haproxy() {
+    use haproxyrs_config::lower::keywords::{sec, KEYWORDS};
+    if haproxy_path().is_none() {
+        crate::support::haproxy::skip(
+            "section_keywords_match_live_haproxy",
+            "haproxy not installed (apt-get install haproxy)",
+        );
+        return;
+    }
+    let sections = [
+        (sec::USERLIST, "userlist u"),
+        (sec::PEERS, "peers p"),
+        (sec::RESOLVERS, "resolvers r"),
+        (sec::MAILERS, "mailers m"),
+        (sec::HTTP_ERRORS, "http-errors e"),
+        (sec::RING, "ring rg"),
+        (sec::CACHE, "cache c"),
+        (sec::PROGRAM, "program pg"),
+        (sec::LOG_FORWARD, "log-forward lf"),
+    ];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (bit, header) in sections {
+        let pre = if bit == sec::PROGRAM {
+            "global\n    master-worker\n"
+        } else {
+            ""
+        };
+        for kw in KEYWORDS.iter().filter(|k| k.sections & bit != 0) {
+            for arg in ["", " x", " 1"] {
+                let cfg = format!(
+                    "{pre}{header}\n    {}{arg}\nfrontend f\n    bind :80\n    timeout client 5s\n",
+                    kw.name
+                );
+                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
+                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
+                n += 1;
+                if theirs.status != ours.status {
+                    failures.push(format!(
+                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                        theirs.status, ours.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

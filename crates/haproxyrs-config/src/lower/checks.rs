@@ -597,3 +597,179 @@ pub fn global_value(cx: &mut Cx, line: &Line, name: &str, args: &[Word]) -> Opti
     }
     Some(())
 }
+
+/// An `ip:port` (or resolvable `host:port`) with a port, as `nameserver`, `mailer`, `peer`
+/// and ring `server` lines take it.
+fn addr_with_port(cx: &Cx, v: &str) -> bool {
+    let (_, rest) = bind::split_prefix(v);
+    match bind::split_host_port(rest) {
+        Some((h, p)) if strict_int(p) => {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.is_empty()
+                || h == "*"
+                || h.parse::<std::net::IpAddr>().is_ok()
+                || cx.env.resolve(h).is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Value checks for the keywords of `peers`, `resolvers`, `mailers`, `http-errors`, `ring`,
+/// `cache` and `program` sections (all parsed only). `Err` is the message of an ALERT.
+pub fn section_value(
+    cx: &Cx,
+    kind: crate::ast::SectionKind,
+    kw: &str,
+    args: &[Word],
+) -> Result<(), String> {
+    use crate::ast::SectionKind as K;
+    let v = arg(args, 0);
+    let bad = || Err(format!("'{kw}' : invalid argument '{v}'."));
+    let time_ok = |t: &str| units::parse_time_ms(t).is_ok();
+    match (kind, kw) {
+        (K::Peers, "peer")
+        | (K::Peers, "server")
+        | (K::Mailers, "mailer")
+        | (K::Ring, "server") => match args.get(1) {
+            Some(a) if addr_with_port(cx, &a.text) => Ok(()),
+            None if kind == K::Peers && !v.is_empty() => Ok(()),
+            _ if v.is_empty() && kind == K::Peers => Ok(()),
+            _ => Err(format!("'{kw}' : invalid address '{}'.", arg(args, 1))),
+        },
+        (K::Peers, "bind") => {
+            if v.is_empty() || addr_with_port(cx, v) {
+                Ok(())
+            } else {
+                Err(format!("'bind' : missing port specification in '{v}'"))
+            }
+        }
+        (K::Peers, "default-bind")
+        | (K::Peers, "default-server")
+        | (K::Peers, "log")
+        | (K::Peers, "table")
+            if !v.is_empty() =>
+        {
+            // Options/arguments haproxyrs does not model: only a known shape is accepted.
+            match kw {
+                "table" if args.len() >= 3 && arg(args, 1) == "type" => Ok(()),
+                "log" if v == "global" || args.len() >= 2 => Ok(()),
+                _ => bad(),
+            }
+        }
+        (K::Peers, "log") | (K::Peers, "table") => bad(),
+        (K::Peers, "shards") => match units::strict_u32(v) {
+            Some(n) if n >= 2 => Ok(()),
+            _ => bad(),
+        },
+        (K::Resolvers, "resolve_retries") => Ok(()),
+        (K::Ring, "maxlen")
+        | (K::Cache, "max-secondary-entries")
+        | (K::Cache, "max-age")
+        | (K::Cache, "total-max-size")
+        | (K::Cache, "max-object-size") => {
+            if strict_int(v) {
+                Ok(())
+            } else {
+                bad()
+            }
+        }
+        (K::Peers, "disabled") | (K::Peers, "enabled") | (K::Resolvers, "parse-resolv-conf") => {
+            Ok(())
+        }
+        (K::Resolvers, "accepted_payload_size") => match units::strict_u32(v) {
+            Some(n) if (512..=65535).contains(&n) => Ok(()),
+            _ => bad(),
+        },
+        (K::Resolvers, "nameserver") => {
+            // The address is only resolved when the resolvers start: a port is enough here.
+            let a = arg(args, 1);
+            if matches!(bind::split_host_port(bind::split_prefix(a).1), Some((_, p)) if strict_int(p))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "'nameserver' : invalid address '{}'.",
+                    arg(args, 1)
+                ))
+            }
+        }
+        (K::Resolvers, "hold") => {
+            if matches!(
+                v,
+                "nx" | "other" | "refused" | "timeout" | "valid" | "obsolete"
+            ) && time_ok(arg(args, 1))
+            {
+                Ok(())
+            } else {
+                bad()
+            }
+        }
+        (K::Ring, "timeout") => Ok(()),
+        (K::Program, "option") if v != "start-on-reload" => Err(format!(
+            "'option' : unknown option '{v}', expects 'start-on-reload'."
+        )),
+        (K::LogForward, "dgram-bind") if !v.is_empty() && !addr_with_port(cx, v) => Err(format!(
+            "'dgram-bind' : missing port specification in '{v}'"
+        )),
+        (K::LogForward, "log") => match args.get(1) {
+            Some(_)
+                if v == "global"
+                    || addr_with_port(cx, v)
+                    || v.starts_with('/')
+                    || v.starts_with("ring@") =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "'log' : expects <address> and <facility> (got '{v}')."
+            )),
+        },
+        (K::LogForward, "timeout") => {
+            if v == "client" && time_ok(arg(args, 1)) {
+                Ok(())
+            } else {
+                bad()
+            }
+        }
+        (K::Resolvers, "timeout") | (K::Mailers, "timeout") => {
+            let ok = match kind {
+                K::Resolvers => matches!(v, "resolve" | "retry"),
+                K::Mailers => v == "mail",
+                _ => matches!(v, "connect" | "server"),
+            };
+            if ok && time_ok(arg(args, 1)) {
+                Ok(())
+            } else {
+                bad()
+            }
+        }
+        (K::HttpErrors, "errorfile") => {
+            let code = units::strict_u32(v).unwrap_or(0) as u16;
+            if !super::http_rules::ERRORFILE_CODES.contains(&code) || args.len() < 2 {
+                return Err(format!(
+                    "errorfile : <code> and <file> expected (got '{v}')."
+                ));
+            }
+            Ok(())
+        }
+        (K::Ring, "description") if v.is_empty() => bad(),
+        (K::Ring, "format") => match v {
+            "iso" | "local" | "raw" | "rfc3164" | "rfc5424" | "short" | "priority" | "timed" => {
+                Ok(())
+            }
+            _ => bad(),
+        },
+        (K::Ring, "size") => match units::parse_size(v) {
+            Ok(n) if n >= 2 => Ok(()),
+            _ => bad(),
+        },
+        (K::Cache, "process-vary") => one_of(v, &["on", "off"], kw),
+        (K::Program, "group") if !cx.env.group_exists(v) || v.parse::<u32>().is_ok() => {
+            Err(format!("'group' : unknown group '{v}'."))
+        }
+        (K::Program, "user") if !cx.env.user_exists(v) || v.parse::<u32>().is_ok() => {
+            Err(format!("'user' : unknown user '{v}'."))
+        }
+        _ => Ok(()),
+    }
+}

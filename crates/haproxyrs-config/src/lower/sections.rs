@@ -39,6 +39,17 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     if kind != SectionKind::HttpErrors {
         cx.unimplemented(&section.header.span, &format!("{} section", kind.keyword()));
     }
+    if kind == SectionKind::Cache
+        && !section
+            .lines
+            .iter()
+            .any(|l| l.keyword() == "total-max-size")
+    {
+        cx.alert_plain(format!(
+            "cache '{}': 'total-max-size' is mandatory.",
+            name.text
+        ));
+    }
     if kind == SectionKind::Peers {
         let local = cx
             .opts
@@ -66,7 +77,11 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     });
     for line in &section.lines {
         if kind == SectionKind::HttpErrors && line.keyword() == "errorfile" {
-            // Lowered by the HTTP rules module; until merged, check the file exists.
+            if let Err(msg) = super::checks::section_value(cx, kind, "errorfile", line.args()) {
+                cx.alert(&line.span, msg);
+                continue;
+            }
+            // The responses are the HTTP rules module's; here the file must exist.
             if let Some(file) = line.args().get(1) {
                 if cx.env.read_file(std::path::Path::new(&file.text)).is_err() {
                     cx.alert(
@@ -99,7 +114,13 @@ fn dispatch(cx: &mut Cx, line: &Line, kind: SectionKind, ul: Option<&mut Userlis
     }
     match (entry.handler, ul) {
         (Handler::Userlist(f), Some(ul)) => f(cx, ul, line, line.args()),
-        (other, _) => super::proxy::generic_args(cx, line, other, line.args(), kw),
+        (other, _) => {
+            if let Err(msg) = super::checks::section_value(cx, kind, kw, line.args()) {
+                cx.alert(&line.span, msg);
+                return;
+            }
+            super::proxy::generic_args(cx, line, other, line.args(), kw)
+        }
     }
 }
 
