@@ -177,18 +177,6 @@ impl BackendRt {
         self.balancer.pick(&self.servers, key, None)
     }
 
-    /// Like [`Self::pick`] when every server is saturated: the first usable server of
-    /// the group in use, ignoring `maxconn`.
-    pub fn pick_ignoring_limits(&self, src: &ConnAddr, key: Option<&[u8]>) -> Option<usize> {
-        let _ = (src, key);
-        let active = self
-            .servers
-            .iter()
-            .find(|s| !s.is_backup() && s.is_usable())
-            .or_else(|| self.servers.iter().find(|s| s.is_usable()));
-        active.map(|s| s.idx)
-    }
-
     /// One connection attempt to server `idx` (timeout connect, PROXY header), taking a
     /// slot when one is free. For engines that pick and retry themselves.
     pub async fn connect_server(
