@@ -12,7 +12,7 @@ trap 'kill $BEPID 2>/dev/null; rm -rf "$tmp"' EXIT
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p haproxyrs --manifest-path "$root/Cargo.toml"
 CARGO_TARGET_DIR="$root/target/bench-http" cargo build --release -q --manifest-path "$root/bench/http/Cargo.toml"
 tools="$root/target/bench-http/release"
-FE=18600; BE=18601
+FE=${BENCH_FE_PORT:-23911}; BE=${BENCH_BE_PORT:-23912}
 taskset -c 1 "$tools/backend" $BE & BEPID=$!
 
 config() { # $1 = http-reuse mode, $2 = extra frontend lines
@@ -45,6 +45,10 @@ acls() {
 one() { # $1 = program, $2 = cfg, $3 = ka|close, $4 = path -> "cpu_us rps p99"
     taskset -c 0 "$1" -db -f "$2" >/dev/null 2>&1 & local p=$!
     for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$FE) 2>/dev/null && break; sleep 0.05; done
+    # The port must belong to this very process (another program on it would skew the run).
+    if ! kill -0 $p 2>/dev/null || ! ss -ltnpH "sport = :$FE" | grep -q "pid=$p,"; then
+        echo "bench: $1 is not the one listening on $FE" >&2; exit 1
+    fi
     local c0; c0=$(awk '{print $14+$15}' /proc/$p/stat)
     local out; out=$(taskset -c 1 "$tools/load" 127.0.0.1:$FE "$conns" "$secs" "$3" "$4")
     local c1; c1=$(awk '{print $14+$15}' /proc/$p/stat)

@@ -113,17 +113,9 @@ pub fn strip_connection_tokens(msg: &mut Message) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::head::{parse_request, Limits};
 
     fn load(bytes: &[u8]) -> Message {
-        let mut buf = bytes.to_vec();
-        let mut f = Vec::new();
-        let h = parse_request(&mut buf, &Limits::default(), &mut f)
-            .unwrap()
-            .unwrap();
-        let mut m = Message::default();
-        m.load_request(&buf, &h, &f);
-        m
+        crate::http::message::test_request(bytes)
     }
 
     #[test]

@@ -319,16 +319,10 @@ pub fn analyze_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::head::{parse_request, parse_response, Limits};
+    use crate::http::head::{parse_response, Limits};
 
     fn req(bytes: &[u8]) -> Result<(RequestFraming, Message), FramingError> {
-        let mut buf = bytes.to_vec();
-        let mut f = Vec::new();
-        let h = parse_request(&mut buf, &Limits::default(), &mut f)
-            .unwrap()
-            .unwrap();
-        let mut m = Message::default();
-        m.load_request(&buf, &h, &f);
+        let mut m = crate::http::message::test_request(bytes);
         let r = analyze_request(&mut m)?;
         Ok((r, m))
     }

@@ -157,20 +157,26 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }
 
+/// A request message parsed from complete head bytes, for the HTTP modules' unit tests.
+#[cfg(test)]
+pub(crate) fn test_request(bytes: &[u8]) -> Message {
+    use super::head::{parse_request, Limits};
+    let mut buf = bytes.to_vec();
+    let mut f = Vec::new();
+    let h = parse_request(&mut buf, &Limits::default(), &mut f)
+        .unwrap()
+        .unwrap();
+    let mut m = Message::default();
+    m.load_request(&buf, &h, &f);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::head::{parse_request, Limits};
 
     fn load(bytes: &[u8]) -> Message {
-        let mut buf = bytes.to_vec();
-        let mut f = Vec::new();
-        let h = parse_request(&mut buf, &Limits::default(), &mut f)
-            .unwrap()
-            .unwrap();
-        let mut m = Message::default();
-        m.load_request(&buf, &h, &f);
-        m
+        test_request(bytes)
     }
 
     #[test]

@@ -13,8 +13,23 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
-    conn.permits._count = Some(ConnCount::new(&fe));
+/// Runs one accepted connection to its end.
+pub async fn start(fe: Arc<FrontendRt>, conn: ClientConn) {
+    // The prelude takes the connection by value and gives it back: nothing of it stays
+    // borrowed here, so this task stores the connection once, inside the engine's state.
+    let Some(conn) = Box::pin(prelude(&fe, conn)).await else {
+        return;
+    };
+    match fe.cfg().mode {
+        ir::Mode::Tcp => tcp::serve(fe, conn).await,
+        // Boxed: the HTTP session's state is large and must not size every TCP task.
+        ir::Mode::Http => Box::pin(super::http_glue::serve(fe, conn)).await,
+    }
+}
+
+/// Counting, `tcp-request connection` rules, PROXY header, connect log. `None`: closed.
+async fn prelude(fe: &Arc<FrontendRt>, mut conn: ClientConn) -> Option<ClientConn> {
+    conn.permits._count = Some(ConnCount::new(fe));
     let cfg = fe.cfg();
     let src = TcpSource {
         src: &conn.peer,
@@ -27,16 +42,11 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     };
     if rules::connection_rules(&cfg.tcp_request_connection, &cfg.acls, &src) == RuleVerdict::Reject
     {
-        return;
+        return None;
     }
     let accept_proxy = cfg.binds.get(conn.bind_idx).is_some_and(|b| b.accept_proxy);
     if accept_proxy {
-        match Box::pin(proxy_protocol::read_header(
-            &conn.stream,
-            cfg.timeouts.client,
-        ))
-        .await
-        {
+        match proxy_protocol::read_header(&conn.stream, cfg.timeouts.client).await {
             Ok(r) => {
                 if let Some(src) = r.src {
                     conn.peer = ConnAddr::Inet(src);
@@ -47,14 +57,10 @@ pub async fn start(fe: Arc<FrontendRt>, mut conn: ClientConn) {
             }
             Err(e) => {
                 ::log::info!("frontend '{}': {} from {}", cfg.name, e, conn.peer);
-                return;
+                return None;
             }
         }
     }
-    tcp::emit_connect_log(&fe, &conn);
-    match cfg.mode {
-        ir::Mode::Tcp => tcp::serve(fe, conn).await,
-        // Boxed: the HTTP session's state is large and must not size every TCP task.
-        ir::Mode::Http => Box::pin(super::http_glue::serve(fe, conn)).await,
-    }
+    tcp::emit_connect_log(fe, &conn);
+    Some(conn)
 }

@@ -139,8 +139,12 @@ pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
     }
 }
 
-/// Content rules, backend choice, connection, relay.
-async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
+/// Content rules and backend choice (their state is gone before the relay runs).
+async fn choose_backend(
+    fe: &Arc<FrontendRt>,
+    conn: &ClientConn,
+    out: &mut Outcome,
+) -> Option<Arc<BackendRt>> {
     let cfg = fe.cfg();
     let base = TcpSource {
         src: &conn.peer,
@@ -151,19 +155,18 @@ async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
         backend: None,
         shared: Some(&fe.shared),
     };
-    // Boxed (as is `connect` below): only the relay's state stays in an idle session.
-    let (verdict, inspected) = Box::pin(rules::content_rules(
+    let (verdict, inspected) = rules::content_rules(
         &conn.stream,
         &cfg.tcp_request_content,
         &cfg.acls,
         &base,
         cfg.inspect_delay,
         fe.config().global.bufsize,
-    ))
+    )
     .await;
     if verdict == RuleVerdict::Reject {
         out.term = TermFlags::new(b'P', b'R');
-        return;
+        return None;
     }
     let sample = TcpSource {
         payload: &inspected.payload,
@@ -172,7 +175,7 @@ async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
     };
     let Some(be) = select_backend(fe, &sample) else {
         out.term = TermFlags::new(b'S', b'C');
-        return;
+        return None;
     };
     out.backend = Some(Arc::clone(&be));
     let becfg = be.cfg();
@@ -180,14 +183,24 @@ async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
         backend: Some(&becfg.name),
         ..sample
     };
-    let be_verdict = rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
-        .unwrap_or(RuleVerdict::Accept);
-    drop(inspected);
-    let _guard = be.enter();
-    if be_verdict == RuleVerdict::Reject {
+    if rules::eval_rules(&becfg.tcp_request_content, &becfg.acls, &be_sample)
+        == Some(RuleVerdict::Reject)
+    {
         out.term = TermFlags::new(b'P', b'R');
-        return;
+        return None;
     }
+    Some(be)
+}
+
+/// Backend choice, connection, relay.
+async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
+    // Boxed (as is `connect` below): only the relay's state stays in an idle session.
+    let Some(be) = Box::pin(choose_backend(fe, conn, out)).await else {
+        return;
+    };
+    let cfg = fe.cfg();
+    let becfg = be.cfg();
+    let _guard = be.enter();
     let req = ConnectRequest {
         src: &conn.peer,
         dst: &conn.local,

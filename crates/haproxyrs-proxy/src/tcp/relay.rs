@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
 
 use super::pipe_pool::{splice, Pipe};
@@ -97,7 +96,8 @@ impl Drop for PooledBuf {
         let buf = std::mem::take(&mut self.0);
         BUFS.with(|b| {
             let mut b = b.borrow_mut();
-            if b.len() < 256 && !buf.is_empty() {
+            // Only standard-size buffers go back (a caller's prefix may be any size).
+            if b.len() < 256 && buf.len() == BUF_SIZE {
                 b.push(buf);
             }
         });
@@ -129,51 +129,45 @@ enum Step {
 
 /// Relays between `client` and `server` until both directions are closed, a side fails,
 /// or a timeout expires. `c2s_prefix`/`s2c_prefix`: bytes already read by the caller that
-/// must be forwarded first.
-pub async fn relay(
-    client: &mut Stream,
-    server: &mut Stream,
+/// must be forwarded first (copied into the directions' in-flight buffers).
+pub fn relay<'a>(
+    client: &'a mut Stream,
+    server: &'a mut Stream,
     c2s_prefix: &[u8],
     s2c_prefix: &[u8],
     t: RelayTimeouts,
-    stats: &RelayStats,
-) -> RelayEnd {
-    if !c2s_prefix.is_empty() {
-        if server.write_all(c2s_prefix).await.is_err() {
-            return RelayEnd::ServerError;
+    stats: &'a RelayStats,
+) -> impl Future<Output = RelayEnd> + 'a {
+    let carry = |prefix: &[u8]| {
+        if prefix.is_empty() {
+            Carry::None
+        } else {
+            Carry::Buf {
+                buf: PooledBuf(prefix.to_vec().into_boxed_slice()),
+                off: 0,
+                len: prefix.len(),
+            }
         }
-        stats
-            .c2s
-            .fetch_add(c2s_prefix.len() as u64, Ordering::Relaxed);
-    }
-    if !s2c_prefix.is_empty() {
-        if client.write_all(s2c_prefix).await.is_err() {
-            return RelayEnd::ClientError;
-        }
-        stats
-            .s2c
-            .fetch_add(s2c_prefix.len() as u64, Ordering::Relaxed);
-    }
+    };
     Relay {
-        client,
-        server,
+        client: &*client,
+        server: &*server,
         t,
         stats,
         base: Instant::now(),
         last: [0, 0],
         dirs: [
             Dir {
-                carry: Carry::None,
+                carry: carry(c2s_prefix),
                 eof: false,
             },
             Dir {
-                carry: Carry::None,
+                carry: carry(s2c_prefix),
                 eof: false,
             },
         ],
         timer: None,
     }
-    .await
 }
 
 struct Relay<'a> {
@@ -451,6 +445,7 @@ mod tests {
                 c_out.write_all(b"hello").await.unwrap();
                 c_out.shutdown_write().unwrap();
                 let mut got = vec![0u8; 8];
+                use tokio::io::AsyncWriteExt;
                 s_out.read_exact(&mut got).await.unwrap();
                 assert_eq!(&got, b"prehello");
                 // EOF was propagated to the server side.
