@@ -882,7 +882,12 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
          checks it, then reported by `-c` with a NOTICE `'kw' is parsed but not implemented`, and\n\
          the proxy runs without it; **refused at start** = same NOTICE under `-c`, but the proxy\n\
          refuses to start (skipping it would change routing, access control or security);\n\
-         **removed** = HAProxy 2.6's own ALERT; **deprecated** = HAProxy 2.6's WARNING.\n\n",
+         **removed** = HAProxy 2.6's own ALERT; **deprecated** = HAProxy 2.6's WARNING.\n\n\
+         Every keyword below, parsed-only ones included, has its arguments checked as 2.6 checks\n\
+         them: `tests/config_invalid.rs` runs every global, bind, server and section keyword and the\n\
+         parsed-only proxy keywords (without a value and with a bad one) through `haproxyrs -c`\n\
+         and Debian's `haproxy -c`, requiring the same exit code; `tests/corpus.rs` does the\n\
+         same for 150 real configs.\n\n",
     );
     let groups: [(&str, u16); 11] = [
         ("global", sec::GLOBAL),
