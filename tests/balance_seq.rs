@@ -182,14 +182,18 @@ fn balance_source_map_based_matches_haproxy() {
     }
 }
 
-/// Known difference: HAProxy 2.6 places consistent-hash points differently from the
-/// pre-2.6 formula haproxyrs uses (`full_hash(id * 4096 + n)`), so only stability and
-/// spread are checked here, not HAProxy's exact sequence.
+/// Consistent hashing: HAProxy's exact server for each address, and stable per address.
 #[test]
-fn balance_source_consistent_is_stable_per_address() {
+fn balance_source_consistent_matches_haproxy() {
     let c = cfg("source", &weighted(&[1, 2, 3]), "  hash-type consistent\n");
     let srcs = sources();
-    let seq = sequence(Flavor::Haproxyrs, &c, 3, 80, Some(&srcs));
+    let seq = check_same(
+        "balance_source_consistent_matches_haproxy",
+        &c,
+        3,
+        80,
+        Some(&srcs),
+    );
     for k in 0..40 {
         assert_eq!(seq[k], seq[k + 40], "same address, same server: {seq:?}");
     }

@@ -227,10 +227,9 @@ fn apply_one(
             function,
             avalanche,
         } => {
-            // The hash functions `balance hash` uses; the avalanche step is HAProxy's
-            // `full_hash`, which ends with a multiplication (see [`full_hash`]).
-            let h = crate::balance::hash::hash_key(binary(&input, &mut stack), *function, false);
-            let h = if *avalanche { full_hash(h) } else { h };
+            // The hash functions and avalanche step `balance hash` uses.
+            let h =
+                crate::balance::hash::hash_key(binary(&input, &mut stack), *function, *avalanche);
             Out::Val(Sample::Int(i64::from(h)))
         }
         Converter::Neg => Out::Val(Sample::Int(input.as_int()?.wrapping_neg())),
@@ -392,18 +391,6 @@ impl<F: Fn(&u8) -> bool> Iterator for ElementIter<'_, F> {
             return Some((start, end));
         }
     }
-}
-
-/// HAProxy's `full_hash`: Bob Jenkins' integer mix, then a multiplication by a large
-/// prime (observed: `str(abc),sdbm(1)` = 659243622, `crc32(1)` = 930845320).
-fn full_hash(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761_c23c) ^ (a >> 19);
-    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a.wrapping_mul(3_221_225_473)
 }
 
 /// HAProxy's regsub loop: each search starts where the previous match ended (`^` still
