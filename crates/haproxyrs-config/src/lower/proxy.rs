@@ -791,6 +791,9 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    if let Some(c) = &cond {
+        super::rules::check_usage(cx, d, &["use_backend"], c, &line.span);
+    }
     let dynamic = if name.text.contains("%[") {
         match super::sample::parse_log_format(
             &name.text,
@@ -962,10 +965,12 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 );
             } else {
                 let (_, cond) = super::sample::split_condition(args);
-                if let Err(e) = condition(cx, d, cond) {
-                    cx.diags.push(e.diagnostic(&format!(
+                match condition(cx, d, cond) {
+                    Err(e) => cx.diags.push(e.diagnostic(&format!(
                         "error detected while parsing a 'stats {sub}' rule"
-                    )));
+                    ))),
+                    Ok(Some(c)) => super::rules::check_usage(cx, d, &["stats"], &c, &line.span),
+                    Ok(None) => {}
                 }
             }
         }

@@ -134,6 +134,9 @@ pub fn tcp_request(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    if let Some(c) = &cond {
+        super::rules::check_usage(cx, d, &["tcp-request", &which.text], c, &line.span);
+    }
     let Some(action) = action else {
         cx.refuse(&line.span, &rule_name);
         return;
