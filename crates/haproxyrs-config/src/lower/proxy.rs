@@ -248,23 +248,25 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     state.proxies.push(draft);
 }
 
-/// Duplicate names among proxies of overlapping capabilities are an error.
+/// Duplicate names are an error. As in 2.6, a proxy with a frontend (`frontend`, `listen`)
+/// is compared with earlier frontends only, a `backend` with earlier backends only (so
+/// `backend x` then `listen x` is accepted); a `listen` is named `proxy` in the message.
 fn register_name(cx: &mut Cx, state: &State, draft: &ProxyDraft) {
-    let mut clash = None;
-    if draft.has_fe() {
-        clash = state.fe_names.get(&draft.name).copied();
-    }
-    if clash.is_none() && draft.has_be() {
-        clash = state.be_names.get(&draft.name).copied();
-    }
+    let clash = if draft.has_fe() {
+        state.fe_names.get(&draft.name).copied()
+    } else if draft.has_be() {
+        state.be_names.get(&draft.name).copied()
+    } else {
+        None
+    };
     if let Some(i) = clash {
         let other = &state.proxies[i];
         let msg = format!(
             "Parsing [{}]: {} '{}' has the same name as {} '{}' declared at {}:{}.",
             draft.span,
-            draft.kind.keyword(),
+            draft.type_name(),
             draft.name,
-            other.kind.keyword(),
+            other.type_name(),
             other.name,
             other.span.file,
             other.span.line
