@@ -25,6 +25,7 @@ pub mod sec {
     pub const CACHE: u16 = 1 << 11;
     pub const PROGRAM: u16 = 1 << 12;
     pub const LOG_FORWARD: u16 = 1 << 13;
+    pub const FCGI_APP: u16 = 1 << 14;
     /// The proxy keyword matrix's columns, as the manual's section 4.1 writes them.
     pub const DFLB: u16 = DEFAULTS | FRONTEND | LISTEN | BACKEND;
     pub const DFL: u16 = DEFAULTS | FRONTEND | LISTEN;
@@ -51,6 +52,7 @@ pub fn section_bit(kind: SectionKind) -> u16 {
         SectionKind::Cache => sec::CACHE,
         SectionKind::Program => sec::PROGRAM,
         SectionKind::LogForward => sec::LOG_FORWARD,
+        SectionKind::FcgiApp => sec::FCGI_APP,
     }
 }
 
@@ -446,7 +448,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("unique-id-format", DFL, P, OneArg, ""),
     k("unique-id-header", DFL, P, OneArg, ""),
     k("use_backend", FL, S, Handler::Proxy(proxy::use_backend), ""),
-    k("use-fcgi-app", LB, R, Handler::Proxy(checks::use_fcgi_app), "no fcgi-app section in haproxyrs"),
+    k("use-fcgi-app", LB, R, Handler::Proxy(checks::use_fcgi_app), "FastCGI is not implemented"),
     k("use-server", LB, R, Handler::Proxy(checks::use_server), ""),
     k("external-check command", DLB, P, Handler::Proxy(checks::external_check_command), "health checks"),
     k("external-check path", DLB, P, Handler::Proxy(checks::external_check_path), "health checks"),
@@ -518,6 +520,14 @@ pub static KEYWORDS: &[Keyword] = &[
     k("max-secondary-entries", CACHE, P, OneArg, ""),
     k("process-vary", CACHE, P, OneArg, ""),
     k("total-max-size", CACHE, P, OneArg, ""),
+    // ---- fcgi-app (arguments checked by `fcgi.rs`)
+    k("docroot", FCGI_APP, P, AnyArgs, "FastCGI is not implemented"),
+    k("index", FCGI_APP, P, AnyArgs, ""),
+    k("log-stderr", FCGI_APP, P, AnyArgs, ""),
+    k("option", FCGI_APP, P, AnyArgs, "keep-conn, get-values, mpxs-conns, max-reqs"),
+    k("path-info", FCGI_APP, P, AnyArgs, ""),
+    k("pass-header", FCGI_APP, P, AnyArgs, ""),
+    k("set-param", FCGI_APP, P, AnyArgs, ""),
     // ---- program
     k("command", PROGRAM, P, OneArg, "master-worker programs are not implemented"),
     k("group", PROGRAM, P, OneArg, ""),
@@ -889,7 +899,7 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
          and Debian's `haproxy -c`, requiring the same exit code; `tests/corpus.rs` does the\n\
          same for 150 real configs.\n\n",
     );
-    let groups: [(&str, u16); 11] = [
+    let groups: [(&str, u16); 12] = [
         ("global", sec::GLOBAL),
         ("proxies (defaults, frontend, listen, backend)", sec::DFLB),
         ("userlist", sec::USERLIST),
@@ -901,6 +911,7 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
         ("cache", sec::CACHE),
         ("program", sec::PROGRAM),
         ("log-forward", sec::LOG_FORWARD),
+        ("fcgi-app", sec::FCGI_APP),
     ];
     for (title, mask) in groups {
         let _ = writeln!(out, "## {title}\n");

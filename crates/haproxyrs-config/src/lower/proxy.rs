@@ -84,6 +84,8 @@ pub struct ProxyDraft {
     /// `external-check command` / `external-check path` (checked together after parsing).
     pub external_check_command: Option<String>,
     pub external_check_path: bool,
+    /// `use-fcgi-app NAME` (checked against the `fcgi-app` sections after parsing).
+    pub fcgi_app: Option<String>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -125,6 +127,7 @@ impl ProxyDraft {
             email_mailers: None,
             external_check_command: None,
             external_check_path: false,
+            fcgi_app: None,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
