@@ -1,7 +1,8 @@
 //! Runtime behaviour of the real binary in TCP mode: soft stop on SIGUSR1 (listeners
 //! close, established sessions finish, then the process exits), hard stop on SIGTERM with
 //! sessions still open, and the frontend `maxconn` (connections past the limit wait in
-//! the kernel's queue instead of being accepted).
+//! the kernel's queue instead of being accepted), `hard-stop-after` bounding a soft stop, and
+//! SIGHUP reporting server states without stopping.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -69,6 +70,53 @@ fn tcp_hard_stop_with_open_sessions() {
     assert!(st.success(), "{st}");
     let mut b = [0u8; 1];
     assert_eq!(a.read(&mut b).unwrap_or(0), 0, "session closed by the stop");
+}
+
+#[test]
+fn tcp_hard_stop_after_bounds_a_soft_stop() {
+    let echo = Backend::echo("e");
+    let cfg = CFG.replace("  nbthread 2\n", "  nbthread 2\n  hard-stop-after 300ms\n");
+    let mut p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("echo", echo.addr_str())
+        .start();
+    let mut a = connect(&p);
+    echo_once(&mut a, b"x");
+    p.signal(libc::SIGUSR1);
+    // The session stays open, yet the process ends once `hard-stop-after` has passed.
+    let st = p
+        .wait_exit(WAIT)
+        .unwrap_or_else(|| panic!("no exit after hard-stop-after\n{}", p.context()));
+    assert!(st.success(), "{st}\n{}", p.context());
+    let mut b = [0u8; 1];
+    assert_eq!(
+        a.read(&mut b).unwrap_or(0),
+        0,
+        "session closed by the hard stop"
+    );
+}
+
+#[test]
+fn tcp_sighup_reports_servers_and_keeps_running() {
+    let echo = Backend::echo("e");
+    let mut p = ProxyBuilder::new(Flavor::Haproxyrs, CFG)
+        .var("echo", echo.addr_str())
+        .start();
+    // A served exchange shows the workers run, so the signal handlers are in place.
+    let mut a = connect(&p);
+    echo_once(&mut a, b"ready");
+    p.signal(libc::SIGHUP);
+    assert!(
+        p.wait_output("SIGHUP: Server l/s1 is UP", WAIT),
+        "no server state line after SIGHUP\n{}",
+        p.context()
+    );
+    assert!(
+        p.try_status().is_none(),
+        "SIGHUP ended the process\n{}",
+        p.context()
+    );
+    let mut a = connect(&p);
+    echo_once(&mut a, b"still serving");
 }
 
 #[test]
