@@ -110,6 +110,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
 
     // Open every socket first: a bind error stops the start like in HAProxy.
     let mut per_worker: Vec<Vec<WorkerListener>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut fronts = Vec::new();
     for (idx, fe) in config.frontends.iter().enumerate() {
         if fe.disabled {
             continue;
@@ -122,6 +123,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
             http: (fe.mode == ir::Mode::Http)
                 .then(|| Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))),
         });
+        fronts.push(Arc::clone(&fert));
         let fe_limit = semaphore(fe.maxconn);
         for (bind_idx, b) in fe.binds.iter().enumerate() {
             let backlog = if fe.maxconn > 0 {
@@ -165,7 +167,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
         threads.push(t);
     }
 
-    sig_rt.block_on(wait_signals(signals, &phase_tx, &shared));
+    sig_rt.block_on(wait_signals(signals, &phase_tx, &shared, &fronts));
     let _ = phase_tx.send(Phase::Stopped);
     for t in threads {
         let _ = t.join();
@@ -227,7 +229,12 @@ impl Signals {
     }
 }
 
-async fn wait_signals(sigs: Signals, phase: &watch::Sender<Phase>, shared: &Shared) {
+async fn wait_signals(
+    sigs: Signals,
+    phase: &watch::Sender<Phase>,
+    shared: &Shared,
+    fronts: &[Arc<FrontendRt>],
+) {
     let Signals {
         mut term,
         mut int,
@@ -240,7 +247,7 @@ async fn wait_signals(sigs: Signals, phase: &watch::Sender<Phase>, shared: &Shar
             _ = int.recv() => return,
             _ = usr1.recv() => break,
             // As HAProxy: SIGHUP reports the servers' states and the process goes on.
-            _ = hup.recv() => dump_server_states(shared),
+            _ = hup.recv() => dump_states(shared, fronts),
         }
     }
     // Soft stop: close listeners, wait for sessions (a second TERM/INT ends it at once, and
@@ -266,8 +273,9 @@ async fn wait_signals(sigs: Signals, phase: &watch::Sender<Phase>, shared: &Shar
     }
 }
 
-/// One line per server, in the spirit of HAProxy's SIGHUP dump.
-fn dump_server_states(shared: &Shared) {
+/// One line per server, in the spirit of HAProxy's SIGHUP dump, then (beyond HAProxy) the
+/// share of HTTP requests that reused an idle server connection, per frontend.
+fn dump_states(shared: &Shared, fronts: &[Arc<FrontendRt>]) {
     for be in &shared.backends {
         for s in &be.servers {
             let state = if s.state() == crate::server::ServerState::Up {
@@ -281,6 +289,18 @@ fn dump_server_states(shared: &Shared) {
                 s.name(),
                 s.cur_conns(),
                 s.queued()
+            );
+        }
+    }
+    for fe in fronts {
+        if let Some(http) = &fe.http {
+            let st = &http.stats;
+            log::warn!(
+                "SIGHUP: Frontend {}: {} of {} server requests reused a connection ({:.1}%).",
+                fe.cfg().name,
+                st.reused.load(Ordering::Relaxed),
+                st.requests.load(Ordering::Relaxed),
+                st.share()
             );
         }
     }
