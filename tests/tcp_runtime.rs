@@ -145,3 +145,29 @@ fn tcp_frontend_maxconn_defers_accept() {
     c.read_exact(&mut buf).expect("served once a slot freed");
     assert_eq!(&buf, b"3");
 }
+
+/// `use_backend %[...]` in TCP mode: the rendered name picks the backend; a name that is
+/// no backend leaves the choice to `default_backend`, as in HAProxy.
+#[test]
+fn tcp_dynamic_use_backend() {
+    let first = Backend::banner("first", b"first\n");
+    let second = Backend::banner("second", b"second\n");
+    let cfg = |rule: &str| {
+        format!(
+            "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 3s\nfrontend f\n  bind {{{{fe0}}}}\n  use_backend {rule}\n  default_backend first\nbackend first\n  server s {}\nbackend second\n  server s {}\n",
+            first.addr_str(),
+            second.addr_str()
+        )
+    };
+    for (rule, want) in [
+        ("%[str(sec),concat(ond)]", "second\n"),
+        ("%[str(nope)]", "first\n"),
+    ] {
+        let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg(rule)).start();
+        let mut s = connect(&p);
+        let mut got = vec![0u8; want.len()];
+        s.read_exact(&mut got)
+            .unwrap_or_else(|e| panic!("{rule}: {e}\n{}", p.context()));
+        assert_eq!(String::from_utf8_lossy(&got), want, "{rule}\n{}", p.context());
+    }
+}
