@@ -168,6 +168,11 @@ fn tcp_dynamic_use_backend() {
         let mut got = vec![0u8; want.len()];
         s.read_exact(&mut got)
             .unwrap_or_else(|e| panic!("{rule}: {e}\n{}", p.context()));
-        assert_eq!(String::from_utf8_lossy(&got), want, "{rule}\n{}", p.context());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            want,
+            "{rule}\n{}",
+            p.context()
+        );
     }
 }
