@@ -85,6 +85,11 @@ const CASES: &[(&str, &str)] = &[
          http-request set-var(txn.e) int()\n  http-request set-var(txn.f) bool(2)\n",
     ),
     (
+        "tcp_set_var_expression_errors",
+        "  tcp-request content set-var(txn.a) int()\n  tcp-request content set-var(txn.b) src)\n  \
+         tcp-request connection set-var(sess.c) foo\n",
+    ),
+    (
         "set_var_expressions_2_6_accepts",
         "  http-request set-var(txn.a) str(),concat(,txn.b,)\n  \
          http-request set-var(txn.b) bool(true)\n  http-request set-var(txn.c) env()\n",
