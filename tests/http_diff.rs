@@ -222,17 +222,11 @@ fn run(name: &str, d: Diff) -> Option<Report> {
         return None;
     }
     let report = d.run();
-    let gated = report.gated.clone().or_else(|| {
-        report.sides[1]
-            .exited_early
-            .map(|st| format!("haproxyrs exited early ({st}): it cannot serve this config yet"))
-    });
-    if let Some(why) = gated {
-        eprintln!(
-            "\n*** GATED: {name}: {why} ***\n{}",
+    if let Some(st) = report.sides[1].exited_early {
+        panic!(
+            "{name}: haproxyrs exited early ({st})\n{}",
             report.sides[1].context
         );
-        return None;
     }
     Some(report)
 }

@@ -293,3 +293,23 @@ fn rewrite_swaps_ports_for_handed_over_sockets() {
     );
     assert_eq!(rw.external, vec![9]);
 }
+
+/// The demo, byte for byte against HAProxy: round-robin answers, the routed API answer and
+/// the 403 page of `http-request deny`, on fresh and keep-alive connections.
+#[test]
+fn sample_demo_matches_haproxy() {
+    let rw = rewrite(&read_sample("demo.cfg"));
+    let fe = rw.binds[&8080];
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    let mut d = crate::support::diff::Diff::new("sample_demo_matches_haproxy", &rw.template);
+    for path in ["/", "/", "/api/users", "/admin", "/"] {
+        d = d.conn(crate::support::diff::Conn::send(get(path)).frontend(fe));
+    }
+    d.conn(
+        crate::support::diff::Conn::send(get("/"))
+            .frontend(fe)
+            .then(crate::support::diff::Step::Responses(1))
+            .then_send(get("/api/x")),
+    )
+    .assert_same();
+}

@@ -1,7 +1,8 @@
 //! Runtime behaviour of the real binary in TCP mode: soft stop on SIGUSR1 (listeners
 //! close, established sessions finish, then the process exits), hard stop on SIGTERM with
 //! sessions still open, and the frontend `maxconn` (connections past the limit wait in
-//! the kernel's queue instead of being accepted).
+//! the kernel's queue instead of being accepted), `hard-stop-after` bounding a soft stop, and
+//! SIGHUP reporting server states without stopping.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -72,6 +73,53 @@ fn tcp_hard_stop_with_open_sessions() {
 }
 
 #[test]
+fn tcp_hard_stop_after_bounds_a_soft_stop() {
+    let echo = Backend::echo("e");
+    let cfg = CFG.replace("  nbthread 2\n", "  nbthread 2\n  hard-stop-after 300ms\n");
+    let mut p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("echo", echo.addr_str())
+        .start();
+    let mut a = connect(&p);
+    echo_once(&mut a, b"x");
+    p.signal(libc::SIGUSR1);
+    // The session stays open, yet the process ends once `hard-stop-after` has passed.
+    let st = p
+        .wait_exit(WAIT)
+        .unwrap_or_else(|| panic!("no exit after hard-stop-after\n{}", p.context()));
+    assert!(st.success(), "{st}\n{}", p.context());
+    let mut b = [0u8; 1];
+    assert_eq!(
+        a.read(&mut b).unwrap_or(0),
+        0,
+        "session closed by the hard stop"
+    );
+}
+
+#[test]
+fn tcp_sighup_reports_servers_and_keeps_running() {
+    let echo = Backend::echo("e");
+    let mut p = ProxyBuilder::new(Flavor::Haproxyrs, CFG)
+        .var("echo", echo.addr_str())
+        .start();
+    // A served exchange shows the workers run, so the signal handlers are in place.
+    let mut a = connect(&p);
+    echo_once(&mut a, b"ready");
+    p.signal(libc::SIGHUP);
+    assert!(
+        p.wait_output("SIGHUP: Server l/s1 is UP", WAIT),
+        "no server state line after SIGHUP\n{}",
+        p.context()
+    );
+    assert!(
+        p.try_status().is_none(),
+        "SIGHUP ended the process\n{}",
+        p.context()
+    );
+    let mut a = connect(&p);
+    echo_once(&mut a, b"still serving");
+}
+
+#[test]
 fn tcp_frontend_maxconn_defers_accept() {
     let echo = Backend::echo("e");
     let p = ProxyBuilder::new(Flavor::Haproxyrs, CFG)
@@ -96,4 +144,30 @@ fn tcp_frontend_maxconn_defers_accept() {
     c.set_read_timeout(Some(WAIT)).unwrap();
     c.read_exact(&mut buf).expect("served once a slot freed");
     assert_eq!(&buf, b"3");
+}
+
+/// `use_backend %[...]` in TCP mode: the rendered name picks the backend; a name that is
+/// no backend leaves the choice to `default_backend`, as in HAProxy.
+#[test]
+fn tcp_dynamic_use_backend() {
+    let first = Backend::banner("first", b"first\n");
+    let second = Backend::banner("second", b"second\n");
+    let cfg = |rule: &str| {
+        format!(
+            "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 3s\nfrontend f\n  bind {{{{fe0}}}}\n  use_backend {rule}\n  default_backend first\nbackend first\n  server s {}\nbackend second\n  server s {}\n",
+            first.addr_str(),
+            second.addr_str()
+        )
+    };
+    for (rule, want) in [
+        ("%[str(sec),concat(ond)]", "second\n"),
+        ("%[str(nope)]", "first\n"),
+    ] {
+        let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg(rule)).start();
+        let mut s = connect(&p);
+        let mut got = vec![0u8; want.len()];
+        s.read_exact(&mut got)
+            .unwrap_or_else(|e| panic!("{rule}: {e}\n{}", p.context()));
+        assert_eq!(String::from_utf8_lossy(&got), want, "{rule}\n{}", p.context());
+    }
 }

@@ -142,9 +142,6 @@ pub struct Report {
     pub intended: Vec<(Difference, String)>,
     pub sides: [SideOutcome; 2],
     pub script: String,
-    /// Always `None` now (it said why haproxyrs could not run while the runtime was being
-    /// built). Kept only so existing readers compile.
-    pub gated: Option<String>,
 }
 
 impl Diff {
@@ -273,7 +270,6 @@ impl Diff {
             intended,
             sides: [a, b],
             script,
-            gated: None,
         }
     }
 

@@ -389,14 +389,6 @@ impl Proxy {
         }
     }
 
-    /// Always false. While the runtime was being built this let a test return early (a loud
-    /// `GATED` line) when haproxyrs could not serve yet; the runtime now serves TCP and HTTP,
-    /// so a proxy that does not answer is a failure. Kept only so existing call sites
-    /// compile; new tests should not call it.
-    pub fn gated(&mut self, _test: &str) -> bool {
-        false
-    }
-
     /// Poll `connect` to every fixed port until it succeeds or the deadline passes. Returns
     /// early when the process exits (the test then sees the failure, with context).
     fn wait_fixed_ports_ready(&mut self, timeout: Duration) {

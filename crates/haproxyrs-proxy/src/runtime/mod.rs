@@ -2,7 +2,8 @@
 //! own listening sockets ([`listener`]), accept loops bounded by the global, frontend and
 //! bind `maxconn` (a permit is taken *before* `accept()`, so the process never takes more
 //! connections than allowed), and shutdown on signals: SIGTERM/SIGINT stop at once,
-//! SIGUSR1 stops accepting and lets sessions finish.
+//! SIGUSR1 stops accepting and lets sessions finish (bounded by `hard-stop-after`); SIGHUP
+//! logs the servers' states.
 //!
 //! # Layout
 //! - [`conn`]: `Stream`, `ConnAddr`, `ClientConn`.
@@ -109,6 +110,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
 
     // Open every socket first: a bind error stops the start like in HAProxy.
     let mut per_worker: Vec<Vec<WorkerListener>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut fronts = Vec::new();
     for (idx, fe) in config.frontends.iter().enumerate() {
         if fe.disabled {
             continue;
@@ -121,6 +123,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
             http: (fe.mode == ir::Mode::Http)
                 .then(|| Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))),
         });
+        fronts.push(Arc::clone(&fert));
         let fe_limit = semaphore(fe.maxconn);
         for (bind_idx, b) in fe.binds.iter().enumerate() {
             let backlog = if fe.maxconn > 0 {
@@ -144,6 +147,15 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
         }
     }
 
+    // Signal handlers first: once a worker serves a connection, a signal is never met by
+    // its default action (which would end the process).
+    let sig_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let signals = {
+        let _rt = sig_rt.enter();
+        Signals::install()?
+    };
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let mut threads = Vec::new();
     for (w, listeners) in per_worker.into_iter().enumerate() {
@@ -155,10 +167,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
         threads.push(t);
     }
 
-    let sig_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    sig_rt.block_on(wait_signals(&phase_tx, &shared))?;
+    sig_rt.block_on(wait_signals(signals, &phase_tx, &shared, &fronts));
     let _ = phase_tx.send(Phase::Stopped);
     for t in threads {
         let _ = t.join();
@@ -214,17 +223,50 @@ async fn timer_anchor() {
     }
 }
 
-async fn wait_signals(phase: &watch::Sender<Phase>, shared: &Shared) -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
-    tokio::select! {
-        _ = term.recv() => return Ok(()),
-        _ = int.recv() => return Ok(()),
-        _ = usr1.recv() => {}
+/// The signals the process acts on.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Must run inside a tokio runtime context.
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            usr1: signal(SignalKind::user_defined1())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
-    // Soft stop: close listeners, wait for sessions (a second TERM/INT ends it at once).
+}
+
+async fn wait_signals(
+    sigs: Signals,
+    phase: &watch::Sender<Phase>,
+    shared: &Shared,
+    fronts: &[Arc<FrontendRt>],
+) {
+    let Signals {
+        mut term,
+        mut int,
+        mut usr1,
+        mut hup,
+    } = sigs;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = usr1.recv() => break,
+            // As HAProxy: SIGHUP reports the servers' states and the process goes on.
+            _ = hup.recv() => dump_states(shared, fronts),
+        }
+    }
+    // Soft stop: close listeners, wait for sessions (a second TERM/INT ends it at once, and
+    // `hard-stop-after` bounds the wait).
     log::warn!("soft stop: no more connections accepted, waiting for sessions to end");
     let _ = phase.send(Phase::Stopping);
     let drained = async {
@@ -232,12 +274,51 @@ async fn wait_signals(phase: &watch::Sender<Phase>, shared: &Shared) -> std::io:
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
+    let hard_stop = async {
+        match shared.config.global.hard_stop_after {
+            Some(after) => tokio::time::sleep(after).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = drained => {}
+        _ = hard_stop => log::warn!("hard-stop-after reached: closing the remaining sessions"),
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    Ok(())
+}
+
+/// One line per server, in the spirit of HAProxy's SIGHUP dump, then (beyond HAProxy) the
+/// share of HTTP requests that reused an idle server connection, per frontend.
+fn dump_states(shared: &Shared, fronts: &[Arc<FrontendRt>]) {
+    for be in &shared.backends {
+        for s in &be.servers {
+            let state = if s.state() == crate::server::ServerState::Up {
+                "UP"
+            } else {
+                "DOWN"
+            };
+            log::warn!(
+                "SIGHUP: Server {}/{} is {state}. Conn: {} act, {} pend.",
+                be.name(),
+                s.name(),
+                s.cur_conns(),
+                s.queued()
+            );
+        }
+    }
+    for fe in fronts {
+        if let Some(http) = &fe.http {
+            let st = &http.stats;
+            log::warn!(
+                "SIGHUP: Frontend {}: {} of {} server requests reused a connection ({:.1}%).",
+                fe.cfg().name,
+                st.reused.load(Ordering::Relaxed),
+                st.requests.load(Ordering::Relaxed),
+                st.share()
+            );
+        }
+    }
 }
 
 /// Raises `RLIMIT_NOFILE` to cover `maxconn` (two fds per proxied connection plus pipes),

@@ -9,7 +9,7 @@
 //! The `%ci`-style variables are rendered by the log and HTTP engines; they call these
 //! for each `LogFormatPart::Sample`.
 
-use haproxyrs_config::ir::sample::{LogFlags, SampleExpr};
+use haproxyrs_config::ir::sample::{LogFlags, LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
 
 use super::source::{Sample, SampleSource};
 use super::{convert, fetch, with_scratch, Scratch};
@@ -30,6 +30,30 @@ pub fn render_sample(
     let written = render_value(expr, flags, src, out);
     escape_controls(out, start);
     written
+}
+
+/// Render a whole log-format expression as a rule argument where only the connection is
+/// known (layer-4 rules, dynamic `use_backend` in TCP mode): literals, `%[...]` samples and
+/// the address variables (`%ci %cp %fi %fp`); other `%` variables have no value there.
+pub fn render_format(fmt: &LogFormatExpr, src: &dyn SampleSource, out: &mut Vec<u8>) {
+    use std::io::Write;
+    for part in &fmt.parts {
+        match part {
+            LogFormatPart::Literal(t) => out.extend_from_slice(t.as_bytes()),
+            LogFormatPart::Sample { expr, flags } => {
+                render_sample(expr, *flags, src, out);
+            }
+            LogFormatPart::Var { var, .. } => {
+                let _ = match (var, src.src(), src.dst()) {
+                    (LogVar::ClientIp, Some(a), _) => write!(out, "{}", a.ip()),
+                    (LogVar::ClientPort, Some(a), _) => write!(out, "{}", a.port()),
+                    (LogVar::FrontendIp, _, Some(a)) => write!(out, "{}", a.ip()),
+                    (LogVar::FrontendPort, _, Some(a)) => write!(out, "{}", a.port()),
+                    _ => Ok(()),
+                };
+            }
+        }
+    }
 }
 
 /// Rewrite the control characters written after `start` as `%XX` (tab excepted), as

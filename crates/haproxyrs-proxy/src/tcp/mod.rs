@@ -41,12 +41,16 @@ pub fn select_backend(fe: &FrontendRt, s: &TcpSource<'_>) -> Option<Arc<BackendR
         }
         match &rule.backend {
             BackendTarget::Fixed(id) => return Some(Arc::clone(fe.backend(*id))),
-            BackendTarget::Dynamic(_) => {
-                ::log::warn!(
-                    "[{}] frontend '{}': dynamic use_backend names are not evaluated in TCP mode yet",
-                    rule.span,
-                    cfg.name
-                );
+            // As HAProxy: the first matching rule decides; a name that is no backend
+            // leaves the choice to `default_backend`.
+            BackendTarget::Dynamic(fmt) => {
+                let mut name = Vec::new();
+                crate::sample::render::render_format(fmt, s, &mut name);
+                return std::str::from_utf8(&name)
+                    .ok()
+                    .and_then(|n| fe.backend_by_name(n))
+                    .map(Arc::clone)
+                    .or_else(|| cfg.default_backend.map(|id| Arc::clone(fe.backend(id))));
             }
         }
     }
