@@ -3,13 +3,14 @@
 //! task. Running out of file descriptors pauses the loop briefly instead of spinning.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::conn::{ClientConn, ConnPermits, Stream};
+use super::conn::{ClientConn, ConnAddr, ConnPermits, Stream};
 use super::frontend::FrontendRt;
 use super::listener::RawListener;
 use super::sockpair::SockPairListener;
@@ -17,7 +18,9 @@ use super::{session, Limits, Phase};
 
 /// A listener registered with this worker's runtime.
 pub enum Listener {
-    Tcp(TcpListener),
+    /// With the bound address when it is a specific one: every connection accepted on
+    /// it has that local address, so no `getsockname` per connection is needed.
+    Tcp(TcpListener, Option<SocketAddr>),
     Unix(UnixListener),
     SockPair(SockPairListener),
 }
@@ -25,21 +28,40 @@ pub enum Listener {
 impl Listener {
     pub fn from_raw(l: RawListener) -> io::Result<Listener> {
         Ok(match l {
-            RawListener::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)?),
+            RawListener::Tcp(l) => {
+                // Accepted sockets inherit TCP_NODELAY from the listener (Linux): one
+                // setsockopt here instead of one per connection.
+                let _ = socket2::SockRef::from(&l).set_nodelay(true);
+                let local = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
+                Listener::Tcp(TcpListener::from_std(l)?, local)
+            }
             RawListener::Unix(l) => Listener::Unix(UnixListener::from_std(l)?),
             RawListener::SockPair(fd) => Listener::SockPair(SockPairListener::new(fd)?),
         })
     }
 
-    async fn accept(&self) -> io::Result<Stream> {
+    /// Accepts one connection with its peer and local addresses, taking them from
+    /// `accept4` and the listener where possible instead of asking the kernel again.
+    async fn accept(&self) -> io::Result<(Stream, ConnAddr, ConnAddr)> {
         match self {
-            Listener::Tcp(l) => {
-                let (s, _) = l.accept().await?;
-                let _ = s.set_nodelay(true);
-                Ok(Stream::Tcp(s))
+            Listener::Tcp(l, local) => {
+                let (s, peer) = l.accept().await?;
+                let local = match local {
+                    Some(a) => ConnAddr::Inet(*a),
+                    None => s.local_addr().map_or(ConnAddr::Unknown, ConnAddr::Inet),
+                };
+                Ok((Stream::Tcp(s), ConnAddr::Inet(peer), local))
             }
-            Listener::Unix(l) => Ok(Stream::Unix(l.accept().await?.0)),
-            Listener::SockPair(l) => l.accept().await,
+            Listener::Unix(l) => {
+                let s = Stream::Unix(l.accept().await?.0);
+                let (peer, local) = (s.peer_addr(), s.local_addr());
+                Ok((s, peer, local))
+            }
+            Listener::SockPair(l) => {
+                let s = l.accept().await?;
+                let (peer, local) = (s.peer_addr(), s.local_addr());
+                Ok((s, peer, local))
+            }
         }
     }
 }
@@ -82,10 +104,10 @@ pub async fn accept_loop(
             _ = phase.changed() => break,
         };
         match accepted {
-            Ok(stream) => {
+            Ok((stream, peer, local)) => {
                 let conn = ClientConn {
-                    peer: stream.peer_addr(),
-                    local: stream.local_addr(),
+                    peer,
+                    local,
                     stream,
                     bind_idx,
                     accept_date: SystemTime::now(),

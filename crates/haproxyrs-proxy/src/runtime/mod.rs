@@ -189,6 +189,7 @@ fn worker(w: usize, listeners: Vec<WorkerListener>, mut phase: watch::Receiver<P
         }
     };
     rt.block_on(async move {
+        tokio::spawn(timer_anchor());
         for (fe, bind_idx, l, limits) in listeners {
             let rx = phase.clone();
             match accept::Listener::from_raw(l) {
@@ -206,6 +207,20 @@ fn worker(w: usize, listeners: Vec<WorkerListener>, mut phase: watch::Receiver<P
     });
     // Dropping the runtime cancels every remaining session (hard stop).
     rt.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// Keeps one timer armed on the worker at all times. Tokio's time driver wakes its own
+/// reactor (an eventfd `write`) whenever a timer is inserted earlier than the deadline it
+/// last parked with, which is every time when it parked with no timer at all: without an
+/// anchor most new connections paid that system call for their first timeout. A 1 s
+/// period bounds the park deadline, so connect/client/server timeouts of a second or
+/// more never trigger it; the cost is one wake-up per second per worker.
+async fn timer_anchor() {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+    }
 }
 
 /// The signals the process acts on.

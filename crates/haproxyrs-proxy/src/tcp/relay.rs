@@ -1,6 +1,7 @@
 //! The bidirectional relay shared by TCP mode and the HTTP engine's tunnels (WebSocket,
-//! CONNECT): bytes flow both ways unchanged, through `splice(2)` and a pooled pipe per
-//! direction on Linux (no copy to user space), or through a pooled buffer when splicing
+//! CONNECT): bytes flow both ways unchanged. A direction starts on `recv`/`send` through a
+//! pooled buffer (cheapest for small exchanges); once a read fills the whole buffer it
+//! switches to `splice(2)` through a pooled pipe (no copy to user space), unless splicing
 //! is not possible. Neither a pipe nor a buffer is held while a direction is idle. EOF on
 //! one side becomes `shutdown(SHUT_WR)` on the other while the opposite direction keeps
 //! flowing. Inactivity is bounded by `timeout client`/`server` (or `client-fin`/
@@ -118,6 +119,9 @@ enum Carry {
 struct Dir {
     carry: Carry,
     eof: bool,
+    /// Set once a read filled a whole buffer: from then on this direction splices.
+    /// Small exchanges stay on `recv`/`send`, cheaper than two splices through a pipe.
+    bulk: bool,
 }
 
 enum Step {
@@ -160,10 +164,12 @@ pub fn relay<'a>(
             Dir {
                 carry: carry(c2s_prefix),
                 eof: false,
+                bulk: false,
             },
             Dir {
                 carry: carry(s2c_prefix),
                 eof: false,
+                bulk: false,
             },
         ],
         timer: None,
@@ -303,7 +309,7 @@ impl Relay<'_> {
             if ready!(src.poll_read_ready(cx)).is_err() {
                 return Poll::Ready(Err(src_side));
             }
-            let n = if SPLICE_OFF.load(Ordering::Relaxed) {
+            let n = if !self.dirs[d].bulk || SPLICE_OFF.load(Ordering::Relaxed) {
                 self.read_buf(src, d)
             } else {
                 match self.read_splice(src, d) {
@@ -321,7 +327,12 @@ impl Relay<'_> {
                     let _ = dst.shutdown_write();
                     return Poll::Ready(Ok(Step::Eof));
                 }
-                Ok(_) => self.touch(src_side),
+                Ok(n) => {
+                    if n >= BUF_SIZE {
+                        self.dirs[d].bulk = true;
+                    }
+                    self.touch(src_side);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Readiness was cleared: the next poll registers the waker.
                     self.dirs[d].carry = Carry::None;
@@ -346,7 +357,8 @@ impl Relay<'_> {
     }
 
     fn read_buf(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
-        if !matches!(self.dirs[d].carry, Carry::Buf { .. }) {
+        // A caller's prefix buffer may be any size: reads go to a standard one.
+        if !matches!(&self.dirs[d].carry, Carry::Buf { buf, .. } if buf.0.len() == BUF_SIZE) {
             self.dirs[d].carry = Carry::Buf {
                 buf: PooledBuf::get(),
                 off: 0,
@@ -463,6 +475,39 @@ mod tests {
         }
         SPLICE_OFF.store(false, Ordering::Relaxed);
         assert!(std::mem::size_of::<Relay<'_>>() <= 256);
+    }
+
+    #[tokio::test]
+    async fn bulk_switches_from_buffer_to_splice_without_losing_bytes() {
+        use tokio::io::AsyncWriteExt;
+        let (mut c_out, mut c_in) = pair().await;
+        let (mut s_in, mut s_out) = pair().await;
+        let stats = RelayStats::default();
+        let t = RelayTimeouts::default();
+        let data: Vec<u8> = (0..(BUF_SIZE * 24)).map(|i| (i % 251) as u8).collect();
+        let task = async { relay(&mut c_in, &mut s_in, &[], &[], t, &stats).await };
+        let peers = async {
+            let send = async {
+                c_out.write_all(b"x").await.unwrap();
+                c_out.write_all(&data).await.unwrap();
+                c_out.shutdown_write().unwrap();
+            };
+            let recv = async {
+                let mut got = Vec::new();
+                s_out.read_to_end(&mut got).await.unwrap();
+                got
+            };
+            let ((), got) = tokio::join!(send, recv);
+            assert_eq!(got.len(), data.len() + 1);
+            assert!(
+                got[1..] == data[..],
+                "bytes reordered or lost at the switch"
+            );
+            s_out.shutdown_write().unwrap();
+        };
+        let (end, ()) = tokio::join!(task, peers);
+        assert_eq!(end, RelayEnd::Done);
+        assert_eq!(stats.c2s.load(Ordering::Relaxed), data.len() as u64 + 1);
     }
 
     #[tokio::test]
