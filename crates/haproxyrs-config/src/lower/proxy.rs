@@ -86,6 +86,8 @@ pub struct ProxyDraft {
     pub external_check_path: bool,
     /// `use-fcgi-app NAME` (checked against the `fcgi-app` sections after parsing).
     pub fcgi_app: Option<String>,
+    /// The kinds of request rules written so far (bits of [`super::rules::RuleOrder`]).
+    pub rules_seen: u8,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -128,6 +130,7 @@ impl ProxyDraft {
             external_check_command: None,
             external_check_path: false,
             fcgi_app: None,
+            rules_seen: 0,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -778,6 +781,7 @@ pub fn default_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Wor
 }
 
 pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    super::rules::misplaced(cx, d, super::rules::RuleOrder::UseBackend, &line.span);
     let Some(name) = args.first().filter(|w| !w.text.is_empty()) else {
         cx.alert(&line.span, "'use_backend' expects a backend name.");
         return;
@@ -799,6 +803,7 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     if let Some(c) = &cond {
         super::rules::check_usage(cx, d, &["use_backend"], c, &line.span);
     }
+    super::rules::mark_rule(d, super::rules::RuleOrder::UseBackend);
     let dynamic = if name.text.contains("%[") {
         match super::sample::parse_log_format(
             &name.text,

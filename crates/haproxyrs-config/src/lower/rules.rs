@@ -41,6 +41,84 @@ pub fn check_usage(
     }
 }
 
+/// The order in which 2.6 evaluates a frontend's request rules, whatever their order in
+/// the config. A rule written after one of a later kind draws a warning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RuleOrder {
+    TcpConnection,
+    TcpSession,
+    TcpContent,
+    MonitorFail,
+    HttpRequest,
+    Redirect,
+    UseBackend,
+}
+
+impl RuleOrder {
+    const ALL: [RuleOrder; 7] = [
+        RuleOrder::TcpConnection,
+        RuleOrder::TcpSession,
+        RuleOrder::TcpContent,
+        RuleOrder::MonitorFail,
+        RuleOrder::HttpRequest,
+        RuleOrder::Redirect,
+        RuleOrder::UseBackend,
+    ];
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+    /// The rule as the warning's subject names it.
+    fn subject(self) -> &'static str {
+        match self {
+            RuleOrder::TcpConnection | RuleOrder::TcpSession | RuleOrder::TcpContent => {
+                "tcp-request"
+            }
+            other => other.name(),
+        }
+    }
+    /// The rule as the warning's object names it, with its article.
+    fn name(self) -> &'static str {
+        match self {
+            RuleOrder::TcpConnection => "tcp-request connection",
+            RuleOrder::TcpSession => "tcp-request session",
+            RuleOrder::TcpContent => "tcp-request content",
+            RuleOrder::MonitorFail => "monitor fail",
+            RuleOrder::HttpRequest => "http-request",
+            RuleOrder::Redirect => "redirect",
+            RuleOrder::UseBackend => "use_backend",
+        }
+    }
+}
+
+/// Warn, as 2.6 does, when a rule evaluated after one of kind `order` (the nearest such
+/// kind) was written before it. Only rules that parsed count ([`mark_rule`]).
+pub fn misplaced(cx: &mut Cx, d: &ProxyDraft, order: RuleOrder, span: &Span) {
+    let later = RuleOrder::ALL
+        .iter()
+        .skip(order as usize + 1)
+        .find(|o| d.rules_seen & o.bit() != 0);
+    if let Some(later) = later {
+        let article = if *later == RuleOrder::HttpRequest {
+            "an"
+        } else {
+            "a"
+        };
+        cx.warn(
+            span,
+            format!(
+                "a '{}' rule placed after {article} '{}' rule will still be processed before.",
+                order.subject(),
+                later.name()
+            ),
+        );
+    }
+}
+
+/// Record that a rule of kind `order` parsed (2.6 checks its non-empty rule lists).
+pub fn mark_rule(d: &mut ProxyDraft, order: RuleOrder) {
+    d.rules_seen |= order.bit();
+}
+
 pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match super::sample::parse_acl_line(args, &line.span, cx.env, cx.diags) {
         Ok((name, term)) => {
@@ -55,18 +133,10 @@ pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     use super::http_rules as hr;
     let kw = line.keyword();
-    if matches!(kw, "http-request" | "redirect") && !d.switching.is_empty() {
-        cx.warn(
-            &line.span,
-            format!(
-                "a '{kw}' rule placed after a 'use_backend' rule will still be processed before."
-            ),
-        );
-    } else if kw == "http-request" && !d.http.redirects.is_empty() {
-        cx.warn(
-            &line.span,
-            "a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
-        );
+    match kw {
+        "http-request" => misplaced(cx, d, RuleOrder::HttpRequest, &line.span),
+        "redirect" => misplaced(cx, d, RuleOrder::Redirect, &line.span),
+        _ => {}
     }
     if kw == "http-error" {
         http_error(cx, line, args);
@@ -124,6 +194,17 @@ pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word
         }
     };
     d.acls = scope;
+    // A rule 2.6 parses (ours may be parsed only) joins its list.
+    if result
+        .as_ref()
+        .map_or_else(|e| e.level != crate::diag::Level::Alert, |_| true)
+    {
+        match kw {
+            "http-request" => mark_rule(d, RuleOrder::HttpRequest),
+            "redirect" => mark_rule(d, RuleOrder::Redirect),
+            _ => {}
+        }
+    }
     if let Err(diag) = result {
         let unimplemented = diag.unimplemented;
         let is_alert = diag.level == crate::diag::Level::Alert;
@@ -174,11 +255,8 @@ fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
 /// the condition is compiled; the keyword itself is reported by the table's status.
 pub fn required_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], name: &str) {
     let (_, cond) = super::sample::split_condition(args);
-    if name == "monitor fail" && !d.http.request.is_empty() {
-        cx.warn(
-            &line.span,
-            "a 'monitor fail' rule placed after an 'http-request' rule will still be processed before.",
-        );
+    if name == "monitor fail" {
+        misplaced(cx, d, RuleOrder::MonitorFail, &line.span);
     }
     if cond.is_empty() {
         cx.alert(
@@ -194,6 +272,9 @@ pub fn required_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[
         Ok(Some(c)) => {
             let words: Vec<&str> = name.split_whitespace().collect();
             check_usage(cx, d, &words, &c, &line.span);
+            if name == "monitor fail" {
+                mark_rule(d, RuleOrder::MonitorFail);
+            }
         }
         Ok(None) => {}
     }
@@ -287,17 +368,18 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
 
 /// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
 pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let sub = args.first().map(|w| w.text.as_str());
-    if line.keyword() == "tcp-request"
-        && matches!(sub, Some("connection" | "session"))
-        && !d.tcp_request_content.is_empty()
-    {
-        cx.warn(&line.span, "a 'tcp-request' rule placed after a 'tcp-request content' rule will still be processed before.");
-    } else if line.keyword() == "tcp-request"
-        && sub != Some("inspect-delay")
-        && !d.http.request.is_empty()
-    {
-        cx.warn(&line.span, "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
+    if line.keyword() == "tcp-request" {
+        // In a backend these two are refused (tcp_rules.rs) before any ordering warning.
+        let backend = d.kind == crate::ast::SectionKind::Backend;
+        let order = match args.first().map(|w| w.text.as_str()) {
+            Some("connection") if !backend => Some(RuleOrder::TcpConnection),
+            Some("session") if !backend => Some(RuleOrder::TcpSession),
+            Some("content") => Some(RuleOrder::TcpContent),
+            _ => None,
+        };
+        if let Some(order) = order {
+            misplaced(cx, d, order, &line.span);
+        }
     }
     if args.first().map(|w| w.text.as_str()) == Some("inspect-delay") {
         match args.get(1).map(|w| units::parse_time_ms(&w.text)) {
@@ -330,9 +412,12 @@ fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Wor
     let kw = line.keyword();
     let (_, cond) = super::sample::split_condition(args);
     let parsed = condition(cx, d, cond);
+    let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
     if let Ok(Some(c)) = &parsed {
-        let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
         check_usage(cx, d, &[kw, sub], c, &line.span);
+    }
+    if parsed.is_ok() && kw == "tcp-request" && sub == "session" {
+        mark_rule(d, RuleOrder::TcpSession);
     }
     if let Err(e) = parsed {
         let rule = format!(

@@ -68,6 +68,16 @@ pub fn tcp_request(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     let connection = match which.text.as_str() {
         "connection" => true,
         "content" => false,
+        "session" if d.kind == SectionKind::Backend => {
+            cx.alert(
+                &line.span,
+                format!(
+                    "tcp-request session is not allowed because backend {} is not a frontend",
+                    d.name
+                ),
+            );
+            return;
+        }
         "session" => {
             super::proxy::delegated_condition_pub(cx, d, line, args);
             return;
@@ -146,6 +156,13 @@ pub fn tcp_request(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
     if let Some(c) = &cond {
         super::rules::check_usage(cx, d, &["tcp-request", &which.text], c, &line.span);
     }
+    use super::rules::RuleOrder;
+    let order = if connection {
+        RuleOrder::TcpConnection
+    } else {
+        RuleOrder::TcpContent
+    };
+    super::rules::mark_rule(d, order);
     let Some(action) = action else {
         cx.refuse(&line.span, &rule_name);
         return;
