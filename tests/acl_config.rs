@@ -78,6 +78,22 @@ const CASES: &[(&str, &str)] = &[
          redirect location /x if a\n  tcp-request connection reject if a\n  \
          tcp-request session reject if a\n  monitor fail if a\n  force-persist if a\n",
     ),
+    (
+        "set_var_expression_errors",
+        "  http-request set-var(txn.a) src)\n  http-request set-var(txn.b) foo\n  \
+         http-request set-var(txn.c) src,lower(\n  http-request set-var(txn.d) src,lower)\n  \
+         http-request set-var(txn.e) int()\n  http-request set-var(txn.f) bool(2)\n",
+    ),
+    (
+        "tcp_set_var_expression_errors",
+        "  tcp-request content set-var(txn.a) int()\n  tcp-request content set-var(txn.b) src)\n  \
+         tcp-request connection set-var(sess.c) foo\n",
+    ),
+    (
+        "set_var_expressions_2_6_accepts",
+        "  http-request set-var(txn.a) str(),concat(,txn.b,)\n  \
+         http-request set-var(txn.b) bool(true)\n  http-request set-var(txn.c) env()\n",
+    ),
     ("acl_hdr_is_request_only", "  acl a hdr(x) y\n  http-response deny if a\n"),
     ("set_header_unknown_fetch", "  http-request set-header X %[foo]\n"),
     ("set_header_unknown_var", "  http-request set-header X %zz\n"),

@@ -420,7 +420,7 @@ pub fn sub_option_value(cx: &Cx, server: bool, name: &str, v: &str) -> Result<()
             Err(format!("'{name}' : unknown option '{v}'"))
         }
         "resolve-prefer" => one_of(v, &["ipv4", "ipv6"], name),
-        "sni" => super::sample::parse_sample_expr(v, cx.env)
+        "sni" => super::sample::parse_sample_expr_bare(v, cx.env)
             .map(|_| ())
             .map_err(|m| format!("error detected while parsing sni expression : {m}")),
         _ => Ok(()),

@@ -108,7 +108,7 @@ impl ExprError {
 
 impl ExprError {
     /// The message without its framing (`fetch method 'src' : expected ')' before 'x)'`).
-    fn inner(&self) -> String {
+    pub fn inner(&self) -> String {
         match self {
             ExprError::MissingFetch => "missing fetch method".to_string(),
             ExprError::UnknownFetch(name) => format!("unknown fetch method '{name}'"),
@@ -338,7 +338,7 @@ fn parse_args(
     }
     loop {
         if args.len() == kinds.len() {
-            return Err((None, format!("expected ')' before '{}'", cur.rest())));
+            return Err((None, expected_paren(cur.rest())));
         }
         // One argument: up to an unquoted ',' or ')'.
         let mut arg = String::new();
@@ -391,7 +391,7 @@ fn parse_args(
             break;
         }
         if args.len() == kinds.len() {
-            return Err((None, format!("expected ')' before '{}'", cur.rest())));
+            return Err((None, expected_paren(cur.rest())));
         }
         cur.pos += 1; // ','
     }
@@ -442,6 +442,15 @@ fn parse_fetch_args(
         }
     }
     parse_args(cur, kinds, min)
+}
+
+/// `expected ')' before 'x)'`, or `expected ')'` at the end of the text.
+fn expected_paren(rest: &str) -> String {
+    if rest.is_empty() {
+        "expected ')'".to_string()
+    } else {
+        format!("expected ')' before '{rest}'")
+    }
 }
 
 fn int_arg(args: &[String], i: usize) -> Option<i64> {

@@ -254,8 +254,14 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
         })
     }
     fn sample(&mut self, word: &Word) -> Result<ir::sample::SampleExpr, crate::diag::Diagnostic> {
-        super::sample::parse_sample_expr(&word.text, self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
+        super::sample::parse_sample_expr_bare(&word.text, self.cx.env).map_err(|m| {
+            super::sample::rule_error(
+                &word.span,
+                self.kind,
+                self.name,
+                &self.rule,
+                &format!("{m}."),
+            )
         })
     }
     fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {

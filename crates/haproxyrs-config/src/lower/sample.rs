@@ -314,6 +314,43 @@ pub fn parse_sample_expr(text: &str, env: &dyn Environment) -> Result<SampleExpr
     Ok(parsed.expr)
 }
 
+/// [`parse_sample_expr`] worded as 2.6's actions and server options word it (`set-var`,
+/// `sni`): the bare message, no `failed to parse sample expression <…>` framing and no
+/// final period (`unknown fetch method 'foo'`, `missing comma after fetch keyword 'src'`).
+pub fn parse_sample_expr_bare(text: &str, env: &dyn Environment) -> Result<SampleExpr, String> {
+    let (parsed, _) = super::fetch::parse_expr_prefix(text, env, false)
+        .map_err(|e| e.inner().trim_end_matches('.').to_string())?;
+    if parsed.consumed != text.len() {
+        let done = &text[..parsed.consumed];
+        return Err(match last_top_level_comma(done) {
+            Some(i) => {
+                let conv = done[i + 1..].split('(').next().unwrap_or("");
+                format!("missing comma after converter '{conv}'")
+            }
+            None => {
+                let kw = done.split('(').next().unwrap_or("");
+                format!("missing comma after fetch keyword '{kw}'")
+            }
+        });
+    }
+    Ok(parsed.expr)
+}
+
+/// The byte index of the last `,` outside parentheses (a converter separator).
+fn last_top_level_comma(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut last = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    last
+}
+
 /// `Parsing [file:line]: failed to parse log-format : {msg}` (the `log-format` directive).
 pub fn log_format_directive_error(span: &Span, msg: &str) -> Diagnostic {
     Diagnostic::new(
@@ -532,6 +569,24 @@ mod tests {
         );
         assert!(check("srv_is_up(be/s1)").is_none());
         assert!(check("nbsrv(be) 1").is_none());
+    }
+
+    #[test]
+    fn bare_sample_errors_are_worded_as_2_6_actions() {
+        let env = FakeEnv::default();
+        let err = |t: &str| parse_sample_expr_bare(t, &env).unwrap_err();
+        assert_eq!(err("foo"), "unknown fetch method 'foo'");
+        assert_eq!(err("src)"), "missing comma after fetch keyword 'src'");
+        assert_eq!(err("src,lower)"), "missing comma after converter 'lower'");
+        assert_eq!(
+            err("src,ipmask(24))"),
+            "missing comma after converter 'ipmask'"
+        );
+        assert_eq!(
+            err("src,lower("),
+            "invalid arg 1 in converter 'lower' : expected ')'"
+        );
+        assert!(parse_sample_expr_bare("src,lower", &env).is_ok());
     }
 
     #[test]
