@@ -177,7 +177,7 @@ pub const FAMILIES: &[&str] = &[
 pub static KEYWORDS: &[Keyword] = &[
     // ---- global: process management and security
     k("ca-base", G, P, Handler::Global(global::ca_base), "TLS is not implemented"),
-    k("chroot", G, P, Handler::Global(global::chroot), "kept in the IR; not applied yet"),
+    k("chroot", G, S, Handler::Global(global::chroot), "applied once the listeners are bound"),
     k("close-spread-time", G, P, OneArg, ""),
     k("cluster-secret", G, P, OneArg, ""),
     k("cpu-map", G, P, OneArg, ""),
@@ -188,8 +188,8 @@ pub static KEYWORDS: &[Keyword] = &[
     k("expose-experimental-directives", G, S, NoArg, ""),
     k("external-check", G, P, AnyArgs, ""),
     k("fd-hard-limit", G, P, OneArg, ""),
-    k("gid", G, P, Handler::Global(global::gid), "kept in the IR; not applied yet"),
-    k("group", G, P, Handler::Global(global::group), "checked against the system's groups"),
+    k("gid", G, S, Handler::Global(global::gid), "applied once the listeners are bound"),
+    k("group", G, S, Handler::Global(global::group), "checked against the system's groups; applied once the listeners are bound"),
     k("grace", G, Status::Removed("the 'grace' keyword is not supported any more since HAProxy version 2.5."), AnyArgs, ""),
     k("h1-accept-payload-with-any-method", G, P, NoArg, ""),
     k("h1-case-adjust", G, S, Handler::Global(super::http_rules::h1_case_adjust), ""),
@@ -244,11 +244,11 @@ pub static KEYWORDS: &[Keyword] = &[
     k("strict-limits", G, P, NoArg, ""),
     k("thread-group", G, P, AnyArgs, ""),
     k("thread-groups", G, P, OneArg, ""),
-    k("uid", G, P, Handler::Global(global::uid), "kept in the IR; not applied yet"),
+    k("uid", G, S, Handler::Global(global::uid), "applied once the listeners are bound"),
     k("ulimit-n", G, S, Handler::Global(global::ulimit_n), ""),
     k("unix-bind", G, P, AnyArgs, ""),
     k("unsetenv", G, S, Preprocessor, "applied while reading the file"),
-    k("user", G, P, Handler::Global(global::user), "checked against the system's users"),
+    k("user", G, S, Handler::Global(global::user), "checked against the system's users; applied once the listeners are bound"),
     // ---- global: performance tuning
     k("busy-polling", G, P, NoArg, ""),
     k("max-spread-checks", G, P, OneArg, ""),
