@@ -123,6 +123,9 @@ fn sighup_reports_the_reuse_share() {
         let mut c = Client::try_connect(p.fe(0)).expect("connect");
         c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         assert_eq!(c.read_responses(1, WAIT).len(), 1, "{}", p.context());
+        // The proxy offers the server connection to the idle pool before it closes the
+        // client's: once closed, the next client can reuse it.
+        assert!(c.read_until_close(WAIT), "{}", p.context());
     }
     p.signal(libc::SIGHUP);
     assert!(

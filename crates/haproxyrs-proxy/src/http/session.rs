@@ -189,12 +189,13 @@ pub async fn serve<C, E>(
         raw_reply: false,
     };
     while s.one_request().await == End::KeepAlive {}
-    let _ = s.client.shutdown().await;
-    // The session's server connection outlives it in the shared idle list.
+    // The session's server connection outlives it in the shared idle list, offered there
+    // before the client sees its connection close.
     if let Some(a) = s.attached.take() {
         let mode = proxy.config.backend(a.backend).http_reuse;
         proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
     }
+    let _ = s.client.shutdown().await;
     Buffers {
         cin: s.cin,
         sin: s.sin,
@@ -790,7 +791,6 @@ where
         if let Some(a) = self.attached.take() {
             self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
         }
-        let _ = mode;
         self.attached = Some(Attached {
             backend: be,
             server,
