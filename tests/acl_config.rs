@@ -72,6 +72,28 @@ const CASES: &[(&str, &str)] = &[
         "  acl a sc_http_req_rate(0) gt 10\n  acl b src,sha1,hex -m found\n  \
          http-request set-header x %[src,sha1,hex]\n",
     ),
+    (
+        "never_match_per_rule_kind",
+        "  acl a res.hdr(x) y\n  http-request deny if a\n  tcp-request content reject if a\n  \
+         redirect location /x if a\n  tcp-request connection reject if a\n  \
+         tcp-request session reject if a\n  monitor fail if a\n  force-persist if a\n",
+    ),
+    (
+        "set_var_expression_errors",
+        "  http-request set-var(txn.a) src)\n  http-request set-var(txn.b) foo\n  \
+         http-request set-var(txn.c) src,lower(\n  http-request set-var(txn.d) src,lower)\n  \
+         http-request set-var(txn.e) int()\n  http-request set-var(txn.f) bool(2)\n",
+    ),
+    (
+        "tcp_set_var_expression_errors",
+        "  tcp-request content set-var(txn.a) int()\n  tcp-request content set-var(txn.b) src)\n  \
+         tcp-request connection set-var(sess.c) foo\n",
+    ),
+    (
+        "set_var_expressions_2_6_accepts",
+        "  http-request set-var(txn.a) str(),concat(,txn.b,)\n  \
+         http-request set-var(txn.b) bool(true)\n  http-request set-var(txn.c) env()\n",
+    ),
     ("acl_hdr_is_request_only", "  acl a hdr(x) y\n  http-response deny if a\n"),
     ("set_header_unknown_fetch", "  http-request set-header X %[foo]\n"),
     ("set_header_unknown_var", "  http-request set-header X %zz\n"),
@@ -100,24 +122,6 @@ const CASES: &[(&str, &str)] = &[
     (
         "log_format_valid",
         "  log 127.0.0.1:514 local0\n  log-format 'a%%b %[src]x %{+Q,+X}ci %{Q}ci %[status]'\n",
-    ),
-];
-
-/// Cases whose checks exist in the sample API but are not called by lowering yet, with
-/// what lowering must call. They are run and their differences printed, not asserted;
-/// remove a name once lowering calls the check.
-const PENDING: &[(&str, &str)] = &[
-    (
-        "acl_hdr_is_request_only",
-        "lower: sample::check_condition_usage for each rule",
-    ),
-    (
-        "never_match_status",
-        "lower: sample::check_condition_usage for each rule",
-    ),
-    (
-        "anonymous_incompatible",
-        "lower: sample::check_condition_usage for each rule",
     ),
 ];
 
@@ -163,14 +167,6 @@ fn acl_checks_match_haproxy() {
         let ours = check(Flavor::Haproxyrs, &cfg, &[], &[]);
         let (tm, om) = (messages(&theirs), messages(&ours));
         if theirs.success() != ours.success() || tm != om {
-            if let Some((_, what)) = PENDING.iter().find(|(n, _)| n == name) {
-                eprintln!(
-                    "PENDING acl_config case {name} ({what}):\n  haproxy:   {}\n  haproxyrs: {}",
-                    tm.join(" | "),
-                    om.join(" | ")
-                );
-                continue;
-            }
             failures.push(format!(
                 "--- case {name}: haproxy ok={} haproxyrs ok={}\nhaproxy:\n  {}\nhaproxyrs:\n  {}\n{}",
                 theirs.success(),

@@ -157,6 +157,21 @@ fn invalid_configs_match_live_haproxy() {
 /// Configs exercising keywords, options and sections, valid or not: the messages of
 /// `haproxyrs -c` (every WARNING and ALERT, trailers aside) must be HAProxy 2.6's.
 const MESSAGE_CASES: &[&str] = &[
+    // Duplicate proxy names: a `listen` is a `proxy` in 2.6's wording, and a proxy with a
+    // frontend is only compared with frontends (`backend x` then `listen x` is valid).
+    "defaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind :80\n    server s 1.2.3.4:80\nlisten l\n    bind :81\n    server s 1.2.3.4:80\n",
+    "defaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend x\n    bind :80\nlisten x\n    bind :81\n    server s 1.2.3.4:80\n",
+    "defaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten x\n    bind :80\n    server s 1.2.3.4:80\nbackend x\n    server s 1.2.3.4:80\n",
+    "defaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nbackend x\n    server s 1.2.3.4:80\nlisten x\n    bind :81\n    server s 1.2.3.4:80\n",
+    // `fcgi-app` sections (parsed only) and `use-fcgi-app`, checked as 2.6 checks them.
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfcgi-app php\n    docroot /var/www\n    index index.php\n    log-stderr global\n    option keep-conn\n    no option get-values\n    option max-reqs 5\n    option mpxs-conns\n    path-info ^(/.+\\.php)(/.*)?$\n    pass-header x-foo\n    set-param A b if TRUE\nfrontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 1.2.3.4:9000 proto fcgi\n    use-fcgi-app php\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfcgi-app php\n    index i\n    docrot /x\n    option max-reqs 0\n    no option max-reqs\n    set-param A\nfcgi-app php\n    docroot /x\nfrontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 1.2.3.4:9000\n    use-fcgi-app nope\n",
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfcgi-app php\n    docroot /x\nfrontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 1.2.3.4:9000\n    use-fcgi-app php\n",
+    // `setenv` with extra words is accepted by 2.6.
+    "global\n    setenv A b c\ndefaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind :80\n    server s 1.2.3.4:80\n",
+    // Missing timeouts and side-specific timeouts, per section kind.
+    "defaults\n    mode http\nlisten l\n    bind :80\n    timeout client 1s\n    server s 1.2.3.4:80\n",
+    "defaults\n    mode http\nfrontend f\n    bind :80\n    timeout server 1s\n    timeout check 1s\nbackend b\n    timeout client 1s\n    server s 1.2.3.4:80\n",
     "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80 name x backlog 10 maxconn 5 accept-proxy v4v6\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
     "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80 backlog\n    default_backend b\nbackend b\n    server s 1.2.3.4:80\n",
     "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :80-79\nbackend b\n    server s 1.2.3.4:80\n",

@@ -168,6 +168,63 @@ fn tcp_dynamic_use_backend() {
         let mut got = vec![0u8; want.len()];
         s.read_exact(&mut got)
             .unwrap_or_else(|e| panic!("{rule}: {e}\n{}", p.context()));
-        assert_eq!(String::from_utf8_lossy(&got), want, "{rule}\n{}", p.context());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            want,
+            "{rule}\n{}",
+            p.context()
+        );
     }
+}
+
+/// `chroot`, `user` and `group` apply once the listeners are bound, before any session
+/// (as root only: dropping privileges needs them).
+#[test]
+fn tcp_drops_privileges_after_binding() {
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root; privileges cannot be tested otherwise"
+        );
+        eprintln!("SKIPPED: tcp_drops_privileges_after_binding: not running as root");
+        return;
+    }
+    let echo = Backend::echo("e");
+    let cfg = CFG.replace(
+        "  nbthread 2\n",
+        "  nbthread 2\n  chroot {{dir}}\n  user nobody\n  group nogroup\n",
+    );
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("echo", echo.addr_str())
+        .start();
+    let mut a = connect(&p);
+    echo_once(&mut a, b"served after the drop");
+    let pid = p.pid().expect("pid");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        field("Uid:").as_deref(),
+        Some("65534"),
+        "{status}\n{}",
+        p.context()
+    );
+    assert_eq!(
+        field("Gid:").as_deref(),
+        Some("65534"),
+        "{status}\n{}",
+        p.context()
+    );
+    let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap();
+    assert_ne!(
+        root,
+        std::path::Path::new("/"),
+        "not chrooted\n{}",
+        p.context()
+    );
 }

@@ -24,6 +24,7 @@ pub enum SectionKind {
     Cache,
     Program,
     LogForward,
+    FcgiApp,
 }
 
 impl SectionKind {
@@ -44,10 +45,11 @@ impl SectionKind {
             SectionKind::Cache => "cache",
             SectionKind::Program => "program",
             SectionKind::LogForward => "log-forward",
+            SectionKind::FcgiApp => "fcgi-app",
         }
     }
 
-    pub const ALL: [SectionKind; 14] = [
+    pub const ALL: [SectionKind; 15] = [
         SectionKind::Global,
         SectionKind::Defaults,
         SectionKind::Frontend,
@@ -62,6 +64,7 @@ impl SectionKind {
         SectionKind::Cache,
         SectionKind::Program,
         SectionKind::LogForward,
+        SectionKind::FcgiApp,
     ];
 
     pub fn from_keyword(word: &str) -> Option<SectionKind> {

@@ -267,13 +267,14 @@ pub fn external_check_path(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &
     d.external_check_path = true;
 }
 
-pub fn use_fcgi_app(cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, args: &[Word]) {
-    // haproxyrs has no `fcgi-app` section, so none can be found (a post-parse ALERT).
-    cx.alert_plain(format!(
-        "proxy '{}' : fcgi-app '{}' not found.",
-        d.name,
-        arg(args, 0)
-    ));
+/// `use-fcgi-app NAME`: the name is resolved after parsing (`validate.rs`); the keyword's
+/// table status refuses the proxy at start, since haproxyrs speaks no FastCGI.
+pub fn use_fcgi_app(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    if args.first().is_none_or_empty() {
+        cx.alert(&line.span, "'use-fcgi-app' expects <name> as argument");
+        return;
+    }
+    d.fcgi_app = Some(arg(args, 0).to_string());
 }
 
 pub fn use_server(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
@@ -419,7 +420,7 @@ pub fn sub_option_value(cx: &Cx, server: bool, name: &str, v: &str) -> Result<()
             Err(format!("'{name}' : unknown option '{v}'"))
         }
         "resolve-prefer" => one_of(v, &["ipv4", "ipv6"], name),
-        "sni" => super::sample::parse_sample_expr(v, cx.env)
+        "sni" => super::sample::parse_sample_expr_bare(v, cx.env)
             .map(|_| ())
             .map_err(|m| format!("error detected while parsing sni expression : {m}")),
         _ => Ok(()),

@@ -108,7 +108,7 @@ impl ExprError {
 
 impl ExprError {
     /// The message without its framing (`fetch method 'src' : expected ')' before 'x)'`).
-    fn inner(&self) -> String {
+    pub fn inner(&self) -> String {
         match self {
             ExprError::MissingFetch => "missing fetch method".to_string(),
             ExprError::UnknownFetch(name) => format!("unknown fetch method '{name}'"),
@@ -176,7 +176,7 @@ const FETCHES: &[FetchDef] = &[
     f!("always_false"),
     f!("int", 1, [I]),
     f!("str", 1, [S]),
-    f!("bool", 1, [I]),
+    f!("bool", 1, [S]),
     f!("ipv4", 1, [S]),
     f!("ipv6", 1, [S]),
     f!("env", 1, [S]),
@@ -338,7 +338,7 @@ fn parse_args(
     }
     loop {
         if args.len() == kinds.len() {
-            return Err((None, format!("expected ')' before '{}'", cur.rest())));
+            return Err((None, expected_paren(cur.rest())));
         }
         // One argument: up to an unquoted ',' or ')'.
         let mut arg = String::new();
@@ -391,7 +391,7 @@ fn parse_args(
             break;
         }
         if args.len() == kinds.len() {
-            return Err((None, format!("expected ')' before '{}'", cur.rest())));
+            return Err((None, expected_paren(cur.rest())));
         }
         cur.pos += 1; // ','
     }
@@ -406,6 +406,51 @@ fn parse_args(
         ));
     }
     Ok(args)
+}
+
+/// A fetch's arguments: [`parse_args`] plus two rules HAProxy applies to fetches only. A
+/// fetch whose single mandatory argument is a string takes an empty string when none is
+/// given (`str`, `str()`, `env()`); and an absent or empty first argument of another type
+/// reads "expected type 'integer' at position 1, but got nothing" (`int()`).
+fn parse_fetch_args(
+    cur: &mut Cursor<'_>,
+    kinds: &[ArgKind],
+    min: usize,
+) -> Result<Vec<String>, (Option<usize>, String)> {
+    if min > 0 {
+        let rest = cur.rest();
+        let (empty, len) = if rest.starts_with("()") {
+            (true, 2)
+        } else {
+            (!rest.starts_with('('), 0)
+        };
+        if empty {
+            if kinds[0] == ArgKind::Str {
+                if min == 1 {
+                    cur.pos += len;
+                    return Ok(vec![String::new()]);
+                }
+            } else {
+                return Err((
+                    Some(1),
+                    format!(
+                        "expected type '{}' at position 1, but got nothing",
+                        kinds[0].name()
+                    ),
+                ));
+            }
+        }
+    }
+    parse_args(cur, kinds, min)
+}
+
+/// `expected ')' before 'x)'`, or `expected ')'` at the end of the text.
+fn expected_paren(rest: &str) -> String {
+    if rest.is_empty() {
+        "expected ')'".to_string()
+    } else {
+        format!("expected ')' before '{rest}'")
+    }
 }
 
 fn int_arg(args: &[String], i: usize) -> Option<i64> {
@@ -427,7 +472,13 @@ fn build_fetch(name: &str, args: &[String], env: &dyn Environment) -> Result<Fet
         "always_true" => Fetch::Bool(true),
         "always_false" => Fetch::Bool(false),
         "int" => Fetch::Int(int_arg(args, 0).unwrap_or(0)),
-        "bool" => Fetch::Bool(int_arg(args, 0).unwrap_or(0) != 0),
+        "bool" => Fetch::Bool(match s0().as_str() {
+            "1" => true,
+            "0" => false,
+            v if v.eq_ignore_ascii_case("true") => true,
+            v if v.eq_ignore_ascii_case("false") => false,
+            _ => return Err("Expects 'true', 'false', '0' or '1'.".into()),
+        }),
         "str" => Fetch::Str(s0()),
         "ipv4" | "ipv6" => {
             let ip: IpAddr = s0()
@@ -896,7 +947,7 @@ pub fn parse_expr_prefix(
     let (fetch_name, implied) = if acl_kw { acl_keyword(kw) } else { (kw, None) };
     let fetch = match FETCHES.iter().find(|d| d.name == fetch_name) {
         Some(def) => {
-            let args = parse_args(&mut cur, def.args, def.min).map_err(|(_, msg)| {
+            let args = parse_fetch_args(&mut cur, def.args, def.min).map_err(|(_, msg)| {
                 ExprError::FetchArg {
                     fetch: kw.to_string(),
                     msg,
@@ -914,7 +965,7 @@ pub fn parse_expr_prefix(
             };
             let kinds = registry_kinds(sig);
             let (min, _) = super::fetch_registry::arg_counts(sig);
-            parse_args(&mut cur, &kinds, min).map_err(|(_, msg)| ExprError::FetchArg {
+            parse_fetch_args(&mut cur, &kinds, min).map_err(|(_, msg)| ExprError::FetchArg {
                 fetch: kw.to_string(),
                 msg,
             })?;
@@ -984,6 +1035,43 @@ mod tests {
             Ok((p, _)) if p.consumed == text.len() => Ok(p.expr),
             Ok((p, _)) => Err(format!("trailing: {}", &text[p.consumed..])),
             Err(e) => Err(e.render(ExprContext::Sample, text)),
+        }
+    }
+
+    #[test]
+    fn single_string_argument_defaults_to_empty() {
+        // HAProxy 2.6 accepts `str`, `str()` and `env()` as an empty string argument.
+        assert_eq!(parse("str()").unwrap().fetch, Fetch::Str(String::new()));
+        assert_eq!(parse("str").unwrap().fetch, Fetch::Str(String::new()));
+        assert!(parse("str(),concat(,req.x,)").is_ok());
+        assert!(parse("env()").is_ok());
+        // Other types still need a value, worded as 2.6 does.
+        let err = parse("int()").unwrap_err();
+        assert!(
+            err.contains(
+                "fetch method 'int' : expected type 'integer' at position 1, but got nothing"
+            ),
+            "{err}"
+        );
+        assert!(parse("var()").unwrap_err().contains(
+            "invalid args in fetch method 'var' : Empty variable name cannot be accepted"
+        ));
+    }
+
+    #[test]
+    fn bool_fetch_takes_true_false_0_1() {
+        assert_eq!(parse("bool(true)").unwrap().fetch, Fetch::Bool(true));
+        assert_eq!(parse("bool(FALSE)").unwrap().fetch, Fetch::Bool(false));
+        assert_eq!(parse("bool(1)").unwrap().fetch, Fetch::Bool(true));
+        assert_eq!(parse("bool(0)").unwrap().fetch, Fetch::Bool(false));
+        for bad in ["bool(2)", "bool()", "bool", "bool(yes)"] {
+            let err = parse(bad).unwrap_err();
+            assert!(
+                err.contains(
+                    "invalid args in fetch method 'bool' : Expects 'true', 'false', '0' or '1'"
+                ),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -25,6 +25,7 @@ pub mod sec {
     pub const CACHE: u16 = 1 << 11;
     pub const PROGRAM: u16 = 1 << 12;
     pub const LOG_FORWARD: u16 = 1 << 13;
+    pub const FCGI_APP: u16 = 1 << 14;
     /// The proxy keyword matrix's columns, as the manual's section 4.1 writes them.
     pub const DFLB: u16 = DEFAULTS | FRONTEND | LISTEN | BACKEND;
     pub const DFL: u16 = DEFAULTS | FRONTEND | LISTEN;
@@ -51,6 +52,7 @@ pub fn section_bit(kind: SectionKind) -> u16 {
         SectionKind::Cache => sec::CACHE,
         SectionKind::Program => sec::PROGRAM,
         SectionKind::LogForward => sec::LOG_FORWARD,
+        SectionKind::FcgiApp => sec::FCGI_APP,
     }
 }
 
@@ -175,7 +177,7 @@ pub const FAMILIES: &[&str] = &[
 pub static KEYWORDS: &[Keyword] = &[
     // ---- global: process management and security
     k("ca-base", G, P, Handler::Global(global::ca_base), "TLS is not implemented"),
-    k("chroot", G, P, Handler::Global(global::chroot), "kept in the IR; not applied yet"),
+    k("chroot", G, S, Handler::Global(global::chroot), "applied once the listeners are bound"),
     k("close-spread-time", G, P, OneArg, ""),
     k("cluster-secret", G, P, OneArg, ""),
     k("cpu-map", G, P, OneArg, ""),
@@ -186,8 +188,8 @@ pub static KEYWORDS: &[Keyword] = &[
     k("expose-experimental-directives", G, S, NoArg, ""),
     k("external-check", G, P, AnyArgs, ""),
     k("fd-hard-limit", G, P, OneArg, ""),
-    k("gid", G, P, Handler::Global(global::gid), "kept in the IR; not applied yet"),
-    k("group", G, P, Handler::Global(global::group), "checked against the system's groups"),
+    k("gid", G, S, Handler::Global(global::gid), "applied once the listeners are bound"),
+    k("group", G, S, Handler::Global(global::group), "checked against the system's groups; applied once the listeners are bound"),
     k("grace", G, Status::Removed("the 'grace' keyword is not supported any more since HAProxy version 2.5."), AnyArgs, ""),
     k("h1-accept-payload-with-any-method", G, P, NoArg, ""),
     k("h1-case-adjust", G, S, Handler::Global(super::http_rules::h1_case_adjust), ""),
@@ -242,11 +244,11 @@ pub static KEYWORDS: &[Keyword] = &[
     k("strict-limits", G, P, NoArg, ""),
     k("thread-group", G, P, AnyArgs, ""),
     k("thread-groups", G, P, OneArg, ""),
-    k("uid", G, P, Handler::Global(global::uid), "kept in the IR; not applied yet"),
+    k("uid", G, S, Handler::Global(global::uid), "applied once the listeners are bound"),
     k("ulimit-n", G, S, Handler::Global(global::ulimit_n), ""),
     k("unix-bind", G, P, AnyArgs, ""),
     k("unsetenv", G, S, Preprocessor, "applied while reading the file"),
-    k("user", G, P, Handler::Global(global::user), "checked against the system's users"),
+    k("user", G, S, Handler::Global(global::user), "checked against the system's users; applied once the listeners are bound"),
     // ---- global: performance tuning
     k("busy-polling", G, P, NoArg, ""),
     k("max-spread-checks", G, P, OneArg, ""),
@@ -446,7 +448,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("unique-id-format", DFL, P, OneArg, ""),
     k("unique-id-header", DFL, P, OneArg, ""),
     k("use_backend", FL, S, Handler::Proxy(proxy::use_backend), ""),
-    k("use-fcgi-app", LB, R, Handler::Proxy(checks::use_fcgi_app), "no fcgi-app section in haproxyrs"),
+    k("use-fcgi-app", LB, R, Handler::Proxy(checks::use_fcgi_app), "FastCGI is not implemented"),
     k("use-server", LB, R, Handler::Proxy(checks::use_server), ""),
     k("external-check command", DLB, P, Handler::Proxy(checks::external_check_command), "health checks"),
     k("external-check path", DLB, P, Handler::Proxy(checks::external_check_path), "health checks"),
@@ -518,6 +520,14 @@ pub static KEYWORDS: &[Keyword] = &[
     k("max-secondary-entries", CACHE, P, OneArg, ""),
     k("process-vary", CACHE, P, OneArg, ""),
     k("total-max-size", CACHE, P, OneArg, ""),
+    // ---- fcgi-app (arguments checked by `fcgi.rs`)
+    k("docroot", FCGI_APP, P, AnyArgs, "FastCGI is not implemented"),
+    k("index", FCGI_APP, P, AnyArgs, ""),
+    k("log-stderr", FCGI_APP, P, AnyArgs, ""),
+    k("option", FCGI_APP, P, AnyArgs, "keep-conn, get-values, mpxs-conns, max-reqs"),
+    k("path-info", FCGI_APP, P, AnyArgs, ""),
+    k("pass-header", FCGI_APP, P, AnyArgs, ""),
+    k("set-param", FCGI_APP, P, AnyArgs, ""),
     // ---- program
     k("command", PROGRAM, P, OneArg, "master-worker programs are not implemented"),
     k("group", PROGRAM, P, OneArg, ""),
@@ -889,7 +899,7 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
          and Debian's `haproxy -c`, requiring the same exit code; `tests/corpus.rs` does the\n\
          same for 150 real configs.\n\n",
     );
-    let groups: [(&str, u16); 11] = [
+    let groups: [(&str, u16); 12] = [
         ("global", sec::GLOBAL),
         ("proxies (defaults, frontend, listen, backend)", sec::DFLB),
         ("userlist", sec::USERLIST),
@@ -901,6 +911,7 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
         ("cache", sec::CACHE),
         ("program", sec::PROGRAM),
         ("log-forward", sec::LOG_FORWARD),
+        ("fcgi-app", sec::FCGI_APP),
     ];
     for (title, mask) in groups {
         let _ = writeln!(out, "## {title}\n");

@@ -23,6 +23,7 @@ pub mod balance;
 pub mod bind;
 pub mod checks;
 pub mod defaults;
+pub mod fcgi;
 pub mod global;
 pub mod http_rules;
 pub mod keywords;

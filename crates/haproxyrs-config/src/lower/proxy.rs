@@ -84,6 +84,8 @@ pub struct ProxyDraft {
     /// `external-check command` / `external-check path` (checked together after parsing).
     pub external_check_command: Option<String>,
     pub external_check_path: bool,
+    /// `use-fcgi-app NAME` (checked against the `fcgi-app` sections after parsing).
+    pub fcgi_app: Option<String>,
     pub http: ir::http::HttpProxyRules,
     pub tcp_request_connection: Vec<ir::tcp::TcpRule>,
     pub tcp_request_content: Vec<ir::tcp::TcpRule>,
@@ -125,6 +127,7 @@ impl ProxyDraft {
             email_mailers: None,
             external_check_command: None,
             external_check_path: false,
+            fcgi_app: None,
             http: ir::http::HttpProxyRules::default(),
             tcp_request_connection: Vec::new(),
             tcp_request_content: Vec::new(),
@@ -248,23 +251,25 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     state.proxies.push(draft);
 }
 
-/// Duplicate names among proxies of overlapping capabilities are an error.
+/// Duplicate names are an error. As in 2.6, a proxy with a frontend (`frontend`, `listen`)
+/// is compared with earlier frontends only, a `backend` with earlier backends only (so
+/// `backend x` then `listen x` is accepted); a `listen` is named `proxy` in the message.
 fn register_name(cx: &mut Cx, state: &State, draft: &ProxyDraft) {
-    let mut clash = None;
-    if draft.has_fe() {
-        clash = state.fe_names.get(&draft.name).copied();
-    }
-    if clash.is_none() && draft.has_be() {
-        clash = state.be_names.get(&draft.name).copied();
-    }
+    let clash = if draft.has_fe() {
+        state.fe_names.get(&draft.name).copied()
+    } else if draft.has_be() {
+        state.be_names.get(&draft.name).copied()
+    } else {
+        None
+    };
     if let Some(i) = clash {
         let other = &state.proxies[i];
         let msg = format!(
             "Parsing [{}]: {} '{}' has the same name as {} '{}' declared at {}:{}.",
             draft.span,
-            draft.kind.keyword(),
+            draft.type_name(),
             draft.name,
-            other.kind.keyword(),
+            other.type_name(),
             other.name,
             other.span.file,
             other.span.line
@@ -791,6 +796,9 @@ pub fn use_backend(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    if let Some(c) = &cond {
+        super::rules::check_usage(cx, d, &["use_backend"], c, &line.span);
+    }
     let dynamic = if name.text.contains("%[") {
         match super::sample::parse_log_format(
             &name.text,
@@ -962,10 +970,12 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
                 );
             } else {
                 let (_, cond) = super::sample::split_condition(args);
-                if let Err(e) = condition(cx, d, cond) {
-                    cx.diags.push(e.diagnostic(&format!(
+                match condition(cx, d, cond) {
+                    Err(e) => cx.diags.push(e.diagnostic(&format!(
                         "error detected while parsing a 'stats {sub}' rule"
-                    )));
+                    ))),
+                    Ok(Some(c)) => super::rules::check_usage(cx, d, &["stats"], &c, &line.span),
+                    Ok(None) => {}
                 }
             }
         }

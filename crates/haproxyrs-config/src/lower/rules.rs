@@ -23,6 +23,24 @@ pub fn condition(
     }
 }
 
+/// HAProxy's parse-time warnings for a rule whose condition uses fetches that cannot work
+/// where the rule is evaluated (`acl 'a' will never match because …`). `rule_words` are
+/// the rule's first words (`["use_backend"]`, `["tcp-request", "content"]`).
+pub fn check_usage(
+    cx: &mut Cx,
+    d: &ProxyDraft,
+    rule_words: &[&str],
+    cond: &ir::sample::Condition,
+    span: &Span,
+) {
+    let backend_side = d.kind == crate::ast::SectionKind::Backend;
+    for diag in
+        super::sample::check_rule_condition(rule_words, cond, &d.acls.acls, backend_side, span)
+    {
+        cx.diags.push(diag);
+    }
+}
+
 pub fn acl(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     match super::sample::parse_acl_line(args, &line.span, cx.env, cx.diags) {
         Ok((name, term)) => {
@@ -71,6 +89,7 @@ pub fn delegated_http(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word
             cx: &mut *cx,
             scope: &scope,
             kind: d.type_name(),
+            backend_side: d.kind == crate::ast::SectionKind::Backend,
             name: &d.name,
             rule: format!(
                 "{kw} {}",
@@ -155,6 +174,12 @@ fn http_error(cx: &mut Cx, line: &Line, args: &[Word]) {
 /// the condition is compiled; the keyword itself is reported by the table's status.
 pub fn required_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word], name: &str) {
     let (_, cond) = super::sample::split_condition(args);
+    if name == "monitor fail" && !d.http.request.is_empty() {
+        cx.warn(
+            &line.span,
+            "a 'monitor fail' rule placed after an 'http-request' rule will still be processed before.",
+        );
+    }
     if cond.is_empty() {
         cx.alert(
             &line.span,
@@ -162,9 +187,15 @@ pub fn required_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[
         );
         return;
     }
-    if let Err(e) = condition(cx, d, cond) {
-        cx.diags
-            .push(e.diagnostic(&format!("error detected while parsing a '{name}' rule")));
+    match condition(cx, d, cond) {
+        Err(e) => cx
+            .diags
+            .push(e.diagnostic(&format!("error detected while parsing a '{name}' rule"))),
+        Ok(Some(c)) => {
+            let words: Vec<&str> = name.split_whitespace().collect();
+            check_usage(cx, d, &words, &c, &line.span);
+        }
+        Ok(None) => {}
     }
 }
 
@@ -174,6 +205,7 @@ struct RuleCx<'c, 'e> {
     cx: &'c mut Cx<'e>,
     scope: &'c super::sample::AclScope,
     kind: &'static str,
+    backend_side: bool,
     name: &'c str,
     rule: String,
     point: super::sample::UsePoint,
@@ -185,7 +217,21 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
         words: &[Word],
     ) -> Result<ir::sample::Condition, crate::diag::Diagnostic> {
         match super::sample::parse_condition(words, self.scope, self.cx.env, self.cx.diags) {
-            Some(Ok(c)) => Ok(c),
+            Some(Ok(c)) => {
+                let rule_words: Vec<&str> = self.rule.split_whitespace().collect();
+                if let Some(first) = words.first() {
+                    for diag in super::sample::check_rule_condition(
+                        &rule_words,
+                        &c,
+                        &self.scope.acls,
+                        self.backend_side,
+                        &first.span,
+                    ) {
+                        self.cx.diags.push(diag);
+                    }
+                }
+                Ok(c)
+            }
             Some(Err(e)) => Err(e.diagnostic(&format!(
                 "error detected while parsing an '{}' condition",
                 self.rule
@@ -208,8 +254,14 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
         })
     }
     fn sample(&mut self, word: &Word) -> Result<ir::sample::SampleExpr, crate::diag::Diagnostic> {
-        super::sample::parse_sample_expr(&word.text, self.cx.env).map_err(|m| {
-            super::sample::rule_error(&word.span, self.kind, self.name, &self.rule, &m)
+        super::sample::parse_sample_expr_bare(&word.text, self.cx.env).map_err(|m| {
+            super::sample::rule_error(
+                &word.span,
+                self.kind,
+                self.name,
+                &self.rule,
+                &format!("{m}."),
+            )
         })
     }
     fn read_file(&mut self, word: &Word) -> Result<Vec<u8>, crate::diag::Diagnostic> {
@@ -235,8 +287,14 @@ impl super::http_rules::RuleCtx for RuleCx<'_, '_> {
 
 /// `tcp-request`, `tcp-response`: lowered by the TCP rules module (see [`delegated_http`]).
 pub fn delegated_tcp(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    let sub = args.first().map(|w| w.text.as_str());
     if line.keyword() == "tcp-request"
-        && args.first().map(|w| w.text.as_str()) != Some("inspect-delay")
+        && matches!(sub, Some("connection" | "session"))
+        && !d.tcp_request_content.is_empty()
+    {
+        cx.warn(&line.span, "a 'tcp-request' rule placed after a 'tcp-request content' rule will still be processed before.");
+    } else if line.keyword() == "tcp-request"
+        && sub != Some("inspect-delay")
         && !d.http.request.is_empty()
     {
         cx.warn(&line.span, "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.");
@@ -271,7 +329,12 @@ pub fn delegated_condition_pub(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, arg
 fn delegated_condition(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     let kw = line.keyword();
     let (_, cond) = super::sample::split_condition(args);
-    if let Err(e) = condition(cx, d, cond) {
+    let parsed = condition(cx, d, cond);
+    if let Ok(Some(c)) = &parsed {
+        let sub = args.first().map(|w| w.text.as_str()).unwrap_or("");
+        check_usage(cx, d, &[kw, sub], c, &line.span);
+    }
+    if let Err(e) = parsed {
         let rule = format!(
             "{kw} {}",
             args.iter()

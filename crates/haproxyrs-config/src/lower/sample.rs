@@ -36,6 +36,7 @@ pub use super::logformat::parse_log_format;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UsePoint {
     TcpRequestConnection,
+    TcpRequestSession,
     TcpRequestContent,
     HttpRequest,
     UseBackend,
@@ -70,6 +71,7 @@ impl UsePoint {
     fn column(self, backend_side: bool) -> usize {
         match (self, backend_side) {
             (UsePoint::TcpRequestConnection, _) => 0,
+            (UsePoint::TcpRequestSession, _) => 1,
             (UsePoint::TcpRequestContent, false) => 2,
             (UsePoint::TcpRequestContent, true) => 6,
             (UsePoint::HttpRequest, false) => 3,
@@ -172,16 +174,13 @@ impl UsePoint {
     pub fn for_rule(words: &[&str]) -> Option<UsePoint> {
         Some(match words {
             ["use_backend", ..] | ["default_backend", ..] => UsePoint::UseBackend,
-            ["use-server", ..] | ["force-persist", ..] | ["ignore-persist", ..] => {
-                UsePoint::UseServer
-            }
-            ["http-request", ..] | ["redirect", ..] | ["monitor", ..] | ["stats", ..] => {
-                UsePoint::HttpRequest
-            }
+            ["use-server", ..] => UsePoint::UseServer,
+            // HAProxy checks persistence rules as content rules (2.6's wording).
+            ["force-persist", ..] | ["ignore-persist", ..] => UsePoint::TcpRequestContent,
+            ["http-request", ..] | ["redirect", ..] | ["stats", ..] => UsePoint::HttpRequest,
             ["http-response", ..] | ["http-after-response", ..] => UsePoint::HttpResponse,
-            ["tcp-request", "connection", ..] | ["tcp-request", "session", ..] => {
-                UsePoint::TcpRequestConnection
-            }
+            ["tcp-request", "connection", ..] => UsePoint::TcpRequestConnection,
+            ["tcp-request", "session", ..] => UsePoint::TcpRequestSession,
             ["tcp-request", "content", ..] => UsePoint::TcpRequestContent,
             _ => return None,
         })
@@ -193,6 +192,7 @@ impl UsePoint {
         let side = if backend_side { "backend" } else { "frontend" };
         let what = match self {
             UsePoint::TcpRequestConnection => "tcp-request connection rule",
+            UsePoint::TcpRequestSession => "tcp-request session rule",
             UsePoint::TcpRequestContent => "tcp-request content rule",
             UsePoint::HttpRequest => "http-request header rule",
             UsePoint::UseBackend => "use-backend rule",
@@ -213,10 +213,18 @@ pub fn check_rule_condition(
     backend_side: bool,
     span: &Span,
 ) -> Vec<Diagnostic> {
-    match UsePoint::for_rule(rule_words) {
-        Some(point) => check_condition_usage(cond, acls, point, backend_side, span),
-        None => Vec::new(),
-    }
+    let Some(point) = UsePoint::for_rule(rule_words) else {
+        return Vec::new();
+    };
+    // `tcp-request X` rules name themselves in the warning; others do not.
+    let suffix = match rule_words {
+        ["tcp-request", sub, ..] => format!(" in 'tcp-request {sub}'"),
+        _ => String::new(),
+    };
+    // Persistence rules are always checked as backend rules, even in a frontend.
+    let backend_side =
+        backend_side || matches!(rule_words, ["force-persist", ..] | ["ignore-persist", ..]);
+    usage_warnings(cond, acls, point, backend_side, span, &suffix)
 }
 
 /// HAProxy's warnings for a condition whose ACLs use fetches that cannot work where the
@@ -229,13 +237,26 @@ pub fn check_condition_usage(
     backend_side: bool,
     span: &Span,
 ) -> Vec<Diagnostic> {
+    let suffix = match point {
+        UsePoint::TcpRequestConnection => " in 'tcp-request connection'",
+        UsePoint::TcpRequestSession => " in 'tcp-request session'",
+        UsePoint::TcpRequestContent => " in 'tcp-request content'",
+        _ => "",
+    };
+    usage_warnings(cond, acls, point, backend_side, span, suffix)
+}
+
+/// [`check_condition_usage`] with the rule's own `in '…'` wording.
+fn usage_warnings(
+    cond: &Condition,
+    acls: &[crate::ir::sample::Acl],
+    point: UsePoint,
+    backend_side: bool,
+    span: &Span,
+    in_tcp_conn: &str,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let place = point.describe(backend_side);
-    let in_tcp_conn = if point == UsePoint::TcpRequestConnection {
-        " in 'tcp-request connection'"
-    } else {
-        ""
-    };
     for term in cond.alternatives.iter().flatten() {
         match &term.acl {
             AclRef::Anonymous(t) => {
@@ -291,6 +312,43 @@ pub fn parse_sample_expr(text: &str, env: &dyn Environment) -> Result<SampleExpr
         ));
     }
     Ok(parsed.expr)
+}
+
+/// [`parse_sample_expr`] worded as 2.6's actions and server options word it (`set-var`,
+/// `sni`): the bare message, no `failed to parse sample expression <…>` framing and no
+/// final period (`unknown fetch method 'foo'`, `missing comma after fetch keyword 'src'`).
+pub fn parse_sample_expr_bare(text: &str, env: &dyn Environment) -> Result<SampleExpr, String> {
+    let (parsed, _) = super::fetch::parse_expr_prefix(text, env, false)
+        .map_err(|e| e.inner().trim_end_matches('.').to_string())?;
+    if parsed.consumed != text.len() {
+        let done = &text[..parsed.consumed];
+        return Err(match last_top_level_comma(done) {
+            Some(i) => {
+                let conv = done[i + 1..].split('(').next().unwrap_or("");
+                format!("missing comma after converter '{conv}'")
+            }
+            None => {
+                let kw = done.split('(').next().unwrap_or("");
+                format!("missing comma after fetch keyword '{kw}'")
+            }
+        });
+    }
+    Ok(parsed.expr)
+}
+
+/// The byte index of the last `,` outside parentheses (a converter separator).
+fn last_top_level_comma(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut last = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    last
 }
 
 /// `Parsing [file:line]: failed to parse log-format : {msg}` (the `log-format` directive).
@@ -511,6 +569,24 @@ mod tests {
         );
         assert!(check("srv_is_up(be/s1)").is_none());
         assert!(check("nbsrv(be) 1").is_none());
+    }
+
+    #[test]
+    fn bare_sample_errors_are_worded_as_2_6_actions() {
+        let env = FakeEnv::default();
+        let err = |t: &str| parse_sample_expr_bare(t, &env).unwrap_err();
+        assert_eq!(err("foo"), "unknown fetch method 'foo'");
+        assert_eq!(err("src)"), "missing comma after fetch keyword 'src'");
+        assert_eq!(err("src,lower)"), "missing comma after converter 'lower'");
+        assert_eq!(
+            err("src,ipmask(24))"),
+            "missing comma after converter 'ipmask'"
+        );
+        assert_eq!(
+            err("src,lower("),
+            "invalid arg 1 in converter 'lower' : expected ')'"
+        );
+        assert!(parse_sample_expr_bare("src,lower", &env).is_ok());
     }
 
     #[test]

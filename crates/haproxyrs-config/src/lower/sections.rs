@@ -12,6 +12,13 @@ use super::Cx;
 pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
     let kind = section.kind;
     let Some(name) = section.name().filter(|w| !w.text.is_empty()) else {
+        if kind == SectionKind::FcgiApp {
+            cx.alert_tight(
+                &section.header.span,
+                "'fcgi-app' expects <name> as argument.",
+            );
+            return;
+        }
         cx.alert(
             &section.header.span,
             format!("missing name for {} section.", kind.keyword()),
@@ -35,6 +42,15 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
         check_userlist(cx, &ul);
         state.userlists.push(ul);
         return;
+    }
+    if kind == SectionKind::FcgiApp {
+        let earlier: Vec<(String, crate::span::Span)> = state
+            .named_sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::FcgiApp)
+            .map(|s| (s.name.clone(), s.span.clone()))
+            .collect();
+        super::fcgi::check_section(cx, section, &earlier);
     }
     if kind != SectionKind::HttpErrors {
         cx.unimplemented(&section.header.span, &format!("{} section", kind.keyword()));
@@ -90,6 +106,9 @@ pub fn section(cx: &mut Cx, state: &mut State, section: &Section) {
                     );
                 }
             }
+            continue;
+        }
+        if kind == SectionKind::FcgiApp && !super::fcgi::check_line(cx, line) {
             continue;
         }
         dispatch(cx, line, kind, None);

@@ -37,6 +37,8 @@ pub struct ServerDraft {
     /// TLS details checked as 2.6 checks them (`ssl`/`check-ssl` need a CA or `verify none`).
     pub ca_file: bool,
     pub verify_none: bool,
+    /// `proto fcgi` (a backend with `use-fcgi-app` needs one such server).
+    pub proto_fcgi: bool,
     pub check_ssl: bool,
     pub agent_check: bool,
     pub agent_port: bool,
@@ -76,6 +78,7 @@ impl ServerDraft {
             explicit_id: false,
             ca_file: false,
             verify_none: false,
+            proto_fcgi: false,
             check_ssl: false,
             agent_check: false,
             agent_port: false,
@@ -501,6 +504,13 @@ fn apply_options(
                     return false;
                 }
                 s.verify_none = v == "none";
+            }
+            "proto" => {
+                if let Err(msg) = super::checks::sub_option_value(cx, true, kw, v) {
+                    cx.alert_at(&line.span, format!("{who} : {msg}"));
+                    return false;
+                }
+                s.proto_fcgi = v == "fcgi";
             }
             "check-ssl" => s.check_ssl = true,
             "no-check-ssl" => s.check_ssl = false,

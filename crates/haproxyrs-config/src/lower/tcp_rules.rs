@@ -94,6 +94,15 @@ pub fn tcp_request(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
         return;
     }
     let action_word = args.get(1).map(|w| w.text.as_str()).unwrap_or("");
+    // Not run, but its expression is checked as 2.6 checks it (bare wording).
+    if action_word.starts_with("set-var(") {
+        if let Some(expr) = args.get(2) {
+            if let Err(msg) = super::sample::parse_sample_expr_bare(&expr.text, cx.env) {
+                cx.alert(&line.span, msg);
+                return;
+            }
+        }
+    }
     let action = match action_word {
         "accept" => Some(TcpAction::Accept),
         "reject" => Some(TcpAction::Reject),
@@ -134,6 +143,9 @@ pub fn tcp_request(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) 
             return;
         }
     };
+    if let Some(c) = &cond {
+        super::rules::check_usage(cx, d, &["tcp-request", &which.text], c, &line.span);
+    }
     let Some(action) = action else {
         cx.refuse(&line.span, &rule_name);
         return;

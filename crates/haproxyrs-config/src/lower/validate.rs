@@ -165,6 +165,21 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     {
         fetch_refs(cx, p, &names);
     }
+    for p in &proxies {
+        let Some(app) = &p.fcgi_app else { continue };
+        if !named_sections
+            .iter()
+            .any(|s| s.kind == crate::ast::SectionKind::FcgiApp && s.name == *app)
+        {
+            cx.alert_plain(format!("proxy '{}' : fcgi-app '{app}' not found.", p.name));
+        }
+        if !p.servers.iter().any(|s| s.proto_fcgi) {
+            cx.alert_plain(format!(
+                "proxy '{}': FCGI app configured but no FCGI server found.",
+                p.name
+            ));
+        }
+    }
     for s in named_sections
         .iter()
         .filter(|s| s.kind == crate::ast::SectionKind::Mailers)

@@ -19,6 +19,7 @@ pub mod conn;
 pub mod frontend;
 pub mod http_glue;
 pub mod listener;
+pub mod privileges;
 pub mod session;
 pub mod sockpair;
 
@@ -146,6 +147,9 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
             }
         }
     }
+
+    // Every socket is bound: now `chroot`, `group` and `user` apply, before any session.
+    privileges::drop_privileges(&config.global).map_err(RunError::Refused)?;
 
     // Signal handlers first: once a worker serves a connection, a signal is never met by
     // its default action (which would end the process).
