@@ -7,7 +7,7 @@
 //! [`STRICT`] with the reason; for those we also check our own answer (400, close, nothing
 //! forwarded). Anything else that differs fails.
 
-use crate::support::diff::{Conn, Diff, Report, Step};
+use crate::support::diff::{Conn, Diff, Step};
 
 // `timeout http-request` is well past the harness's 1 s close grace, so a request left
 // incomplete is seen "left open" on both sides rather than racing a 408 against the grace.
@@ -216,36 +216,6 @@ fn base(name: &str) -> Diff {
     Diff::new(name, CFG).http_backend("a1")
 }
 
-/// Run a differential test and return its report, or `None` (after saying so loudly) when it
-/// cannot run: no haproxy (a failure under `CI=true`, in the harness), or a haproxyrs that
-/// cannot serve HTTP yet (the runtime is being built in parallel; transitional).
-fn run(name: &str, d: Diff) -> Option<Report> {
-    if !crate::support::haproxy::haproxy_available(name) {
-        return None;
-    }
-    let report = d.run();
-    if let Some(st) = report.sides[1].exited_early {
-        panic!(
-            "{name}: haproxyrs exited early ({st})\n{}",
-            report.sides[1].context
-        );
-    }
-    Some(report)
-}
-
-/// Fail with the readable diff when anything unintended differs.
-fn check(name: &str, d: Diff) {
-    let Some(report) = run(name, d) else {
-        return;
-    };
-    if !report.differences.is_empty() {
-        panic!("{}", report.render());
-    }
-    for (d, why) in &report.intended {
-        eprintln!("{name}: intended difference at {} ({why})", d.path);
-    }
-}
-
 /// Every agreed case, each through its own pair of proxies (one client connection per
 /// proxy: server-connection reuse across client connections makes closure timing vary even
 /// between two runs of haproxy). Cases run four at a time.
@@ -273,7 +243,7 @@ fn hostile_and_normal_requests_match_haproxy() {
                                 crate::support::proxy::Flavor::Haproxy,
                             );
                         }
-                        if let Some(r) = run(&test, d) {
+                        if let Some(r) = d.run_against_haproxy() {
                             if !r.differences.is_empty() {
                                 out.push(r.render());
                             }
@@ -308,20 +278,19 @@ fn keep_alive_and_pipelines_match_haproxy() {
             Conn::send("POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
                 .then_send("0\r\n\r\n"),
         );
-    check("http_diff_keepalive", d);
+    d.check_against_haproxy();
 }
 
 /// `timeout http-request` on an incomplete head: the same 408, then close.
 #[test]
 fn slow_head_gets_the_same_408() {
-    check(
-        "http_diff_partial_408",
-        base("http_diff_partial_408").conn(
+    base("http_diff_partial_408")
+        .conn(
             Conn::send("GET / HTTP/1.1\r\nHost")
                 .then(Step::Bytes(100))
                 .then(Step::ShutdownWrite),
-        ),
-    );
+        )
+        .check_against_haproxy();
 }
 
 /// The stricter cases: every difference is intended, and ours is 400 + close + nothing
@@ -330,7 +299,11 @@ fn slow_head_gets_the_same_408() {
 fn stricter_cases_are_the_only_differences() {
     for (name, bytes, why) in STRICT {
         let test = format!("http_diff_strict_{name}");
-        let Some(report) = run(&test, base(&test).send(*bytes).intended("*", why)) else {
+        let Some(report) = base(&test)
+            .send(*bytes)
+            .intended("*", why)
+            .run_against_haproxy()
+        else {
             return;
         };
         let ours = &report.sides[1];

@@ -4,27 +4,7 @@
 //! upgrade relayed as a tunnel.
 
 use crate::support::backends::Reply;
-use crate::support::diff::{Conn, Diff, Report, Step};
-
-fn run(name: &str, d: Diff) -> Option<Report> {
-    if !crate::support::haproxy::haproxy_available(name) {
-        return None;
-    }
-    let report = d.run();
-    if let Some(st) = report.sides[1].exited_early {
-        panic!(
-            "{name}: haproxyrs exited early ({st})\n{}",
-            report.sides[1].context
-        );
-    }
-    Some(report)
-}
-
-fn check(name: &str, d: Diff) {
-    if let Some(r) = run(name, d) {
-        assert!(r.differences.is_empty(), "{}", r.render());
-    }
-}
+use crate::support::diff::{Conn, Diff, Step};
 
 fn cfg(fe_opts: &str) -> String {
     format!(
@@ -59,10 +39,7 @@ fn connection_modes_match_haproxy() {
             "    option forwardfor except 127.0.0.0/8\n",
         ),
     ] {
-        check(
-            name,
-            sequence(Diff::new(name, &cfg(opts)).http_backend("a1")),
-        );
+        sequence(Diff::new(name, &cfg(opts)).http_backend("a1")).check_against_haproxy();
     }
 }
 
@@ -79,7 +56,7 @@ fn buffer_request_and_continue_match_haproxy() {
             .then_send("hello")
             .then(Step::Responses(2)),
         );
-    check(name, d);
+    d.check_against_haproxy();
 }
 
 #[test]
@@ -100,7 +77,7 @@ fn websocket_upgrade_matches_haproxy() {
             .then_send("client-frame"),
         )
         .close_grace(std::time::Duration::from_millis(300));
-    check(name, d);
+    d.check_against_haproxy();
 }
 
 /// Beyond HAProxy: SIGHUP reports, per HTTP frontend, how many server requests reused an

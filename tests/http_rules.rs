@@ -5,27 +5,7 @@
 //! `timeout server`, `errorfile`).
 
 use crate::support::backends::Reply;
-use crate::support::diff::{Conn, Diff, Report, Step};
-
-fn run(name: &str, d: Diff) -> Option<Report> {
-    if !crate::support::haproxy::haproxy_available(name) {
-        return None;
-    }
-    let report = d.run();
-    if let Some(st) = report.sides[1].exited_early {
-        panic!(
-            "{name}: haproxyrs exited early ({st})\n{}",
-            report.sides[1].context
-        );
-    }
-    Some(report)
-}
-
-fn check(name: &str, d: Diff) {
-    if let Some(r) = run(name, d) {
-        assert!(r.differences.is_empty(), "{}", r.render());
-    }
-}
+use crate::support::diff::{Conn, Diff, Step};
 
 const RULES: &str = "\
 defaults
@@ -101,7 +81,7 @@ fn request_and_response_rules_match_haproxy() {
     for r in reqs {
         d = d.send(r);
     }
-    check("http_rules", d);
+    d.check_against_haproxy();
 }
 
 const ERRORS: &str = "\
@@ -144,7 +124,7 @@ fn server_side_errors_match_haproxy() {
         .send("GET /none HTTP/1.1\r\nHost: a\r\n\r\n")
         .send("GET /bad HTTP/1.1\r\nHost: a\r\n\r\n")
         .conn(Conn::send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n").then(Step::Responses(1)));
-    check("http_errors", d);
+    d.check_against_haproxy();
 }
 
 const BALANCE: &str = "\
@@ -205,5 +185,5 @@ fn http_balancing_and_cookies_match_haproxy() {
         .send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         .send("GET / HTTP/1.1\r\nHost: a\r\nCookie: SRV=three; o=1\r\n\r\n")
         .send("GET / HTTP/1.1\r\nHost: a\r\nCookie: SRV=two\r\n\r\n");
-    check("http_balance", d);
+    d.check_against_haproxy();
 }

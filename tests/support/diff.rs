@@ -244,6 +244,35 @@ impl Diff {
     }
 
     /// Run both sides (in parallel) and compare.
+    /// Run against Debian's haproxy: `None` (after a loud skip line) when it is not
+    /// installed — a failure under `CI=true` — and a failure when haproxyrs could not start.
+    pub fn run_against_haproxy(self) -> Option<Report> {
+        if !super::haproxy::haproxy_available(&self.name) {
+            return None;
+        }
+        let report = self.run();
+        if let Some(st) = report.sides[1].exited_early {
+            panic!(
+                "{}: haproxyrs exited early ({st})\n{}",
+                report.name, report.sides[1].context
+            );
+        }
+        Some(report)
+    }
+
+    /// [`Diff::run_against_haproxy`], then fail on any unintended difference (intended ones
+    /// are printed).
+    pub fn check_against_haproxy(self) {
+        let name = self.name.clone();
+        let Some(report) = self.run_against_haproxy() else {
+            return;
+        };
+        assert!(report.differences.is_empty(), "{}", report.render());
+        for (d, why) in &report.intended {
+            eprintln!("{name}: intended difference at {} ({why})", d.path);
+        }
+    }
+
     pub fn run(self) -> Report {
         let script = self.describe_script();
         let (a, b) = std::thread::scope(|s| {
