@@ -25,6 +25,31 @@ use crate::server::SlotGuard;
 pub struct RtConn {
     stream: Stream,
     _slot: Option<SlotGuard>,
+    /// We sent a FIN (end of a tunnel): close gracefully so nothing queued is lost.
+    shut: bool,
+}
+
+impl RtConn {
+    fn new(stream: Stream, slot: Option<SlotGuard>) -> RtConn {
+        RtConn {
+            stream,
+            _slot: slot,
+            shut: false,
+        }
+    }
+}
+
+impl Drop for RtConn {
+    /// As HAProxy does for server connections it will not reuse: close with a reset
+    /// (`SO_LINGER` 0), so the proxy, the side that closes, keeps no TIME_WAIT socket per
+    /// request. Every exchange on it is complete by then (or abandoned, which HAProxy aborts
+    /// too); after a tunnel, where our last bytes may still be queued, the close stays
+    /// graceful.
+    fn drop(&mut self) {
+        if let (false, Stream::Tcp(s)) = (self.shut, &self.stream) {
+            let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
 }
 
 impl AsyncRead for RtConn {
@@ -49,7 +74,9 @@ impl AsyncWrite for RtConn {
         Pin::new(&mut self.get_mut().stream).poll_flush(cx)
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        let this = self.get_mut();
+        this.shut = true;
+        Pin::new(&mut this.stream).poll_shutdown(cx)
     }
 }
 
@@ -93,13 +120,7 @@ impl Engine for RtEngine {
         let be = Arc::clone(self.fe.backend(backend));
         if let Some(idx) = server {
             let (stream, slot) = be.connect_server(idx, &self.src, &self.dst).await?;
-            return Ok((
-                idx,
-                RtConn {
-                    stream,
-                    _slot: slot,
-                },
-            ));
+            return Ok((idx, RtConn::new(stream, slot)));
         }
         // Full connection setup: balancing, queue, retries, redispatch, PROXY header.
         let req = ConnectRequest {
@@ -109,13 +130,7 @@ impl Engine for RtEngine {
             persist,
         };
         match be.connect(&req).await {
-            Ok(sc) => Ok((
-                sc.server.idx,
-                RtConn {
-                    stream: sc.stream,
-                    _slot: Some(sc.slot),
-                },
-            )),
+            Ok(sc) => Ok((sc.server.idx, RtConn::new(sc.stream, Some(sc.slot)))),
             Err(e) => Err(io::Error::other(e.to_string())),
         }
     }
