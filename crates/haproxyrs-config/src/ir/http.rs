@@ -41,6 +41,34 @@ pub struct RedirectRule {
     pub span: Span,
 }
 
+/// A header edit, the same in `http-request` and `http-response` rules.
+#[derive(Clone, Debug)]
+pub enum HeaderOp {
+    Set {
+        name: String,
+        value: LogFormatExpr,
+    },
+    Add {
+        name: String,
+        value: LogFormatExpr,
+    },
+    Del {
+        name: String,
+    },
+    /// `replace-header NAME REGEX FMT`: the whole value (each occurrence) must match.
+    Replace {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+    /// `replace-value NAME REGEX FMT`: each comma-separated value of the field.
+    ReplaceValue {
+        name: String,
+        regex: regex::Regex,
+        replace: LogFormatExpr,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub enum HttpRequestAction {
     Allow,
@@ -55,29 +83,8 @@ pub enum HttpRequestAction {
     Auth {
         realm: Option<String>,
     },
-    SetHeader {
-        name: String,
-        value: LogFormatExpr,
-    },
-    AddHeader {
-        name: String,
-        value: LogFormatExpr,
-    },
-    DelHeader {
-        name: String,
-    },
-    /// `replace-header NAME REGEX FMT`: the whole value (each occurrence) must match.
-    ReplaceHeader {
-        name: String,
-        regex: regex::Regex,
-        replace: LogFormatExpr,
-    },
-    /// `replace-value NAME REGEX FMT`: each comma-separated value of the field.
-    ReplaceValue {
-        name: String,
-        regex: regex::Regex,
-        replace: LogFormatExpr,
-    },
+    /// `set-header`, `add-header`, `del-header`, `replace-header`, `replace-value`.
+    Header(HeaderOp),
     SetPath(LogFormatExpr),
     ReplacePath {
         regex: regex::Regex,
@@ -148,27 +155,8 @@ pub enum HttpResponseAction {
     Deny {
         status: u16,
     },
-    SetHeader {
-        name: String,
-        value: LogFormatExpr,
-    },
-    AddHeader {
-        name: String,
-        value: LogFormatExpr,
-    },
-    DelHeader {
-        name: String,
-    },
-    ReplaceHeader {
-        name: String,
-        regex: regex::Regex,
-        replace: LogFormatExpr,
-    },
-    ReplaceValue {
-        name: String,
-        regex: regex::Regex,
-        replace: LogFormatExpr,
-    },
+    /// The same header edits as in requests.
+    Header(HeaderOp),
     SetStatus {
         status: u16,
         reason: Option<String>,

@@ -10,8 +10,8 @@
 use crate::ast::{Line, Word};
 use crate::diag::{Diagnostic, Level};
 use crate::ir::http::{
-    HeaderCapture, HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule,
-    Redirect, RedirectKind, RedirectRule, ReturnBody, ReturnSpec,
+    HeaderCapture, HeaderOp, HttpRequestAction, HttpRequestRule, HttpResponseAction,
+    HttpResponseRule, Redirect, RedirectKind, RedirectRule, ReturnBody, ReturnSpec,
 };
 use crate::ir::sample::{Condition, LogFormatExpr, SampleExpr};
 
@@ -74,14 +74,6 @@ fn regex(w: &Word) -> Result<regex::Regex, Diagnostic> {
 }
 
 /// The header-rewriting actions shared by `http-request` and `http-response`.
-enum HeaderOp {
-    Set(String, LogFormatExpr),
-    Add(String, LogFormatExpr),
-    Del(String),
-    Replace(String, regex::Regex, LogFormatExpr),
-    ReplaceValue(String, regex::Regex, LogFormatExpr),
-}
-
 fn header_op(
     action: &Word,
     args: &[Word],
@@ -92,21 +84,34 @@ fn header_op(
             let name = need(args, 0, action, "<name> and <fmt>")?;
             let fmt = need(args, 1, action, "<name> and <fmt>")?;
             let value = ctx.log_format(fmt)?;
+            let name = name.text.clone();
             if action.text == "set-header" {
-                HeaderOp::Set(name.text.clone(), value)
+                HeaderOp::Set { name, value }
             } else {
-                HeaderOp::Add(name.text.clone(), value)
+                HeaderOp::Add { name, value }
             }
         }
-        "del-header" => HeaderOp::Del(need(args, 0, action, "<name>")?.text.clone()),
+        "del-header" => HeaderOp::Del {
+            name: need(args, 0, action, "<name>")?.text.clone(),
+        },
         "replace-header" | "replace-value" => {
             let name = need(args, 0, action, "<name>, <regex> and <replace>")?;
-            let re = regex(need(args, 1, action, "<name>, <regex> and <replace>")?)?;
-            let fmt = ctx.log_format(need(args, 2, action, "<name>, <regex> and <replace>")?)?;
+            let regex = regex(need(args, 1, action, "<name>, <regex> and <replace>")?)?;
+            let replace =
+                ctx.log_format(need(args, 2, action, "<name>, <regex> and <replace>")?)?;
+            let name = name.text.clone();
             if action.text == "replace-header" {
-                HeaderOp::Replace(name.text.clone(), re, fmt)
+                HeaderOp::Replace {
+                    name,
+                    regex,
+                    replace,
+                }
             } else {
-                HeaderOp::ReplaceValue(name.text.clone(), re, fmt)
+                HeaderOp::ReplaceValue {
+                    name,
+                    regex,
+                    replace,
+                }
             }
         }
         _ => return Ok(None),
@@ -206,19 +211,7 @@ pub fn lower_http_request(
             expr: ctx.sample(need(words, 0, action, "<expr>")?)?,
         },
         t => match header_op(action, words, ctx)? {
-            Some(HeaderOp::Set(name, value)) => HttpRequestAction::SetHeader { name, value },
-            Some(HeaderOp::Add(name, value)) => HttpRequestAction::AddHeader { name, value },
-            Some(HeaderOp::Del(name)) => HttpRequestAction::DelHeader { name },
-            Some(HeaderOp::Replace(name, regex, replace)) => HttpRequestAction::ReplaceHeader {
-                name,
-                regex,
-                replace,
-            },
-            Some(HeaderOp::ReplaceValue(name, regex, replace)) => HttpRequestAction::ReplaceValue {
-                name,
-                regex,
-                replace,
-            },
+            Some(op) => HttpRequestAction::Header(op),
             None => return Err(unknown("http-request", action, t)),
         },
     };
@@ -419,21 +412,7 @@ pub fn lower_http_response(
             HttpResponseAction::SetStatus { status, reason }
         }
         t => match header_op(action, words, ctx)? {
-            Some(HeaderOp::Set(name, value)) => HttpResponseAction::SetHeader { name, value },
-            Some(HeaderOp::Add(name, value)) => HttpResponseAction::AddHeader { name, value },
-            Some(HeaderOp::Del(name)) => HttpResponseAction::DelHeader { name },
-            Some(HeaderOp::Replace(name, regex, replace)) => HttpResponseAction::ReplaceHeader {
-                name,
-                regex,
-                replace,
-            },
-            Some(HeaderOp::ReplaceValue(name, regex, replace)) => {
-                HttpResponseAction::ReplaceValue {
-                    name,
-                    regex,
-                    replace,
-                }
-            }
+            Some(op) => HttpResponseAction::Header(op),
             None => return Err(unknown("http-response", action, t)),
         },
     };
@@ -623,7 +602,7 @@ mod tests {
             lower_http_request(&line("http-request replace-header X a(.*) \\1"), &mut Ctx)
                 .unwrap()
                 .action,
-            HttpRequestAction::ReplaceHeader { .. }
+            HttpRequestAction::Header(HeaderOp::Replace { .. })
         ));
     }
 

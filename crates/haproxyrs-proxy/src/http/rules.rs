@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use haproxyrs_config::ir::http::{
-    HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule, Redirect,
+    HeaderOp, HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule, Redirect,
     RedirectKind, RedirectRule, ReturnBody, ReturnSpec,
 };
 use haproxyrs_config::ir::sample::{Condition, LogFormatExpr};
@@ -95,30 +95,11 @@ pub fn apply_request<E: Engine>(
             HttpRequestAction::Return(spec) => {
                 return Verdict::Replied(return_reply(spec, req, ctx, scratch, out));
             }
-            HttpRequestAction::SetHeader { name, value } => {
-                ctx.render(value, req, None, scratch);
-                req.set(name.as_bytes(), scratch);
-            }
-            HttpRequestAction::AddHeader { name, value } => {
-                ctx.render(value, req, None, scratch);
-                req.add(name.as_bytes(), scratch);
-            }
-            HttpRequestAction::DelHeader { name } => req.remove_all(name.as_bytes()),
-            HttpRequestAction::ReplaceHeader {
-                name,
-                regex,
-                replace,
-            } => {
-                ctx.render(replace, req, None, scratch);
-                replace_header(req, name.as_bytes(), regex, scratch, false);
-            }
-            HttpRequestAction::ReplaceValue {
-                name,
-                regex,
-                replace,
-            } => {
-                ctx.render(replace, req, None, scratch);
-                replace_header(req, name.as_bytes(), regex, scratch, true);
+            HttpRequestAction::Header(op) => {
+                if let Some(f) = header_format(op) {
+                    ctx.render(f, req, None, scratch);
+                }
+                edit_header(op, req, scratch);
             }
             HttpRequestAction::SetPath(f) => {
                 ctx.render(f, req, None, scratch);
@@ -192,30 +173,11 @@ pub fn apply_response<E: Engine>(
         match &rule.action {
             HttpResponseAction::Allow => return Verdict::Allow,
             HttpResponseAction::Deny { status } => return Verdict::Replied(*status),
-            HttpResponseAction::SetHeader { name, value } => {
-                ctx.render(value, req, Some(resp), scratch);
-                resp.set(name.as_bytes(), scratch);
-            }
-            HttpResponseAction::AddHeader { name, value } => {
-                ctx.render(value, req, Some(resp), scratch);
-                resp.add(name.as_bytes(), scratch);
-            }
-            HttpResponseAction::DelHeader { name } => resp.remove_all(name.as_bytes()),
-            HttpResponseAction::ReplaceHeader {
-                name,
-                regex,
-                replace,
-            } => {
-                ctx.render(replace, req, Some(resp), scratch);
-                replace_header(resp, name.as_bytes(), regex, scratch, false);
-            }
-            HttpResponseAction::ReplaceValue {
-                name,
-                regex,
-                replace,
-            } => {
-                ctx.render(replace, req, Some(resp), scratch);
-                replace_header(resp, name.as_bytes(), regex, scratch, true);
+            HttpResponseAction::Header(op) => {
+                if let Some(f) = header_format(op) {
+                    ctx.render(f, req, Some(resp), scratch);
+                }
+                edit_header(op, resp, scratch);
             }
             HttpResponseAction::SetStatus { status, reason: r } => {
                 resp.status = *status;
@@ -259,6 +221,30 @@ fn regex_replace(re: &regex::Regex, input: &str, replacement: &[u8]) -> Option<S
     }
     out.push_str(&input[whole.end()..]);
     Some(out)
+}
+
+/// The log-format a header edit renders first (none for `del-header`).
+fn header_format(op: &HeaderOp) -> Option<&LogFormatExpr> {
+    match op {
+        HeaderOp::Set { value, .. } | HeaderOp::Add { value, .. } => Some(value),
+        HeaderOp::Replace { replace, .. } | HeaderOp::ReplaceValue { replace, .. } => Some(replace),
+        HeaderOp::Del { .. } => None,
+    }
+}
+
+/// Apply a header edit to `msg`, `value` being its rendered log-format.
+fn edit_header(op: &HeaderOp, msg: &mut Message, value: &[u8]) {
+    match op {
+        HeaderOp::Set { name, .. } => msg.set(name.as_bytes(), value),
+        HeaderOp::Add { name, .. } => msg.add(name.as_bytes(), value),
+        HeaderOp::Del { name } => msg.remove_all(name.as_bytes()),
+        HeaderOp::Replace { name, regex, .. } => {
+            replace_header(msg, name.as_bytes(), regex, value, false)
+        }
+        HeaderOp::ReplaceValue { name, regex, .. } => {
+            replace_header(msg, name.as_bytes(), regex, value, true)
+        }
+    }
 }
 
 /// `replace-header` (whole value) / `replace-value` (each comma-separated element).

@@ -395,17 +395,17 @@ async fn request_rules_and_forwardfor() {
         });
         fe.http.request = vec![
             HttpRequestRule {
-                action: HttpRequestAction::SetHeader {
+                action: HttpRequestAction::Header(HeaderOp::Set {
                     name: "X-Set".into(),
                     value: lit("v"),
-                },
+                }),
                 cond: None,
                 span: span(),
             },
             HttpRequestRule {
-                action: HttpRequestAction::DelHeader {
+                action: HttpRequestAction::Header(HeaderOp::Del {
                     name: "X-Del".into(),
-                },
+                }),
                 cond: None,
                 span: span(),
             },
