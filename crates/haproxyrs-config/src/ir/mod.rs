@@ -286,6 +286,17 @@ pub struct Frontend {
     pub disabled: bool,
 }
 
+impl Frontend {
+    /// Whether accepted connections start with delayed ACKs (`TCP_QUICKACK` off), so the
+    /// ACK of a request rides on its response: `option tcp-smart-accept`, which 2.6 turns
+    /// on by default in HTTP mode.
+    pub fn smart_accept(&self) -> bool {
+        self.options
+            .tcp_smart_accept
+            .unwrap_or(self.mode == Mode::Http)
+    }
+}
+
 /// `use_backend NAME [if|unless COND]`.
 #[derive(Clone, Debug)]
 pub struct SwitchingRule {
@@ -314,7 +325,8 @@ pub struct ProxyOptions {
     pub splice_auto: bool,
     pub splice_request: bool,
     pub splice_response: bool,
-    pub tcp_smart_accept: bool,
+    /// `option tcp-smart-accept`; `None`: not set, on in HTTP mode (see [`Frontend::smart_accept`]).
+    pub tcp_smart_accept: Option<bool>,
     pub h1_case_adjust_bogus_client: bool,
     pub h1_case_adjust_bogus_server: bool,
 }

@@ -155,7 +155,7 @@ fn apply_option(
         "splice-auto" => o.splice_auto = on,
         "splice-request" => o.splice_request = on,
         "splice-response" => o.splice_response = on,
-        "tcp-smart-accept" => o.tcp_smart_accept = on,
+        "tcp-smart-accept" => o.tcp_smart_accept = Some(on),
         "h1-case-adjust-bogus-client" => o.h1_case_adjust_bogus_client = on,
         "h1-case-adjust-bogus-server" => o.h1_case_adjust_bogus_server = on,
         "http-buffer-request" => {

@@ -475,3 +475,20 @@ fn named_defaults_used_both_ways_is_a_notice() {
     let n = texts(&d, Level::Notice);
     assert!(n.iter().any(|t| t.starts_with("parsing [t.cfg:9] : defaults section 'd' (declared at t.cfg:1) is explicitly referenced")), "{n:?}");
 }
+
+#[test]
+fn smart_accept_is_on_by_default_in_http_mode_only() {
+    let fe = |mode: &str, opt: &str| {
+        let cfg = format!(
+            "{TIMEOUTS}frontend f\n    mode {mode}\n{opt}    bind :8001\n    default_backend b\n\
+             backend b\n    mode {mode}\n    server s 10.0.0.1:80\n"
+        );
+        let (c, d) = load(&cfg);
+        let c = c.unwrap_or_else(|| panic!("{:?}", d));
+        c.frontend_by_name("f").unwrap().smart_accept()
+    };
+    assert!(fe("http", ""));
+    assert!(!fe("tcp", ""));
+    assert!(!fe("http", "    no option tcp-smart-accept\n"));
+    assert!(fe("tcp", "    option tcp-smart-accept\n"));
+}

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use haproxyrs_config::ir::{self, BackendId};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::UnixStream;
 use tokio::sync::Notify;
 
 use crate::balance::{Balancer, HashKey, Pick};
@@ -405,8 +405,7 @@ async fn connect_server(
                     io::Error::new(io::ErrorKind::InvalidInput, "server port out of range")
                 })?;
                 let sa = SocketAddr::new(*ip, port);
-                let s = TcpStream::connect(sa).await?;
-                let _ = s.set_nodelay(true);
+                let s = crate::runtime::conn::TcpConn::connect(sa).await?;
                 (Stream::Tcp(s), ConnAddr::Inet(sa))
             }
             ir::ServerAddr::Unix(path) => (

@@ -30,6 +30,16 @@ pub struct Txn<'a> {
     pub acls: &'a [Acl],
 }
 
+/// The client side of a session: a byte stream that can be told that what is written
+/// next is the connection's last, so a short final segment can leave with the FIN in one
+/// packet (the runtime's TCP connections do; other streams ignore it).
+pub trait ClientIo: AsyncRead + AsyncWrite + Unpin {
+    fn closing(&mut self) {}
+}
+
+impl ClientIo for tokio::net::TcpStream {}
+impl ClientIo for tokio::io::DuplexStream {}
+
 /// Services the HTTP session calls.
 pub trait Engine: Send + Sync + 'static {
     /// A server connection.

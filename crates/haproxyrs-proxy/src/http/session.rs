@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::body::{BodyDecoder, BodyKind};
 use super::encode::{self, CaseAdjust};
-use super::engine::{Engine, Txn};
+use super::engine::{ClientIo, Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
@@ -162,7 +162,7 @@ pub async fn serve<C, E>(
     proxy: &HttpProxy<E::Conn>,
     eng: &E,
 ) where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: ClientIo,
     E: Engine,
 {
     let b = Buffers::take();
@@ -289,7 +289,7 @@ struct TxnLog {
 
 impl<C, E> Session<'_, C, E>
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: ClientIo,
     E: Engine,
 {
     fn fe(&self) -> &ir::Frontend {
@@ -304,6 +304,9 @@ where
             mark_close(&mut self.out);
         }
         self.raw_reply = false;
+        if close {
+            self.client.closing();
+        }
         let r = if bytes_from_out {
             write_all(&mut self.client, &self.out, t).await
         } else {
@@ -960,6 +963,10 @@ where
                 Err(_) => return Exchange::Failed(0, *b"SD"),
             }
             if !self.out.is_empty() {
+                if client_close && resp_body.is_done() && req_body.is_done() {
+                    // The last write of a closing connection: let the FIN go with it.
+                    self.client.closing();
+                }
                 if write_all(&mut self.client, &self.out, t_client)
                     .await
                     .is_err()

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::net::{TcpListener, UnixListener};
+use tokio::io::unix::AsyncFd;
+use tokio::net::UnixListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::conn::{ClientConn, ConnAddr, ConnPermits, Stream};
+use super::conn::{ClientConn, ConnAddr, ConnPermits, Stream, TcpConn};
 use super::frontend::FrontendRt;
 use super::listener::RawListener;
 use super::sockpair::SockPairListener;
@@ -20,20 +21,28 @@ use super::{session, Limits, Phase};
 pub enum Listener {
     /// With the bound address when it is a specific one: every connection accepted on
     /// it has that local address, so no `getsockname` per connection is needed.
-    Tcp(TcpListener, Option<SocketAddr>),
+    /// Accepted sockets are not registered with the reactor ([`TcpConn`]).
+    Tcp(AsyncFd<std::net::TcpListener>, Option<SocketAddr>),
     Unix(UnixListener),
     SockPair(SockPairListener),
 }
 
 impl Listener {
-    pub fn from_raw(l: RawListener) -> io::Result<Listener> {
+    /// `smart_accept`: accepted connections start with delayed ACKs (see
+    /// [`haproxyrs_config::ir::Frontend::smart_accept`]).
+    pub fn from_raw(l: RawListener, smart_accept: bool) -> io::Result<Listener> {
         Ok(match l {
             RawListener::Tcp(l) => {
-                // Accepted sockets inherit TCP_NODELAY from the listener (Linux): one
-                // setsockopt here instead of one per connection.
+                // Accepted sockets inherit TCP_NODELAY and the quick-ACK mode from the
+                // listener (Linux): one setsockopt here instead of one per connection.
                 let _ = socket2::SockRef::from(&l).set_nodelay(true);
+                set_quickack(&l, !smart_accept);
                 let local = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
-                Listener::Tcp(TcpListener::from_std(l)?, local)
+                // SAFETY: the listener is moved into the registration and owned by it, so
+                // its descriptor stays open and the same for the registration's life.
+                let l =
+                    unsafe { AsyncFd::register_with_interest(l, tokio::io::Interest::READABLE) }?;
+                Listener::Tcp(l, local)
             }
             RawListener::Unix(l) => Listener::Unix(UnixListener::from_std(l)?),
             RawListener::SockPair(fd) => Listener::SockPair(SockPairListener::new(fd)?),
@@ -45,12 +54,18 @@ impl Listener {
     async fn accept(&self) -> io::Result<(Stream, ConnAddr, ConnAddr)> {
         match self {
             Listener::Tcp(l, local) => {
-                let (s, peer) = l.accept().await?;
+                let (s, peer) = loop {
+                    let mut ready = l.readable().await?;
+                    if let Ok(r) = ready.try_io(|l| accept_tcp(l.get_ref())) {
+                        break r?;
+                    }
+                };
                 let local = match local {
                     Some(a) => ConnAddr::Inet(*a),
                     None => s.local_addr().map_or(ConnAddr::Unknown, ConnAddr::Inet),
                 };
-                Ok((Stream::Tcp(s), ConnAddr::Inet(peer), local))
+                let peer = peer.map_or(ConnAddr::Unknown, ConnAddr::Inet);
+                Ok((Stream::Tcp(TcpConn::new(s)), peer, local))
             }
             Listener::Unix(l) => {
                 let s = Stream::Unix(l.accept().await?.0);
@@ -64,6 +79,46 @@ impl Listener {
             }
         }
     }
+}
+
+fn set_quickack(l: &std::net::TcpListener, on: bool) {
+    use std::os::fd::AsRawFd;
+    let v = libc::c_int::from(on);
+    // SAFETY: a valid socket and a c_int option value of the size given.
+    unsafe {
+        libc::setsockopt(
+            l.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+/// `accept4` straight into a non-blocking socket (no `fcntl`, no reactor registration),
+/// with the peer address from the call itself.
+fn accept_tcp(l: &std::net::TcpListener) -> io::Result<(std::net::TcpStream, Option<SocketAddr>)> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let lfd = l.as_raw_fd();
+    // SAFETY: accept4 fills at most `*len` bytes of the storage socket2 provides and
+    // returns a new descriptor we take ownership of right away.
+    let (fd, addr) = unsafe {
+        socket2::SockAddr::try_init(|storage, len| {
+            let fd = libc::accept4(
+                lfd,
+                storage.cast(),
+                len,
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            );
+            if fd < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(std::net::TcpStream::from_raw_fd(fd))
+            }
+        })?
+    };
+    Ok((fd, addr.as_socket()))
 }
 
 async fn permit(sem: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {

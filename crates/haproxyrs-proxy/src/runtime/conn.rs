@@ -11,14 +11,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+
+pub use super::tcp_conn::TcpConn;
+use tokio::net::UnixStream;
 use tokio::sync::OwnedSemaphorePermit;
 
 /// A connected byte stream to a client or a server.
 #[derive(Debug)]
 pub enum Stream {
-    Tcp(TcpStream),
+    Tcp(TcpConn),
     Unix(UnixStream),
 }
 
@@ -27,7 +29,7 @@ impl Stream {
     /// `splice(2)` itself rather than through tokio).
     pub async fn readable(&self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.readable().await,
+            Stream::Tcp(s) => std::future::poll_fn(|cx| s.poll_read_ready(cx)).await,
             Stream::Unix(s) => s.readable().await,
         }
     }
@@ -35,7 +37,7 @@ impl Stream {
     /// Waits until the socket is writable.
     pub async fn writable(&self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.writable().await,
+            Stream::Tcp(s) => std::future::poll_fn(|cx| s.poll_write_ready(cx)).await,
             Stream::Unix(s) => s.writable().await,
         }
     }
@@ -59,16 +61,16 @@ impl Stream {
     /// Runs a non-blocking syscall closure for reading, clearing readiness on `WouldBlock`.
     pub fn try_io_read<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         match self {
-            Stream::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, f),
-            Stream::Unix(s) => s.try_io(tokio::io::Interest::READABLE, f),
+            Stream::Tcp(s) => s.try_io(Interest::READABLE, f),
+            Stream::Unix(s) => s.try_io(Interest::READABLE, f),
         }
     }
 
     /// Runs a non-blocking syscall closure for writing, clearing readiness on `WouldBlock`.
     pub fn try_io_write<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         match self {
-            Stream::Tcp(s) => s.try_io(tokio::io::Interest::WRITABLE, f),
-            Stream::Unix(s) => s.try_io(tokio::io::Interest::WRITABLE, f),
+            Stream::Tcp(s) => s.try_io(Interest::WRITABLE, f),
+            Stream::Unix(s) => s.try_io(Interest::WRITABLE, f),
         }
     }
 
@@ -110,7 +112,14 @@ impl Stream {
 
     pub fn set_nodelay(&self) {
         if let Stream::Tcp(s) = self {
-            let _ = s.set_nodelay(true);
+            let _ = s.socket().set_nodelay(true);
+        }
+    }
+
+    /// The writes that follow are the connection's last (see [`TcpConn::set_closing`]).
+    pub fn set_closing(&mut self) {
+        if let Stream::Tcp(s) = self {
+            s.set_closing();
         }
     }
 
@@ -118,6 +127,7 @@ impl Stream {
     pub fn peer_addr(&self) -> ConnAddr {
         match self {
             Stream::Tcp(s) => s
+                .socket()
                 .peer_addr()
                 .map(ConnAddr::Inet)
                 .unwrap_or(ConnAddr::Unknown),
@@ -133,6 +143,7 @@ impl Stream {
     pub fn local_addr(&self) -> ConnAddr {
         match self {
             Stream::Tcp(s) => s
+                .socket()
                 .local_addr()
                 .map(ConnAddr::Inet)
                 .unwrap_or(ConnAddr::Unknown),
@@ -161,7 +172,7 @@ impl AsyncRead for Stream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tcp(s) => s.poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -174,21 +185,21 @@ impl AsyncWrite for Stream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tcp(s) => s.poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tcp(_) => Poll::Ready(Ok(())),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tcp(s) => Poll::Ready(s.shutdown_write()),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
@@ -199,7 +210,7 @@ impl AsyncWrite for Stream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tcp(s) => s.poll_write_vectored(cx, bufs),
             Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }

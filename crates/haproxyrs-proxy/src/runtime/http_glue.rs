@@ -47,7 +47,7 @@ impl Drop for RtConn {
     /// graceful.
     fn drop(&mut self) {
         if let (false, Stream::Tcp(s)) = (self.shut, &self.stream) {
-            let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::ZERO));
+            let _ = socket2::SockRef::from(s.socket()).set_linger(Some(std::time::Duration::ZERO));
         }
     }
 }
@@ -77,6 +77,12 @@ impl AsyncWrite for RtConn {
         let this = self.get_mut();
         this.shut = true;
         Pin::new(&mut this.stream).poll_shutdown(cx)
+    }
+}
+
+impl http::ClientIo for Stream {
+    fn closing(&mut self) {
+        self.set_closing();
     }
 }
 

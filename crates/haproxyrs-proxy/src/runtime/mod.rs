@@ -22,6 +22,7 @@ pub mod listener;
 pub mod privileges;
 pub mod session;
 pub mod sockpair;
+pub mod tcp_conn;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -196,7 +197,7 @@ fn worker(w: usize, listeners: Vec<WorkerListener>, mut phase: watch::Receiver<P
         tokio::spawn(timer_anchor());
         for (fe, bind_idx, l, limits) in listeners {
             let rx = phase.clone();
-            match accept::Listener::from_raw(l) {
+            match accept::Listener::from_raw(l, fe.cfg().smart_accept()) {
                 Ok(l) => {
                     tokio::spawn(accept::accept_loop(fe, bind_idx, l, limits, rx));
                 }

@@ -47,7 +47,7 @@ fn into_stream(fd: OwnedFd) -> io::Result<Stream> {
     } else {
         let _ = s.set_nodelay(true);
         let std_s: std::net::TcpStream = s.into();
-        Ok(Stream::Tcp(tokio::net::TcpStream::from_std(std_s)?))
+        Ok(Stream::Tcp(super::conn::TcpConn::new(std_s)))
     }
 }
 

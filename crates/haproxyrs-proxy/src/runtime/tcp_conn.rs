@@ -1,0 +1,322 @@
+//! [`TcpConn`]: a connected TCP socket that joins the reactor (epoll) only once an
+//! operation on it would block.
+//!
+//! HAProxy's "speculative I/O": a freshly accepted connection usually has its request
+//! waiting already, and a small response fits in the socket buffer, so a short
+//! request/response exchange on a new client connection completes without the socket
+//! ever being registered. Registering costs an `epoll_ctl(ADD)` and, with tokio, an
+//! `epoll_ctl(DEL)` before the close; a registered socket also wakes the worker for each
+//! segment it receives. A connection whose peer is slower (or idle, or a bulk transfer)
+//! is registered at its first `EAGAIN` and from then on behaves as a tokio socket.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::OnceLock;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::{Interest, ReadBuf};
+
+/// A connected, non-blocking TCP socket, registered with the reactor on demand.
+#[derive(Debug)]
+pub struct TcpConn {
+    // Declared before `sock` so that it is dropped first: the registration must be
+    // removed while the descriptor is still open.
+    reactor: OnceLock<Option<AsyncFd<RawFd>>>,
+    sock: std::net::TcpStream,
+    /// The writes that follow end the connection: a short last segment may wait in the
+    /// socket (`MSG_MORE`) for the `shutdown`, so data and FIN leave in one packet.
+    closing: bool,
+}
+
+impl TcpConn {
+    /// Wraps a connected socket; it must already be in non-blocking mode.
+    pub fn new(sock: std::net::TcpStream) -> TcpConn {
+        TcpConn {
+            reactor: OnceLock::new(),
+            sock,
+            closing: false,
+        }
+    }
+
+    /// Connects to `addr` (`TCP_NODELAY` set), registered at once: the caller waits for
+    /// the connection to complete and then for the server's answer.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpConn> {
+        let domain = socket2::Domain::for_address(addr);
+        let sock = socket2::Socket::new(
+            domain,
+            socket2::Type::STREAM.nonblocking().cloexec(),
+            Some(socket2::Protocol::TCP),
+        )?;
+        let _ = sock.set_nodelay(true);
+        match sock.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let conn = TcpConn::new(sock.into());
+        std::future::poll_fn(|cx| conn.poll_write_ready(cx)).await?;
+        match conn.sock.take_error()? {
+            Some(e) => Err(e),
+            None => Ok(conn),
+        }
+    }
+
+    /// The socket itself (addresses, options).
+    pub fn socket(&self) -> &std::net::TcpStream {
+        &self.sock
+    }
+
+    /// Marks the connection as closing after the writes to come (see `closing`).
+    pub fn set_closing(&mut self) {
+        self.closing = true;
+    }
+
+    /// The reactor registration, made on first use. `Err` when it failed (the
+    /// connection cannot wait for readiness and should be dropped).
+    fn reactor(&self) -> io::Result<&AsyncFd<RawFd>> {
+        self.reactor
+            .get_or_init(|| {
+                // SAFETY: the descriptor belongs to `self.sock`, which stays open for as
+                // long as this registration lives (it is dropped first, see the fields).
+                unsafe {
+                    AsyncFd::register_with_interest(
+                        self.sock.as_raw_fd(),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
+                }
+                .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
+                .ok()
+            })
+            .as_ref()
+            .ok_or_else(|| io::Error::other("socket not registered with the reactor"))
+    }
+
+    /// Polls read readiness, registering the socket first if needed.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let guard = ready!(self.reactor()?.poll_read_ready(cx))?;
+        drop(guard); // keep the readiness: the caller's next operation consumes it
+        Poll::Ready(Ok(()))
+    }
+
+    /// Polls write readiness, registering the socket first if needed.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let guard = ready!(self.reactor()?.poll_write_ready(cx))?;
+        drop(guard);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Runs one non-blocking operation. Before registration it is simply tried; once
+    /// registered, a `WouldBlock` clears the readiness tokio recorded for `interest`.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        match self.reactor.get() {
+            Some(Some(r)) => r.try_io(interest, |_| f()),
+            _ => f(),
+        }
+    }
+
+    /// Reads into `buf`'s unfilled part: tried at once, then on readiness.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            // SAFETY: recv writes at most `unfilled.len()` bytes into memory it may treat
+            // as uninitialised; exactly the `n` bytes it reports are marked initialised.
+            let unfilled = unsafe { buf.unfilled_mut() };
+            let fd = self.sock.as_raw_fd();
+            let r = self.try_io(Interest::READABLE, || {
+                let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), 0) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match r {
+                Ok(n) => {
+                    unsafe { buf.assume_init(n) };
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_read_ready(cx))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Writes from `buf`: tried at once, then on readiness. When closing, a partial last
+    /// segment is held (`MSG_MORE`) until the `shutdown` that follows sends it with the FIN.
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let flags = libc::MSG_NOSIGNAL | if self.closing { libc::MSG_MORE } else { 0 };
+        let fd = self.sock.as_raw_fd();
+        loop {
+            let r = self.try_io(Interest::WRITABLE, || {
+                // SAFETY: valid socket; buf is a readable slice of buf.len() bytes.
+                let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), flags) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match r {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_write_ready(cx))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// Vectored write (`writev`), tried at once, then on readiness.
+    pub fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match self.try_io(Interest::WRITABLE, || (&self.sock).write_vectored(bufs)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_write_ready(cx))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// `shutdown(SHUT_WR)`; it also pushes a segment held by `MSG_MORE`.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        self.sock.shutdown(std::net::Shutdown::Write)
+    }
+
+    /// Reads without blocking (used by tests and the buffered fallbacks).
+    pub fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Interest::READABLE, || (&self.sock).read(buf))
+    }
+}
+
+impl AsRawFd for TcpConn {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpConn {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn pair() -> (std::net::TcpListener, SocketAddr) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        (l, a)
+    }
+
+    #[tokio::test]
+    async fn exchange_without_registration_when_data_is_waiting() {
+        let (l, a) = pair();
+        let mut peer = std::net::TcpStream::connect(a).unwrap();
+        let (s, _) = l.accept().unwrap();
+        s.set_nonblocking(true).unwrap();
+        peer.write_all(b"ping").unwrap();
+        // Wait (bounded) until the bytes are queued on the accepted socket.
+        let mut probe = [0u8; 4];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while s.peek(&mut probe).map_or(true, |n| n < 4) {
+            assert!(std::time::Instant::now() < deadline, "data never arrived");
+            std::thread::yield_now();
+        }
+        let mut c = crate::runtime::conn::Stream::Tcp(TcpConn::new(s));
+        let mut buf = [0u8; 4];
+        c.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+        c.write_all(b"pong").await.unwrap();
+        let crate::runtime::conn::Stream::Tcp(t) = &c else {
+            unreachable!()
+        };
+        assert!(
+            t.reactor.get().is_none(),
+            "a ready exchange must not register"
+        );
+        let mut got = [0u8; 4];
+        peer.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"pong");
+    }
+
+    #[tokio::test]
+    async fn waits_for_data_through_the_reactor() {
+        let (l, a) = pair();
+        let mut peer = std::net::TcpStream::connect(a).unwrap();
+        let (s, _) = l.accept().unwrap();
+        s.set_nonblocking(true).unwrap();
+        let mut c = crate::runtime::conn::Stream::Tcp(TcpConn::new(s));
+        let mut buf = [0u8; 4];
+        let mut read = std::pin::pin!(c.read_exact(&mut buf));
+        // Nothing sent yet: the read registers the socket and waits.
+        let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        peer.write_all(b"late").unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), read)
+            .await
+            .expect("read timed out")
+            .unwrap();
+        assert_eq!(&buf, b"late");
+        let crate::runtime::conn::Stream::Tcp(t) = &c else {
+            unreachable!()
+        };
+        assert!(t.reactor.get().is_some_and(|r| r.is_some()));
+    }
+
+    /// Bytes queued on a socket that were not sent yet (`SIOCOUTQNSD`).
+    fn not_sent(fd: RawFd) -> libc::c_int {
+        const SIOCOUTQNSD: libc::c_ulong = 0x894B;
+        let mut n: libc::c_int = -1;
+        // SAFETY: a valid socket and an int out-parameter, as the ioctl expects.
+        assert_eq!(unsafe { libc::ioctl(fd, SIOCOUTQNSD, &mut n) }, 0);
+        n
+    }
+
+    #[tokio::test]
+    async fn closing_write_waits_for_the_fin() {
+        let (l, a) = pair();
+        let mut peer = std::net::TcpStream::connect(a).unwrap();
+        let (s, _) = l.accept().unwrap();
+        s.set_nonblocking(true).unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut stream = crate::runtime::conn::Stream::Tcp(TcpConn::new(s));
+        stream.write_all(b"hello").await.unwrap();
+        let fd = stream.as_raw_fd();
+        assert_eq!(not_sent(fd), 0, "an ordinary write leaves at once");
+        stream.set_closing();
+        stream.write_all(b"bye").await.unwrap();
+        assert_eq!(not_sent(fd), 3, "the last write waits for the FIN");
+        stream.shutdown().await.unwrap();
+        let mut all = Vec::new();
+        peer.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        peer.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"hellobye");
+    }
+
+    #[tokio::test]
+    async fn connect_reports_refusal() {
+        let (l, a) = pair();
+        drop(l);
+        assert!(TcpConn::connect(a).await.is_err());
+    }
+}
