@@ -2,7 +2,10 @@
 //! connection` rules, read the PROXY header on `accept-proxy` binds, log HAProxy's
 //! default connect line, then hand it to TCP mode or the HTTP engine.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use haproxyrs_config::ir;
 
@@ -13,22 +16,41 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-/// Runs one accepted connection to its end.
-pub async fn start(fe: Arc<FrontendRt>, conn: ClientConn) {
-    // The prelude takes the connection by value and gives it back: nothing of it stays
-    // borrowed here, so this task stores the connection once, inside the engine's state.
-    let Some(conn) = Box::pin(prelude(&fe, conn)).await else {
-        return;
-    };
+/// The future that runs one accepted connection to its end (the connection's task).
+pub fn start(fe: Arc<FrontendRt>, conn: ClientConn) -> Engine {
     match fe.cfg().mode {
-        ir::Mode::Tcp => tcp::serve(fe, conn).await,
+        // One flat hand-written future: an idle TCP connection is mostly this task.
+        ir::Mode::Tcp => Engine::Tcp(tcp::Session::new(fe, conn)),
         // Boxed: the HTTP session's state is large and must not size every TCP task.
-        ir::Mode::Http => Box::pin(super::http_glue::serve(fe, conn)).await,
+        ir::Mode::Http => Engine::Http(Box::pin(async move {
+            if let Some(conn) = prelude(&fe, conn).await {
+                super::http_glue::serve(fe, conn).await;
+            }
+        })),
+    }
+}
+
+/// A connection's task: the engine of its frontend's mode.
+// The TCP session is stored inline on purpose: it is the task (no extra allocation).
+#[allow(clippy::large_enum_variant)]
+pub enum Engine {
+    Tcp(tcp::Session),
+    Http(Pin<Box<dyn Future<Output = ()> + Send>>),
+}
+
+impl Future for Engine {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.get_mut() {
+            Engine::Tcp(s) => Pin::new(s).poll(cx),
+            Engine::Http(f) => f.as_mut().poll(cx),
+        }
     }
 }
 
 /// Counting, `tcp-request connection` rules, PROXY header, connect log. `None`: closed.
-async fn prelude(fe: &Arc<FrontendRt>, mut conn: ClientConn) -> Option<ClientConn> {
+pub(crate) async fn prelude(fe: &Arc<FrontendRt>, mut conn: ClientConn) -> Option<ClientConn> {
     conn.permits._count = Some(ConnCount::new(fe));
     let cfg = fe.cfg();
     let src = TcpSource {

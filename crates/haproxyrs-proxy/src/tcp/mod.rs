@@ -4,7 +4,8 @@
 //! line (`option tcplog`, `log-format`, or HAProxy's default connect line).
 //!
 //! # Layout
-//! - [`relay`]: the splice/buffered bidirectional relay (also used by HTTP tunnels).
+//! - [`session`]: [`Session`], the hand-written future of one TCP-mode connection.
+//! - [`relay`]: the splice/buffered bidirectional relay.
 //! - [`pipe_pool`]: per-worker pipe pool for splice.
 //! - [`rules`]: `tcp-request connection|content` evaluation.
 //! - [`source`]: the session's [`crate::sample::SampleSource`] (fetches, conditions).
@@ -12,19 +13,21 @@
 pub mod pipe_pool;
 pub mod relay;
 pub mod rules;
+mod session;
 pub mod source;
 
-use std::sync::atomic::Ordering;
+pub use session::Session;
+
 use std::sync::Arc;
 
 use haproxyrs_config::ir::{self, BackendTarget};
 
-use crate::backend::{BackendRt, ConnectError, ConnectRequest};
+use crate::backend::{BackendRt, ConnectError};
 use crate::log::{self, LogRecord, TermFlags};
 use crate::runtime::conn::{ClientConn, ConnAddr};
 use crate::runtime::frontend::FrontendRt;
 use crate::server::ServerRt;
-use relay::{RelayEnd, RelayStats, RelayTimeouts};
+use relay::RelayTimeouts;
 use rules::RuleVerdict;
 use source::TcpSource;
 
@@ -72,8 +75,8 @@ fn ms(d: std::time::Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
 
-/// What a session did, kept compact while it runs (the log record is built at the end:
-/// an idle session's state stays small).
+/// What a session did, for its log line (built only when the session ends, so an idle
+/// session holds none of it).
 struct Outcome {
     backend: Option<Arc<BackendRt>>,
     server: Option<Arc<ServerRt>>,
@@ -87,63 +90,95 @@ struct Outcome {
     bytes_out: u64,
 }
 
-/// Serves one TCP-mode client connection to its end.
-pub async fn serve(fe: Arc<FrontendRt>, mut conn: ClientConn) {
-    let mut out = Outcome {
-        backend: None,
-        server: None,
-        server_addr: ConnAddr::Unknown,
-        tw: -1,
-        tc: -1,
-        retries: 0,
-        redispatched: false,
-        term: TermFlags::default(),
-        bytes_in: 0,
-        bytes_out: 0,
-    };
-    run(&fe, &mut conn, &mut out).await;
-    if fe.logger.is_enabled() {
-        let cfg = fe.cfg();
-        let mut rec = LogRecord::new(
-            conn.peer.clone(),
-            conn.local.clone(),
-            conn.accept_date,
-            &cfg.name,
-        );
-        rec.backend = out.backend.as_ref().map(|b| b.name().to_owned());
-        rec.server = out.server.as_ref().map(|s| s.name().to_owned());
-        rec.server_addr = out.server_addr;
-        (rec.tw, rec.tc) = (out.tw, out.tc);
-        rec.retries = out.retries;
-        rec.redispatched = out.redispatched;
-        rec.term = out.term;
-        rec.tt = ms(conn.accept_instant.elapsed());
-        rec.bytes_in = out.bytes_in;
-        rec.bytes_out = out.bytes_out;
-        if let Some(be) = &out.backend {
-            rec.beconn = be.conns();
-            rec.backend_queue = be.queued();
+impl Outcome {
+    fn new() -> Outcome {
+        Outcome {
+            backend: None,
+            server: None,
+            server_addr: ConnAddr::Unknown,
+            tw: -1,
+            tc: -1,
+            retries: 0,
+            redispatched: false,
+            term: TermFlags::default(),
+            bytes_in: 0,
+            bytes_out: 0,
         }
-        if let Some(s) = &out.server {
-            rec.srvconn = s.cur_conns();
-            rec.srv_queue = s.queued();
-        }
-        rec.actconn = fe.actconn();
-        rec.feconn = fe.feconn();
-        let src = TcpSource {
-            src: &conn.peer,
-            dst: &conn.local,
-            payload: &[],
-            final_: true,
-            frontend: &cfg.name,
-            backend: out.backend.as_ref().map(|b| b.name()),
-            shared: Some(&fe.shared),
+    }
+
+    /// Records a failed connection attempt.
+    fn connect_failed(&mut self, e: ConnectError) {
+        self.term = match e {
+            ConnectError::NoServer => TermFlags::new(b'S', b'C'),
+            ConnectError::QueueTimeout { waited, server } => {
+                self.tw = ms(waited);
+                self.server = server;
+                TermFlags::new(b's', b'Q')
+            }
+            ConnectError::Failed {
+                server,
+                retries,
+                redispatched,
+                timed_out,
+                queue_time,
+                ..
+            } => {
+                self.server = Some(server);
+                self.retries = retries;
+                self.redispatched = redispatched;
+                self.tw = ms(queue_time);
+                TermFlags::new(if timed_out { b's' } else { b'S' }, b'C')
+            }
         };
-        emit_end_log(&fe, &rec, &src);
     }
 }
 
-/// Content rules and backend choice (their state is gone before the relay runs).
+/// Logs the end of a session (`option tcplog`, `log-format`), with the client connection
+/// still open, as HAProxy counts it in `%ac`/`%fc`.
+fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
+    if !fe.logger.is_enabled() {
+        return;
+    }
+    let cfg = fe.cfg();
+    let mut rec = LogRecord::new(
+        conn.peer.clone(),
+        conn.local.clone(),
+        conn.accept_date,
+        &cfg.name,
+    );
+    rec.backend = out.backend.as_ref().map(|b| b.name().to_owned());
+    rec.server = out.server.as_ref().map(|s| s.name().to_owned());
+    rec.server_addr = out.server_addr.clone();
+    (rec.tw, rec.tc) = (out.tw, out.tc);
+    rec.retries = out.retries;
+    rec.redispatched = out.redispatched;
+    rec.term = out.term;
+    rec.tt = ms(conn.accept_instant.elapsed());
+    rec.bytes_in = out.bytes_in;
+    rec.bytes_out = out.bytes_out;
+    if let Some(be) = &out.backend {
+        rec.beconn = be.conns();
+        rec.backend_queue = be.queued();
+    }
+    if let Some(s) = &out.server {
+        rec.srvconn = s.cur_conns();
+        rec.srv_queue = s.queued();
+    }
+    rec.actconn = fe.actconn();
+    rec.feconn = fe.feconn();
+    let src = TcpSource {
+        src: &conn.peer,
+        dst: &conn.local,
+        payload: &[],
+        final_: true,
+        frontend: &cfg.name,
+        backend: out.backend.as_ref().map(|b| b.name()),
+        shared: Some(&fe.shared),
+    };
+    emit_end_log(fe, &rec, &src);
+}
+
+/// Content rules and backend choice.
 async fn choose_backend(
     fe: &Arc<FrontendRt>,
     conn: &ClientConn,
@@ -194,76 +229,6 @@ async fn choose_backend(
         return None;
     }
     Some(be)
-}
-
-/// Backend choice, connection, relay.
-async fn run(fe: &Arc<FrontendRt>, conn: &mut ClientConn, out: &mut Outcome) {
-    // Boxed (as is `connect` below): only the relay's state stays in an idle session.
-    let Some(be) = Box::pin(choose_backend(fe, conn, out)).await else {
-        return;
-    };
-    let cfg = fe.cfg();
-    let becfg = be.cfg();
-    let _guard = be.enter();
-    let req = ConnectRequest {
-        src: &conn.peer,
-        dst: &conn.local,
-        hash_key: None,
-        persist: None,
-    };
-    let mut sc = match Box::pin(be.connect(&req)).await {
-        Ok(sc) => sc,
-        Err(e) => {
-            out.term = match e {
-                ConnectError::NoServer => TermFlags::new(b'S', b'C'),
-                ConnectError::QueueTimeout { waited, server } => {
-                    out.tw = ms(waited);
-                    out.server = server;
-                    TermFlags::new(b's', b'Q')
-                }
-                ConnectError::Failed {
-                    server,
-                    retries,
-                    redispatched,
-                    timed_out,
-                    queue_time,
-                    ..
-                } => {
-                    out.server = Some(server);
-                    out.retries = retries;
-                    out.redispatched = redispatched;
-                    out.tw = ms(queue_time);
-                    TermFlags::new(if timed_out { b's' } else { b'S' }, b'C')
-                }
-            };
-            return;
-        }
-    };
-    out.server = Some(Arc::clone(&sc.server));
-    out.server_addr = std::mem::replace(&mut sc.addr, ConnAddr::Unknown);
-    out.tw = ms(sc.queue_time);
-    out.tc = ms(sc.connect_time);
-    out.retries = sc.retries;
-    out.redispatched = sc.redispatched;
-    let stats = RelayStats::default();
-    let end = relay::relay(
-        &mut conn.stream,
-        &mut sc.stream,
-        &[],
-        &[],
-        relay_timeouts(cfg, becfg),
-        &stats,
-    )
-    .await;
-    out.bytes_in = stats.c2s.load(Ordering::Relaxed);
-    out.bytes_out = stats.s2c.load(Ordering::Relaxed);
-    out.term = match end {
-        RelayEnd::Done => TermFlags::default(),
-        RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
-        RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
-        RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
-        RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
-    };
 }
 
 /// Logs the end-of-session line in the frontend's format (the default format logs at

@@ -1,0 +1,190 @@
+//! [`Session`]: one TCP-mode client connection from accept to its log line, as one
+//! hand-written future (the task tokio spawns for the connection).
+//!
+//! An idle proxied connection is mostly this future, so it is kept flat: the client and
+//! server connections are stored once, next to the relay state (which holds no buffer
+//! and no pipe while idle, see [`super::relay`]). The steps before the relay (connection
+//! rules, PROXY header, content rules with `inspect-delay`, backend choice, connect) run
+//! in one boxed `async` block that owns the client connection and is freed once the
+//! server connection is up; the log record is built only when the session ends.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::relay::{Relay, RelayEnd};
+use super::{choose_backend, log_end, ms, relay_timeouts, Outcome};
+use crate::backend::{BackendConnGuard, BackendRt, ConnectRequest, ServerConn};
+use crate::log::TermFlags;
+use crate::runtime::conn::{ClientConn, ConnAddr};
+use crate::runtime::frontend::FrontendRt;
+use crate::runtime::session::prelude;
+
+/// The future serving one TCP-mode connection.
+pub struct Session {
+    fe: Arc<FrontendRt>,
+    state: State,
+}
+
+// `Relaying` is the steady state and stored inline on purpose (boxing it would add an
+// allocation per connection).
+#[allow(clippy::large_enum_variant)]
+enum State {
+    /// Before the relay; the boxed future owns the client connection meanwhile.
+    Setup(Pin<Box<dyn Future<Output = Setup> + Send>>),
+    /// Both connections are up: bytes flow.
+    Relaying(Connected),
+    /// Finished (logged).
+    Done,
+}
+
+/// How the setup ended (moved once, from the setup future into the session).
+#[allow(clippy::large_enum_variant)]
+enum Setup {
+    /// Closed before any backend work (connection rule, bad PROXY header): no log line.
+    Closed,
+    /// Rejected or no server connection: logged with what was done.
+    Failed(ClientConn, Outcome),
+    Connected(Connected),
+}
+
+/// An established session: everything an idle connection holds.
+struct Connected {
+    client: ClientConn,
+    server: ServerConn,
+    backend: Arc<BackendRt>,
+    /// Counts the session on the backend (`%bc`) until the relay ends.
+    _in_backend: BackendConnGuard,
+    relay: Relay,
+}
+
+impl Session {
+    pub fn new(fe: Arc<FrontendRt>, conn: ClientConn) -> Session {
+        let setup = Box::pin(setup(Arc::clone(&fe), conn));
+        Session {
+            fe,
+            state: State::Setup(setup),
+        }
+    }
+}
+
+/// Everything before the relay.
+async fn setup(fe: Arc<FrontendRt>, conn: ClientConn) -> Setup {
+    let Some(conn) = prelude(&fe, conn).await else {
+        return Setup::Closed;
+    };
+    let mut out = Outcome::new();
+    let Some(backend) = choose_backend(&fe, &conn, &mut out).await else {
+        return Setup::Failed(conn, out);
+    };
+    let in_backend = backend.enter();
+    let req = ConnectRequest {
+        src: &conn.peer,
+        dst: &conn.local,
+        hash_key: None,
+        persist: None,
+    };
+    match backend.connect(&req).await {
+        Ok(server) => {
+            let relay = Relay::new(&relay_timeouts(fe.cfg(), backend.cfg()), &[], &[]);
+            Setup::Connected(Connected {
+                client: conn,
+                server,
+                backend,
+                _in_backend: in_backend,
+                relay,
+            })
+        }
+        Err(e) => {
+            out.connect_failed(e);
+            // The backend count is released before the log line, as after a relay.
+            drop(in_backend);
+            Setup::Failed(conn, out)
+        }
+    }
+}
+
+impl Future for Session {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.state {
+                State::Setup(f) => match ready!(f.as_mut().poll(cx)) {
+                    // Frees the setup future before relaying: only `Connected` remains.
+                    Setup::Connected(c) => this.state = State::Relaying(c),
+                    Setup::Closed => this.state = State::Done,
+                    Setup::Failed(conn, out) => {
+                        this.state = State::Done;
+                        log_end(&this.fe, &conn, &out);
+                    }
+                },
+                State::Relaying(c) => {
+                    let end = ready!(c.relay.poll_relay(cx, &c.client.stream, &c.server.stream));
+                    let State::Relaying(c) = std::mem::replace(&mut this.state, State::Done) else {
+                        unreachable!("matched above")
+                    };
+                    finish(&this.fe, c, end);
+                }
+                State::Done => return Poll::Ready(()),
+            }
+        }
+    }
+}
+
+/// Ends a relayed session: closes the server side (its slot and the backend count are
+/// released first, as HAProxy logs `%bc`/`%sc` after them) and logs.
+fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
+    let Connected {
+        client,
+        mut server,
+        backend,
+        _in_backend,
+        relay,
+    } = c;
+    let (bytes_in, bytes_out) = relay.bytes();
+    let out = Outcome {
+        backend: Some(backend),
+        server: Some(Arc::clone(&server.server)),
+        server_addr: std::mem::replace(&mut server.addr, ConnAddr::Unknown),
+        tw: ms(server.queue_time),
+        tc: ms(server.connect_time),
+        retries: server.retries,
+        redispatched: server.redispatched,
+        term: match end {
+            RelayEnd::Done => TermFlags::default(),
+            RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
+            RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
+            RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
+            RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
+        },
+        bytes_in,
+        bytes_out,
+    };
+    drop(relay);
+    drop(server);
+    drop(_in_backend);
+    log_end(fe, &client, &out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An idle proxied connection is mostly this future (plus tokio's task header and
+    /// the two sockets' reactor registrations): this fails if something bloats it.
+    #[test]
+    fn an_idle_session_stays_small() {
+        let size = std::mem::size_of::<Session>();
+        eprintln!(
+            "Session {size} Connected {} Relay {} Engine {}",
+            std::mem::size_of::<Connected>(),
+            std::mem::size_of::<Relay>(),
+            std::mem::size_of::<crate::runtime::session::Engine>()
+        );
+        assert!(size <= 560, "tcp::Session is {size} bytes");
+        assert!(std::mem::size_of::<Connected>() <= 544);
+    }
+}
