@@ -178,12 +178,6 @@ mod tests {
     #[test]
     fn an_idle_session_stays_small() {
         let size = std::mem::size_of::<Session>();
-        eprintln!(
-            "Session {size} Connected {} Relay {} Engine {}",
-            std::mem::size_of::<Connected>(),
-            std::mem::size_of::<Relay>(),
-            std::mem::size_of::<crate::runtime::session::Engine>()
-        );
         assert!(size <= 560, "tcp::Session is {size} bytes");
         assert!(std::mem::size_of::<Connected>() <= 544);
     }
