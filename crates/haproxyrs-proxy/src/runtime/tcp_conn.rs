@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::{Interest, ReadBuf};
+use tokio::io::{Interest, ReadBuf, Ready};
 
 /// A connected, non-blocking TCP socket, registered with the reactor on demand.
 #[derive(Debug)]
@@ -28,6 +28,9 @@ pub struct TcpConn {
     /// The writes that follow end the connection: a short last segment may wait in the
     /// socket (`MSG_MORE`) for the `shutdown`, so data and FIN leave in one packet.
     closing: bool,
+    /// An unregistered socket was found empty by a read: the next read registers it
+    /// rather than trying a `recv` that would fail.
+    read_drained: bool,
 }
 
 impl TcpConn {
@@ -37,6 +40,7 @@ impl TcpConn {
             reactor: OnceLock::new(),
             sock,
             closing: false,
+            read_drained: false,
         }
     }
 
@@ -76,21 +80,7 @@ impl TcpConn {
     /// The reactor registration, made on first use. `Err` when it failed (the
     /// connection cannot wait for readiness and should be dropped).
     fn reactor(&self) -> io::Result<&AsyncFd<RawFd>> {
-        self.reactor
-            .get_or_init(|| {
-                // SAFETY: the descriptor belongs to `self.sock`, which stays open for as
-                // long as this registration lives (it is dropped first, see the fields).
-                unsafe {
-                    AsyncFd::register_with_interest(
-                        self.sock.as_raw_fd(),
-                        Interest::READABLE | Interest::WRITABLE,
-                    )
-                }
-                .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
-                .ok()
-            })
-            .as_ref()
-            .ok_or_else(|| io::Error::other("socket not registered with the reactor"))
+        register(&self.reactor, self.sock.as_raw_fd())
     }
 
     /// Polls read readiness, registering the socket first if needed.
@@ -120,31 +110,59 @@ impl TcpConn {
         }
     }
 
-    /// Reads into `buf`'s unfilled part: tried at once, then on readiness.
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    /// Reads into `buf`'s unfilled part. Before registration the read is simply tried;
+    /// after it, it waits for tokio's readiness. A read that returned less than it asked
+    /// for emptied the socket: the readiness is dropped then (tick-safe: bytes that came
+    /// in since raise it again) and the next read waits for epoll instead of paying for
+    /// a `recv` that would fail with `EAGAIN` (HAProxy does the same). Before
+    /// registration, that next read registers the socket straight away.
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let fd = self.sock.as_raw_fd();
+        let want = buf.remaining();
         loop {
+            let registered = match self.reactor.get() {
+                Some(r) => Some(r.as_ref().ok_or_else(not_registered)?),
+                None if self.read_drained => Some(register(&self.reactor, fd)?),
+                None => None,
+            };
+            let mut guard = match registered {
+                Some(r) => Some(ready!(r.poll_read_ready(cx))?),
+                None => None,
+            };
             // SAFETY: recv writes at most `unfilled.len()` bytes into memory it may treat
             // as uninitialised; exactly the `n` bytes it reports are marked initialised.
-            let unfilled = unsafe { buf.unfilled_mut() };
-            let fd = self.sock.as_raw_fd();
-            let r = self.try_io(Interest::READABLE, || {
-                let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), 0) };
+            let r = unsafe {
+                let unfilled = buf.unfilled_mut();
+                let n = libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), 0);
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
+                    buf.assume_init(n as usize);
+                    buf.advance(n as usize);
                     Ok(n as usize)
                 }
-            });
+            };
+            let drained = match &r {
+                Ok(n) => *n > 0 && *n < want,
+                Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+            };
+            if drained {
+                match guard.as_mut() {
+                    Some(g) => g.clear_ready_matching(Ready::READABLE),
+                    None => self.read_drained = true,
+                }
+            }
             match r {
-                Ok(n) => {
-                    unsafe { buf.assume_init(n) };
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_read_ready(cx))?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -201,6 +219,25 @@ impl TcpConn {
     pub fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.try_io(Interest::READABLE, || (&self.sock).read(buf))
     }
+}
+
+/// `reactor`'s registration of `fd`, made on first use (a free function so that callers
+/// can borrow the other fields of the connection meanwhile).
+fn register(reactor: &OnceLock<Option<AsyncFd<RawFd>>>, fd: RawFd) -> io::Result<&AsyncFd<RawFd>> {
+    reactor
+        .get_or_init(|| {
+            // SAFETY: `fd` belongs to the connection's socket, which stays open for as long
+            // as this registration lives (it is dropped first, see the fields).
+            unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE | Interest::WRITABLE) }
+                .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
+                .ok()
+        })
+        .as_ref()
+        .ok_or_else(not_registered)
+}
+
+fn not_registered() -> io::Error {
+    io::Error::other("socket not registered with the reactor")
 }
 
 impl AsRawFd for TcpConn {
