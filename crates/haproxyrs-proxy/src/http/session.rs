@@ -93,6 +93,24 @@ enum End {
     Close,
 }
 
+/// Runs `fut` under an optional timeout (`None` once it expired). The timer is armed only
+/// if the future does not complete on its first poll: most writes and the reads whose bytes
+/// are already there then cost no clock read and no timer-wheel insertion and removal.
+async fn with_timeout<F: std::future::Future>(
+    fut: F,
+    timeout: Option<Duration>,
+) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(v) = first {
+        return Some(v);
+    }
+    match timeout {
+        Some(t) => tokio::time::timeout(t, fut).await.ok(),
+        None => Some(fut.await),
+    }
+}
+
 /// Reads into `buf`'s spare capacity; `Ok(0)` is end of stream; `Err(None)` a timeout.
 async fn read_some<S: AsyncRead + Unpin>(
     s: &mut S,
@@ -102,13 +120,9 @@ async fn read_some<S: AsyncRead + Unpin>(
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(16384);
     }
-    let fut = s.read_buf(buf);
-    match timeout {
-        Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r.map_err(Some),
-            Err(_) => Err(None),
-        },
-        None => fut.await.map_err(Some),
+    match with_timeout(s.read_buf(buf), timeout).await {
+        Some(r) => r.map_err(Some),
+        None => Err(None),
     }
 }
 
@@ -117,13 +131,14 @@ async fn write_all<S: AsyncWrite + Unpin>(
     data: &[u8],
     timeout: Option<Duration>,
 ) -> std::io::Result<()> {
-    let fut = s.write_all(data);
-    match timeout {
-        Some(t) => tokio::time::timeout(t, fut)
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout"))?,
-        None => fut.await,
-    }
+    with_timeout(s.write_all(data), timeout)
+        .await
+        .unwrap_or_else(|| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "write timeout",
+            ))
+        })
 }
 
 /// One client connection.

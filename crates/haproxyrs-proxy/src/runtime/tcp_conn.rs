@@ -8,35 +8,45 @@
 //! `epoll_ctl(DEL)` before the close; a registered socket also wakes the worker for each
 //! segment it receives. A connection whose peer is slower (or idle, or a bulk transfer)
 //! is registered at its first `EAGAIN` and from then on behaves as a tokio socket.
+//!
+//! A socket is registered for what it waits for: a read that would block registers it
+//! for `EPOLLIN` only (registering for `EPOLLOUT` too would report "writable" at once: a
+//! wasted event and often a wasted `epoll_wait` per connection). If a write then blocks
+//! as well, a duplicate of the descriptor is registered for `EPOLLOUT` (epoll keeps one
+//! item per descriptor); a connection being set up registers for both at once.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::{Interest, ReadBuf};
+use tokio::io::{Interest, ReadBuf, Ready};
 
 /// A connected, non-blocking TCP socket, registered with the reactor on demand.
 #[derive(Debug)]
 pub struct TcpConn {
-    // Declared before `sock` so that it is dropped first: the registration must be
-    // removed while the descriptor is still open.
-    reactor: OnceLock<Option<AsyncFd<RawFd>>>,
+    // Declared before `sock` so that it is dropped first: registrations must be removed
+    // while the descriptor is still open.
+    reactor: Reactor,
     sock: std::net::TcpStream,
     /// The writes that follow end the connection: a short last segment may wait in the
     /// socket (`MSG_MORE`) for the `shutdown`, so data and FIN leave in one packet.
     closing: bool,
+    /// An unregistered socket was found empty by a read: the next read registers it
+    /// rather than trying a `recv` that would fail.
+    read_drained: bool,
 }
 
 impl TcpConn {
     /// Wraps a connected socket; it must already be in non-blocking mode.
     pub fn new(sock: std::net::TcpStream) -> TcpConn {
         TcpConn {
-            reactor: OnceLock::new(),
+            reactor: Reactor::default(),
             sock,
             closing: false,
+            read_drained: false,
         }
     }
 
@@ -56,6 +66,7 @@ impl TcpConn {
             Err(e) => return Err(e),
         }
         let conn = TcpConn::new(sock.into());
+        conn.reactor.both(conn.sock.as_raw_fd())?;
         std::future::poll_fn(|cx| conn.poll_write_ready(cx)).await?;
         match conn.sock.take_error()? {
             Some(e) => Err(e),
@@ -73,78 +84,86 @@ impl TcpConn {
         self.closing = true;
     }
 
-    /// The reactor registration, made on first use. `Err` when it failed (the
-    /// connection cannot wait for readiness and should be dropped).
-    fn reactor(&self) -> io::Result<&AsyncFd<RawFd>> {
-        self.reactor
-            .get_or_init(|| {
-                // SAFETY: the descriptor belongs to `self.sock`, which stays open for as
-                // long as this registration lives (it is dropped first, see the fields).
-                unsafe {
-                    AsyncFd::register_with_interest(
-                        self.sock.as_raw_fd(),
-                        Interest::READABLE | Interest::WRITABLE,
-                    )
-                }
-                .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
-                .ok()
-            })
-            .as_ref()
-            .ok_or_else(|| io::Error::other("socket not registered with the reactor"))
-    }
-
     /// Polls read readiness, registering the socket first if needed.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let guard = ready!(self.reactor()?.poll_read_ready(cx))?;
-        drop(guard); // keep the readiness: the caller's next operation consumes it
+        let reg = self.reactor.for_reads(self.sock.as_raw_fd())?;
+        drop(ready!(reg.poll_read_ready(cx))?); // the caller's next operation consumes it
         Poll::Ready(Ok(()))
     }
 
     /// Polls write readiness, registering the socket first if needed.
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let guard = ready!(self.reactor()?.poll_write_ready(cx))?;
-        drop(guard);
+        let reg = self.reactor.for_writes(self.sock.as_raw_fd())?;
+        drop(ready!(reg.poll_write_ready(cx))?);
         Poll::Ready(Ok(()))
     }
 
-    /// Runs one non-blocking operation. Before registration it is simply tried; once
-    /// registered, a `WouldBlock` clears the readiness tokio recorded for `interest`.
+    /// Runs one non-blocking operation. Without a registration for `interest` it is simply
+    /// tried; with one, a `WouldBlock` clears the readiness tokio recorded.
     pub fn try_io<R>(
         &self,
         interest: Interest,
         f: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
-        match self.reactor.get() {
-            Some(Some(r)) => r.try_io(interest, |_| f()),
-            _ => f(),
+        match self.reactor.registered(interest) {
+            Some(r) => r.try_io(interest, |_| f()),
+            None => f(),
         }
     }
 
-    /// Reads into `buf`'s unfilled part: tried at once, then on readiness.
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    /// Reads into `buf`'s unfilled part. Before registration the read is simply tried;
+    /// after it, it waits for tokio's readiness. A read that returned less than it asked
+    /// for emptied the socket: the readiness is dropped then (tick-safe: bytes that came
+    /// in since raise it again) and the next read waits for epoll instead of paying for
+    /// a `recv` that would fail with `EAGAIN` (HAProxy does the same). Before
+    /// registration, that next read registers the socket straight away.
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let fd = self.sock.as_raw_fd();
+        let want = buf.remaining();
         loop {
+            let registered = match self.reactor.registered(Interest::READABLE) {
+                Some(r) => Some(r),
+                None if self.read_drained => Some(self.reactor.for_reads(fd)?),
+                None => None,
+            };
+            let mut guard = match registered {
+                Some(r) => Some(ready!(r.poll_read_ready(cx))?),
+                None => None,
+            };
             // SAFETY: recv writes at most `unfilled.len()` bytes into memory it may treat
             // as uninitialised; exactly the `n` bytes it reports are marked initialised.
-            let unfilled = unsafe { buf.unfilled_mut() };
-            let fd = self.sock.as_raw_fd();
-            let r = self.try_io(Interest::READABLE, || {
-                let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), 0) };
+            let r = unsafe {
+                let unfilled = buf.unfilled_mut();
+                let n = libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), 0);
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
+                    buf.assume_init(n as usize);
+                    buf.advance(n as usize);
                     Ok(n as usize)
                 }
-            });
+            };
+            let drained = match &r {
+                Ok(n) => *n > 0 && *n < want,
+                Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+            };
+            if drained {
+                match guard.as_mut() {
+                    Some(g) => g.clear_ready_matching(Ready::READABLE),
+                    None => self.read_drained = true,
+                }
+            }
             match r {
-                Ok(n) => {
-                    unsafe { buf.assume_init(n) };
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_read_ready(cx))?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -203,6 +222,95 @@ impl TcpConn {
     }
 }
 
+/// A socket's reactor registrations, each made on first need (see the module doc).
+#[derive(Debug, Default)]
+struct Reactor {
+    /// The descriptor itself, with whether it was registered for writes too. `None`
+    /// inside: the registration failed, and the connection cannot wait.
+    primary: OnceLock<Option<(AsyncFd<RawFd>, bool)>>,
+    /// A duplicate registered for writes, when `primary` has reads only.
+    writes: OnceLock<Option<Box<WriteReg>>>,
+}
+
+/// A duplicate of the socket's descriptor registered for writes. The registration is
+/// declared first so that it is removed before the duplicate closes.
+#[derive(Debug)]
+struct WriteReg {
+    reg: AsyncFd<RawFd>,
+    _dup: OwnedFd,
+}
+
+impl Reactor {
+    /// Registers `fd` for reads and writes at once (a connection being set up).
+    fn both(&self, fd: RawFd) -> io::Result<()> {
+        self.primary(fd, true).map(|_| ())
+    }
+
+    fn primary(&self, fd: RawFd, writes: bool) -> io::Result<&(AsyncFd<RawFd>, bool)> {
+        self.primary
+            .get_or_init(|| {
+                let interest = if writes {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                // SAFETY: `fd` belongs to the connection's socket, which stays open for as
+                // long as this registration lives (it is dropped first, see the fields).
+                unsafe { AsyncFd::register_with_interest(fd, interest) }
+                    .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
+                    .ok()
+                    .map(|r| (r, writes))
+            })
+            .as_ref()
+            .ok_or_else(not_registered)
+    }
+
+    /// The registration that reports read readiness, made now if needed.
+    fn for_reads(&self, fd: RawFd) -> io::Result<&AsyncFd<RawFd>> {
+        self.primary(fd, false).map(|(r, _)| r)
+    }
+
+    /// The registration that reports write readiness, made now if needed.
+    fn for_writes(&self, fd: RawFd) -> io::Result<&AsyncFd<RawFd>> {
+        let (primary, writes) = self.primary(fd, true)?;
+        if *writes {
+            return Ok(primary);
+        }
+        self.writes
+            .get_or_init(|| {
+                let dup = std::fs::File::from(
+                    unsafe { BorrowedFd::borrow_raw(fd) }
+                        .try_clone_to_owned()
+                        .ok()?,
+                );
+                let dup = OwnedFd::from(dup);
+                // SAFETY: the duplicate is owned next to its registration in `WriteReg`,
+                // which drops the registration first.
+                let r =
+                    unsafe { AsyncFd::register_with_interest(dup.as_raw_fd(), Interest::WRITABLE) }
+                        .map_err(|e| log::warn!("cannot register a socket with the reactor: {e}"))
+                        .ok()?;
+                Some(Box::new(WriteReg { reg: r, _dup: dup }))
+            })
+            .as_ref()
+            .map(|w| &w.reg)
+            .ok_or_else(not_registered)
+    }
+
+    /// The existing registration that reports `interest`, if any.
+    fn registered(&self, interest: Interest) -> Option<&AsyncFd<RawFd>> {
+        let (primary, writes) = self.primary.get()?.as_ref()?;
+        if interest.is_readable() || *writes {
+            return Some(primary);
+        }
+        self.writes.get()?.as_ref().map(|w| &w.reg)
+    }
+}
+
+fn not_registered() -> io::Error {
+    io::Error::other("socket not registered with the reactor")
+}
+
 impl AsRawFd for TcpConn {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()
@@ -250,7 +358,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            t.reactor.get().is_none(),
+            t.reactor.primary.get().is_none(),
             "a ready exchange must not register"
         );
         let mut got = [0u8; 4];
@@ -279,7 +387,53 @@ mod tests {
         let crate::runtime::conn::Stream::Tcp(t) = &c else {
             unreachable!()
         };
-        assert!(t.reactor.get().is_some_and(|r| r.is_some()));
+        assert!(t.reactor.registered(Interest::READABLE).is_some());
+        assert!(
+            t.reactor.registered(Interest::WRITABLE).is_none(),
+            "a read registers for reads only"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_blocked_write_after_a_read_registration_completes() {
+        let (l, a) = pair();
+        let peer = std::net::TcpStream::connect(a).unwrap();
+        let (s, _) = l.accept().unwrap();
+        s.set_nonblocking(true).unwrap();
+        let mut c = crate::runtime::conn::Stream::Tcp(TcpConn::new(s));
+        // A read with nothing to read registers the socket for reads only.
+        let mut b = [0u8; 1];
+        {
+            let mut read = std::pin::pin!(c.read(&mut b));
+            let polled = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+            assert!(polled.is_pending());
+        }
+        // More than the socket buffers hold: the write blocks until the peer reads.
+        let data = vec![7u8; 32 << 20];
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let reader = std::thread::spawn(move || {
+            wait.recv().unwrap();
+            let mut p = peer;
+            let mut got = vec![0u8; 32 << 20];
+            p.read_exact(&mut got).unwrap();
+            got.iter().all(|&x| x == 7)
+        });
+        let mut write = std::pin::pin!(c.write_all(&data));
+        let polled = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+        assert!(
+            polled.is_pending(),
+            "the write should have filled the buffers"
+        );
+        go.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(20), write)
+            .await
+            .expect("a blocked write never resumed")
+            .unwrap();
+        assert!(reader.join().unwrap());
+        let crate::runtime::conn::Stream::Tcp(t) = &c else {
+            unreachable!()
+        };
+        assert!(t.reactor.writes.get().is_some_and(|w| w.is_some()));
     }
 
     /// Bytes queued on a socket that were not sent yet (`SIOCOUTQNSD`).
