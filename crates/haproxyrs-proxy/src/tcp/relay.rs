@@ -34,7 +34,7 @@ const BUF_SIZE: usize = 16384;
 const FAIRNESS: usize = 4 << 20;
 
 thread_local! {
-    static BUFS: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+    static BUFS: RefCell<Vec<Box<[u8; BUF_SIZE]>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Inactivity limits of a relay, as configured.
@@ -114,25 +114,28 @@ enum Side {
     Server = 1,
 }
 
-/// A buffer from the per-worker pool, given back on drop.
-struct PooledBuf(Box<[u8]>);
+/// A buffer from the per-worker pool, given back on drop (a thin pointer: it sizes every
+/// connection's relay state).
+struct PooledBuf(std::mem::ManuallyDrop<Box<[u8; BUF_SIZE]>>);
 
 impl PooledBuf {
     fn get() -> PooledBuf {
-        PooledBuf(
-            BUFS.with(|b| b.borrow_mut().pop())
-                .unwrap_or_else(|| vec![0u8; BUF_SIZE].into_boxed_slice()),
-        )
+        let buf = BUFS.with(|b| b.borrow_mut().pop()).unwrap_or_else(|| {
+            // Allocated on the heap directly (no BUF_SIZE array on the stack).
+            let v = vec![0u8; BUF_SIZE].into_boxed_slice();
+            v.try_into().expect("BUF_SIZE bytes")
+        });
+        PooledBuf(std::mem::ManuallyDrop::new(buf))
     }
 }
 
 impl Drop for PooledBuf {
     fn drop(&mut self) {
-        let buf = std::mem::take(&mut self.0);
+        // SAFETY: taken once, here, and `self.0` is not used again.
+        let buf = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
         BUFS.with(|b| {
             let mut b = b.borrow_mut();
-            // Only standard-size buffers go back (a caller's prefix may be any size).
-            if b.len() < 256 && buf.len() == BUF_SIZE {
+            if b.len() < 256 {
                 b.push(buf);
             }
         });
@@ -143,10 +146,11 @@ impl Drop for PooledBuf {
 enum Carry {
     None,
     Pipe(Pipe),
+    /// `buf[off..len]` is still to be sent.
     Buf {
         buf: PooledBuf,
-        off: usize,
-        len: usize,
+        off: u32,
+        len: u32,
     },
 }
 
@@ -185,24 +189,15 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// A relay starting now. `c2s_prefix`/`s2c_prefix`: bytes already read by the caller
-    /// that must be forwarded first.
-    pub fn new(t: &RelayTimeouts, c2s_prefix: &[u8], s2c_prefix: &[u8]) -> Relay {
-        let dir = |prefix: &[u8]| Dir {
-            carry: if prefix.is_empty() {
-                Carry::None
-            } else {
-                Carry::Buf {
-                    buf: PooledBuf(prefix.into()),
-                    off: 0,
-                    len: prefix.len(),
-                }
-            },
+    /// A relay starting now.
+    pub fn new(t: &RelayTimeouts) -> Relay {
+        let dir = || Dir {
+            carry: Carry::None,
             eof: false,
             bulk: false,
         };
         Relay {
-            dirs: [dir(c2s_prefix), dir(s2c_prefix)],
+            dirs: [dir(), dir()],
             bytes: [0, 0],
             last: [0, 0],
             active: 0,
@@ -340,9 +335,9 @@ impl Relay {
                         .inspect(|&n| p.pending -= n)
                 }
                 Carry::Buf { buf, off, len } if *off < *len => {
-                    let slice = &buf.0[*off..*len];
+                    let slice = &buf.0[*off as usize..*len as usize];
                     dst.try_io_write(|| send(dst, slice))
-                        .inspect(|&n| *off += n)
+                        .inspect(|&n| *off += n as u32)
                 }
                 // Drained: an idle direction holds nothing.
                 _ => {
@@ -425,8 +420,7 @@ impl Relay {
     }
 
     fn read_buf(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
-        // A caller's prefix buffer may be any size: reads go to a standard one.
-        if !matches!(&self.dirs[d].carry, Carry::Buf { buf, .. } if buf.0.len() == BUF_SIZE) {
+        if !matches!(&self.dirs[d].carry, Carry::Buf { .. }) {
             self.dirs[d].carry = Carry::Buf {
                 buf: PooledBuf::get(),
                 off: 0,
@@ -446,7 +440,7 @@ impl Relay {
             }
         })?;
         *off = 0;
-        *len = n;
+        *len = n as u32; // at most BUF_SIZE
         Ok(n)
     }
 }
@@ -470,15 +464,9 @@ fn send(dst: &Stream, slice: &[u8]) -> io::Result<usize> {
 }
 
 /// Relays between `client` and `server` to the end; returns how it ended and the bytes
-/// forwarded (client → server, server → client). See [`Relay::new`] for the prefixes.
-pub async fn relay(
-    client: &Stream,
-    server: &Stream,
-    c2s_prefix: &[u8],
-    s2c_prefix: &[u8],
-    t: RelayTimeouts,
-) -> (RelayEnd, (u64, u64)) {
-    let mut r = Relay::new(&t, c2s_prefix, s2c_prefix);
+/// forwarded (client → server, server → client).
+pub async fn relay(client: &Stream, server: &Stream, t: RelayTimeouts) -> (RelayEnd, (u64, u64)) {
+    let mut r = Relay::new(&t);
     let end = std::future::poll_fn(|cx| r.poll_relay(cx, client, server)).await;
     (end, r.bytes())
 }
@@ -502,14 +490,14 @@ mod tests {
             let (mut c_out, c_in) = pair().await;
             let (s_in, mut s_out) = pair().await;
             let t = RelayTimeouts::default();
-            let task = relay(&c_in, &s_in, b"pre", &[], t);
+            let task = relay(&c_in, &s_in, t);
             let peers = async {
                 c_out.write_all(b"hello").await.unwrap();
                 c_out.shutdown_write().unwrap();
-                let mut got = vec![0u8; 8];
+                let mut got = vec![0u8; 5];
                 use tokio::io::AsyncWriteExt;
                 s_out.read_exact(&mut got).await.unwrap();
-                assert_eq!(&got, b"prehello");
+                assert_eq!(&got, b"hello");
                 // EOF was propagated to the server side.
                 assert_eq!(s_out.read(&mut got).await.unwrap(), 0);
                 s_out.write_all(b"reply").await.unwrap();
@@ -520,12 +508,12 @@ mod tests {
             };
             let ((end, bytes), ()) = tokio::join!(task, peers);
             assert_eq!(end, RelayEnd::Done);
-            assert_eq!(bytes, (8, 5));
+            assert_eq!(bytes, (5, 5));
         }
         SPLICE_OFF.store(false, Ordering::Relaxed);
         // An idle connection's relay state (the session's size test bounds the rest).
         assert!(
-            std::mem::size_of::<Relay>() <= 176,
+            std::mem::size_of::<Relay>() <= 144,
             "{}",
             std::mem::size_of::<Relay>()
         );
@@ -538,7 +526,7 @@ mod tests {
         let (s_in, mut s_out) = pair().await;
         let t = RelayTimeouts::default();
         let data: Vec<u8> = (0..(BUF_SIZE * 24)).map(|i| (i % 251) as u8).collect();
-        let task = relay(&c_in, &s_in, &[], &[], t);
+        let task = relay(&c_in, &s_in, t);
         let peers = async {
             let send = async {
                 c_out.write_all(b"x").await.unwrap();
@@ -572,7 +560,7 @@ mod tests {
             server: Some(Duration::from_secs(10)),
             ..Default::default()
         };
-        let (end, _) = relay(&c_in, &s_in, &[], &[], t).await;
+        let (end, _) = relay(&c_in, &s_in, t).await;
         assert_eq!(end, RelayEnd::ClientTimeout);
     }
 }
