@@ -4,12 +4,16 @@
 //! connections stay open. One [`Session`] owns the buffers of one client connection and reuses
 //! them for every request on it.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use haproxyrs_config::ir::{self, BackendId, BackendTarget, HttpConnMode, HttpReuse};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Sleep;
 
 use super::body::{BodyDecoder, BodyKind};
 use super::encode::{self, CaseAdjust};
@@ -93,21 +97,48 @@ enum End {
     Close,
 }
 
-/// Runs `fut` under an optional timeout (`None` once it expired). The timer is armed only
-/// if the future does not complete on its first poll: most writes and the reads whose bytes
-/// are already there then cost no clock read and no timer-wheel insertion and removal.
-async fn with_timeout<F: std::future::Future>(
+/// The session's two timers, one per side, re-armed for each wait. Pushing a deadline
+/// later only updates the armed entry in place (tokio moves it in its timer wheel when the
+/// old deadline comes), where a `tokio::time::timeout` per wait inserted and removed a
+/// wheel entry every time: two of each per keep-alive request.
+struct Timers {
+    client: Pin<Box<Sleep>>,
+    server: Pin<Box<Sleep>>,
+    runtime: tokio::runtime::Id,
+}
+
+impl Timers {
+    fn new() -> Timers {
+        let idle = || Box::pin(tokio::time::sleep(Duration::from_secs(86_400)));
+        Timers {
+            client: idle(),
+            server: idle(),
+            runtime: tokio::runtime::Handle::current().id(),
+        }
+    }
+}
+
+/// Runs `fut` under an optional timeout measured by `timer` (`None` once it expired). The
+/// timer is armed only if the future does not complete on its first poll: most writes and
+/// the reads whose bytes are already there cost no clock read and no timer work.
+async fn with_timeout<F: Future>(
     fut: F,
+    mut timer: Pin<&mut Sleep>,
     timeout: Option<Duration>,
 ) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
-    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
-    if let std::task::Poll::Ready(v) = first {
+    let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+    if let Poll::Ready(v) = first {
         return Some(v);
     }
-    match timeout {
-        Some(t) => tokio::time::timeout(t, fut).await.ok(),
-        None => Some(fut.await),
+    let Some(t) = timeout else {
+        return Some(fut.await);
+    };
+    timer.as_mut().reset(tokio::time::Instant::now() + t);
+    tokio::select! {
+        biased;
+        v = &mut fut => Some(v),
+        () = &mut timer => None,
     }
 }
 
@@ -115,12 +146,13 @@ async fn with_timeout<F: std::future::Future>(
 async fn read_some<S: AsyncRead + Unpin>(
     s: &mut S,
     buf: &mut Vec<u8>,
+    timer: Pin<&mut Sleep>,
     timeout: Option<Duration>,
 ) -> Result<usize, Option<std::io::Error>> {
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(16384);
     }
-    match with_timeout(s.read_buf(buf), timeout).await {
+    match with_timeout(s.read_buf(buf), timer, timeout).await {
         Some(r) => r.map_err(Some),
         None => Err(None),
     }
@@ -129,9 +161,10 @@ async fn read_some<S: AsyncRead + Unpin>(
 async fn write_all<S: AsyncWrite + Unpin>(
     s: &mut S,
     data: &[u8],
+    timer: Pin<&mut Sleep>,
     timeout: Option<Duration>,
 ) -> std::io::Result<()> {
-    with_timeout(s.write_all(data), timeout)
+    with_timeout(s.write_all(data), timer, timeout)
         .await
         .unwrap_or_else(|| {
             Err(std::io::Error::new(
@@ -167,6 +200,7 @@ pub struct Session<'p, C, E: Engine> {
     logline: Vec<u8>,
     /// The reply in `out` is a raw parser-level error: sent exactly as built.
     raw_reply: bool,
+    timers: Timers,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -202,6 +236,7 @@ pub async fn serve<C, E>(
         cookie_ok: false,
         logline: b.logline,
         raw_reply: false,
+        timers: b.timers,
     };
     while s.one_request().await == End::KeepAlive {}
     // The session's server connection outlives it in the shared idle list, offered there
@@ -221,6 +256,7 @@ pub async fn serve<C, E>(
         req: s.req,
         resp: s.resp,
         logline: s.logline,
+        timers: s.timers,
     }
     .give_back();
 }
@@ -237,6 +273,7 @@ struct Buffers {
     req: Message,
     resp: Message,
     logline: Vec<u8>,
+    timers: Timers,
 }
 
 /// Buffers kept per worker thread; beyond this, returned buffers are freed.
@@ -250,7 +287,8 @@ thread_local! {
 
 impl Buffers {
     fn take() -> Buffers {
-        FREE.with(|f| f.borrow_mut().pop())
+        let mut b = FREE
+            .with(|f| f.borrow_mut().pop())
             .unwrap_or_else(|| Buffers {
                 cin: Vec::with_capacity(16384),
                 sin: Vec::with_capacity(16384),
@@ -261,7 +299,13 @@ impl Buffers {
                 req: Message::default(),
                 resp: Message::default(),
                 logline: Vec::new(),
-            })
+                timers: Timers::new(),
+            });
+        // Timers belong to the runtime that made them; a thread may outlive one (tests).
+        if b.timers.runtime != tokio::runtime::Handle::current().id() {
+            b.timers = Timers::new();
+        }
+        b
     }
 
     fn give_back(mut self) {
@@ -323,7 +367,7 @@ where
             self.client.closing();
         }
         let r = if bytes_from_out {
-            write_all(&mut self.client, &self.out, t).await
+            write_all(&mut self.client, &self.out, self.timers.client.as_mut(), t).await
         } else {
             Ok(())
         };
@@ -382,7 +426,14 @@ where
             } else {
                 deadline.map(|d| d.saturating_duration_since(Instant::now()))
             };
-            match read_some(&mut self.client, &mut self.cin, wait).await {
+            match read_some(
+                &mut self.client,
+                &mut self.cin,
+                self.timers.client.as_mut(),
+                wait,
+            )
+            .await
+            {
                 Ok(0) | Err(Some(_)) => return None,
                 Ok(_) => {}
                 Err(None) => {
@@ -756,9 +807,14 @@ where
         if framing.expect_continue {
             self.req.remove_all(b"expect");
             let t = self.fe().timeouts.client;
-            if write_all(&mut self.client, b"HTTP/1.1 100 Continue\r\n\r\n", t)
-                .await
-                .is_err()
+            if write_all(
+                &mut self.client,
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                self.timers.client.as_mut(),
+                t,
+            )
+            .await
+            .is_err()
             {
                 return Err(0);
             }
@@ -778,7 +834,14 @@ where
                 return Ok(());
             }
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match read_some(&mut self.client, &mut self.cin, wait).await {
+            match read_some(
+                &mut self.client,
+                &mut self.cin,
+                self.timers.client.as_mut(),
+                wait,
+            )
+            .await
+            {
                 Ok(0) | Err(Some(_)) => return Err(0),
                 Ok(_) => {}
                 Err(None) => return Err(408),
@@ -832,7 +895,10 @@ where
         let be = cfg.backend(be_id);
         let t_client = fe.timeouts.client;
         let t_server = be.timeouts.server;
-        if write_all(conn, &self.out, t_server).await.is_err() {
+        if write_all(conn, &self.out, self.timers.server.as_mut(), t_server)
+            .await
+            .is_err()
+        {
             return Exchange::Failed(503, *b"SC");
         }
         self.out.clear();
@@ -848,9 +914,14 @@ where
                         self.sin.drain(..h.len);
                         self.out.clear();
                         encode::response(&self.resp, None, &mut self.out);
-                        if write_all(&mut self.client, &self.out, t_client)
-                            .await
-                            .is_err()
+                        if write_all(
+                            &mut self.client,
+                            &self.out,
+                            self.timers.client.as_mut(),
+                            t_client,
+                        )
+                        .await
+                        .is_err()
                         {
                             return Exchange::Failed(0, *b"CD");
                         }
@@ -864,7 +935,7 @@ where
             }
             let wait = t_server.map(|t| t.saturating_sub(sent_at.elapsed()));
             tokio::select! {
-                r = read_some(&mut self.client, &mut self.cin, t_client), if !req_body.is_done() => {
+                r = read_some(&mut self.client, &mut self.cin, self.timers.client.as_mut(), t_client), if !req_body.is_done() => {
                     match r {
                         Ok(0) | Err(_) => return Exchange::Failed(0, *b"CD"),
                         Ok(_) => {
@@ -874,7 +945,7 @@ where
                         }
                     }
                 }
-                r = read_some(conn, &mut self.sin, wait) => {
+                r = read_some(conn, &mut self.sin, self.timers.server.as_mut(), wait) => {
                     match r {
                         Ok(0) | Err(Some(_)) => return Exchange::Failed(502, *b"SH"),
                         Err(None) => return Exchange::Failed(504, *b"sH"),
@@ -959,9 +1030,14 @@ where
         self.out.clear();
         encode::response(&self.resp, case, &mut self.out);
         if tunnel {
-            if write_all(&mut self.client, &self.out, t_client)
-                .await
-                .is_err()
+            if write_all(
+                &mut self.client,
+                &self.out,
+                self.timers.client.as_mut(),
+                t_client,
+            )
+            .await
+            .is_err()
             {
                 return Exchange::Failed(0, *b"CD");
             }
@@ -982,9 +1058,14 @@ where
                     // The last write of a closing connection: let the FIN go with it.
                     self.client.closing();
                 }
-                if write_all(&mut self.client, &self.out, t_client)
-                    .await
-                    .is_err()
+                if write_all(
+                    &mut self.client,
+                    &self.out,
+                    self.timers.client.as_mut(),
+                    t_client,
+                )
+                .await
+                .is_err()
                 {
                     return Exchange::Failed(0, *b"CD");
                 }
@@ -995,7 +1076,7 @@ where
                 break;
             }
             tokio::select! {
-                r = read_some(&mut self.client, &mut self.cin, t_client), if !req_body.is_done() => {
+                r = read_some(&mut self.client, &mut self.cin, self.timers.client.as_mut(), t_client), if !req_body.is_done() => {
                     match r {
                         Ok(0) | Err(_) => return Exchange::Failed(0, *b"CD"),
                         Ok(_) => {
@@ -1005,7 +1086,7 @@ where
                         }
                     }
                 }
-                r = read_some(conn, &mut self.sin, t_server), if !resp_body.is_done() => {
+                r = read_some(conn, &mut self.sin, self.timers.server.as_mut(), t_server), if !resp_body.is_done() => {
                     match r {
                         Ok(0) if resp_body.until_close() => resp_body.finish_on_close(),
                         Ok(0) | Err(Some(_)) => return Exchange::Failed(0, *b"SD"),
@@ -1033,7 +1114,10 @@ where
         let res = match r {
             Ok(n) => {
                 self.cin.drain(..n);
-                if write_all(conn, &out, t).await.is_err() {
+                if write_all(conn, &out, self.timers.server.as_mut(), t)
+                    .await
+                    .is_err()
+                {
                     Err(Exchange::Failed(0, *b"SD"))
                 } else {
                     Ok(())
