@@ -95,6 +95,14 @@ impl Stream {
         })
     }
 
+    /// See [`TcpConn::pause_reads`] (unix sockets: nothing to do).
+    pub fn pause_reads(&mut self) -> bool {
+        match self {
+            Stream::Tcp(s) => s.pause_reads(),
+            Stream::Unix(_) => false,
+        }
+    }
+
     /// `shutdown(SHUT_WR)`: propagate a half-close.
     pub fn shutdown_write(&self) -> io::Result<()> {
         // SAFETY: valid fd owned by self.

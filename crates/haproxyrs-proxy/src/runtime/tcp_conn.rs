@@ -211,6 +211,18 @@ impl TcpConn {
         }
     }
 
+    /// Removes the socket's registration (`EPOLL_CTL_DEL`) while a relay cannot take
+    /// what arrives (its destination is full): each segment would otherwise wake the
+    /// worker for nothing. Operations are then tried directly again, and the next one
+    /// that would block registers the socket anew. The caller must not be waiting on
+    /// this socket's readiness. Returns whether it was removed.
+    pub fn pause_reads(&mut self) -> bool {
+        if self.reactor.writes.get().is_none() && self.reactor.primary.take().is_some() {
+            return true;
+        }
+        false
+    }
+
     /// `shutdown(SHUT_WR)`; it also pushes a segment held by `MSG_MORE`.
     pub fn shutdown_write(&self) -> io::Result<()> {
         self.sock.shutdown(std::net::Shutdown::Write)

@@ -154,7 +154,7 @@ impl Future for Session {
                     }
                 },
                 State::Relaying(c) => {
-                    let end = ready!(c.relay.poll_relay(cx, &c.client.stream, &c.server));
+                    let end = ready!(c.relay.poll_relay(cx, &mut c.client.stream, &mut c.server));
                     let State::Relaying(c) = std::mem::replace(&mut this.state, State::Done) else {
                         unreachable!("matched above")
                     };
