@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::Sleep;
 
 use super::pipe_pool::{splice, Pipe};
@@ -378,10 +379,19 @@ impl Relay {
             if moved >= FAIRNESS {
                 return Poll::Ready(Ok(Step::Yield));
             }
-            // 2. Read more: tried first, readiness is only waited for after EAGAIN (a
-            // socket not registered with the reactor yet stays so while data is there).
+            // 2. Read more. Buffered reads go through the stream's own `poll_read`: it
+            // tries first and waits for readiness only when needed, and after a short
+            // read (the socket is most likely empty) it waits without paying for a
+            // `read` that would fail with EAGAIN. Splice reads are tried first too.
             let n = if !self.dirs[d].bulk || SPLICE_OFF.load(Ordering::Relaxed) {
-                self.read_buf(src, d)
+                match self.poll_read_buf(cx, src, d) {
+                    Poll::Ready(r) => r,
+                    Poll::Pending => {
+                        // Nothing in flight: give the buffer back while waiting.
+                        self.dirs[d].carry = Carry::None;
+                        return Poll::Pending;
+                    }
+                }
             } else {
                 match self.read_splice(src, d) {
                     Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
@@ -430,7 +440,12 @@ impl Relay {
         Ok(n)
     }
 
-    fn read_buf(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &mut Stream,
+        d: usize,
+    ) -> Poll<io::Result<usize>> {
         if !matches!(&self.dirs[d].carry, Carry::Buf { .. }) {
             self.dirs[d].carry = Carry::Buf {
                 buf: PooledBuf::get(),
@@ -439,20 +454,14 @@ impl Relay {
             };
         }
         let Carry::Buf { buf, off, len } = &mut self.dirs[d].carry else {
-            return Err(io::ErrorKind::Other.into());
+            return Poll::Ready(Err(io::ErrorKind::Other.into()));
         };
-        let n = src.try_io_read(|| {
-            // SAFETY: valid fd and buffer.
-            let n = unsafe { libc::read(src.as_raw_fd(), buf.0.as_mut_ptr().cast(), buf.0.len()) };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })?;
+        let mut rb = ReadBuf::new(&mut buf.0[..]);
+        ready!(Pin::new(src).poll_read(cx, &mut rb))?;
+        let n = rb.filled().len();
         *off = 0;
         *len = n as u32; // at most BUF_SIZE
-        Ok(n)
+        Poll::Ready(Ok(n))
     }
 }
 
