@@ -21,7 +21,7 @@ use super::engine::{ClientIo, Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
-use super::log::{Capture, HttpLogRecord};
+use super::log::{htx_head_size, htx_size_of_wire, Capture, HttpLogRecord};
 use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
@@ -358,6 +358,13 @@ where
     /// Send a complete local response and decide what happens to the connection.
     async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
         let t = self.fe().timeouts.client;
+        // `%B` counts the reply as 2.6 does: in its internal form, without the
+        // `connection` header; a parser-level error (sent by 2.6's H1 layer) counts 0.
+        let counted = if self.raw_reply {
+            0
+        } else {
+            htx_size_of_wire(&self.out)
+        };
         // Raw (parser-level) errors go out exactly as 2.6's H1 layer sends them.
         if close && !self.raw_reply {
             mark_close(&mut self.out);
@@ -371,7 +378,7 @@ where
         } else {
             Ok(())
         };
-        log.bytes_out += self.out.len() as u64;
+        log.bytes_out += counted;
         self.out.clear();
         if r.is_err() || close {
             End::Close
@@ -1012,6 +1019,7 @@ where
             || effective_mode(fe, be) == HttpConnMode::Close
             || (rf.body == BodyKind::UntilClose && !tunnel);
         encode::strip_connection_tokens(&mut self.resp);
+        let head_size = htx_head_size(&self.resp);
         if tunnel {
             // keep `connection: upgrade` as the server sent it
         } else if client_close {
@@ -1041,11 +1049,12 @@ where
             {
                 return Exchange::Failed(0, *b"CD");
             }
-            log.bytes_out += self.out.len() as u64;
+            log.bytes_out += head_size;
             self.out.clear();
             return Exchange::Tunnel;
         }
         let mut resp_body = BodyDecoder::new(rf.body);
+        let mut counted = 0;
         loop {
             match resp_body.decode(&self.sin, &mut self.out) {
                 Ok(n) => {
@@ -1069,7 +1078,9 @@ where
                 {
                     return Exchange::Failed(0, *b"CD");
                 }
-                log.bytes_out += self.out.len() as u64;
+                let sent = head_size + resp_body.htx_size();
+                log.bytes_out += sent - counted;
+                counted = sent;
                 self.out.clear();
             }
             if resp_body.is_done() && req_body.is_done() {
