@@ -433,14 +433,7 @@ where
             } else {
                 deadline.map(|d| d.saturating_duration_since(Instant::now()))
             };
-            match read_some(
-                &mut self.client,
-                &mut self.cin,
-                self.timers.client.as_mut(),
-                wait,
-            )
-            .await
-            {
+            match self.read_client(wait).await {
                 Ok(0) | Err(Some(_)) => return None,
                 Ok(_) => {}
                 Err(None) => {
@@ -841,14 +834,7 @@ where
                 return Ok(());
             }
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match read_some(
-                &mut self.client,
-                &mut self.cin,
-                self.timers.client.as_mut(),
-                wait,
-            )
-            .await
-            {
+            match self.read_client(wait).await {
                 Ok(0) | Err(Some(_)) => return Err(0),
                 Ok(_) => {}
                 Err(None) => return Err(408),
@@ -921,18 +907,9 @@ where
                         self.sin.drain(..h.len);
                         self.out.clear();
                         encode::response(&self.resp, None, &mut self.out);
-                        if write_all(
-                            &mut self.client,
-                            &self.out,
-                            self.timers.client.as_mut(),
-                            t_client,
-                        )
-                        .await
-                        .is_err()
-                        {
-                            return Exchange::Failed(0, *b"CD");
+                        if let Err(e) = self.flush_out(t_client).await {
+                            return e;
                         }
-                        self.out.clear();
                         continue;
                     }
                     break h;
@@ -1038,19 +1015,10 @@ where
         self.out.clear();
         encode::response(&self.resp, case, &mut self.out);
         if tunnel {
-            if write_all(
-                &mut self.client,
-                &self.out,
-                self.timers.client.as_mut(),
-                t_client,
-            )
-            .await
-            .is_err()
-            {
-                return Exchange::Failed(0, *b"CD");
+            if let Err(e) = self.flush_out(t_client).await {
+                return e;
             }
             log.bytes_out += head_size;
-            self.out.clear();
             return Exchange::Tunnel;
         }
         let mut resp_body = BodyDecoder::new(rf.body);
@@ -1067,21 +1035,12 @@ where
                     // The last write of a closing connection: let the FIN go with it.
                     self.client.closing();
                 }
-                if write_all(
-                    &mut self.client,
-                    &self.out,
-                    self.timers.client.as_mut(),
-                    t_client,
-                )
-                .await
-                .is_err()
-                {
-                    return Exchange::Failed(0, *b"CD");
+                if let Err(e) = self.flush_out(t_client).await {
+                    return e;
                 }
                 let sent = head_size + resp_body.htx_size();
                 log.bytes_out += sent - counted;
                 counted = sent;
-                self.out.clear();
             }
             if resp_body.is_done() && req_body.is_done() {
                 break;
@@ -1111,6 +1070,27 @@ where
             server_reusable: !rf.server_close && self.sin.is_empty(),
             client_close,
         }
+    }
+
+    /// Reads more of the client's bytes into `cin` (see [`read_some`]).
+    async fn read_client(
+        &mut self,
+        wait: Option<Duration>,
+    ) -> Result<usize, Option<std::io::Error>> {
+        read_some(
+            &mut self.client,
+            &mut self.cin,
+            self.timers.client.as_mut(),
+            wait,
+        )
+        .await
+    }
+
+    /// Writes `out` to the client and empties it; `Err`: the client is gone.
+    async fn flush_out(&mut self, t: Option<Duration>) -> Result<(), Exchange> {
+        let r = write_all(&mut self.client, &self.out, self.timers.client.as_mut(), t).await;
+        self.out.clear();
+        r.map_err(|_| Exchange::Failed(0, *b"CD"))
     }
 
     async fn forward_req_body(
