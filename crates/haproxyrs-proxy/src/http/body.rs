@@ -62,6 +62,9 @@ pub struct BodyDecoder {
     state: State,
     /// Body bytes seen (payload only), for logs and `%U`.
     pub payload: u64,
+    /// Trailer names and values seen (for `%B`, see [`BodyDecoder::htx_size`]).
+    trailers: u64,
+    chunked: bool,
 }
 
 impl BodyDecoder {
@@ -72,7 +75,19 @@ impl BodyDecoder {
             BodyKind::Chunked => State::ChunkSize,
             BodyKind::UntilClose => State::UntilClose,
         };
-        BodyDecoder { state, payload: 0 }
+        BodyDecoder {
+            state,
+            payload: 0,
+            trailers: 0,
+            chunked: kind == BodyKind::Chunked,
+        }
+    }
+
+    /// What the body adds to a message's size as 2.6 logs it (`%B`, see
+    /// [`super::log::htx_head_size`]): payload, trailer names and values, and 1 for the end
+    /// of a chunked body.
+    pub fn htx_size(&self) -> u64 {
+        self.payload + self.trailers + u64::from(self.chunked && self.is_done())
     }
 
     /// The whole body has been read.
@@ -223,6 +238,7 @@ impl BodyDecoder {
         if value.contains(&0) {
             return Err(BodyError::Trailer);
         }
+        self.trailers += (n + value.len()) as u64;
         for &b in &text[..n] {
             out.push(b.to_ascii_lowercase());
         }

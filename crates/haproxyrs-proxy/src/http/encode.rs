@@ -2,8 +2,6 @@
 //! HTTP/1.x`, every field name lower-cased (unless `h1-case-adjust` maps it), `name: value`,
 //! CRLF line ends, hop-by-hop `Connection` tokens rewritten by the session.
 
-use std::io::Write;
-
 use super::head::Version;
 use super::message::Message;
 
@@ -51,8 +49,15 @@ pub fn request(msg: &Message, case: Option<&CaseAdjust>, out: &mut Vec<u8>) {
 /// Append the response head to `out`.
 pub fn response(msg: &Message, case: Option<&CaseAdjust>, out: &mut Vec<u8>) {
     out.extend_from_slice(msg.version.unwrap_or(Version::Http11).as_str().as_bytes());
-    let _ = write!(out, " {:03}", msg.status);
-    out.push(b' ');
+    // Three digits (the parser only accepts 3-digit codes), without the formatting machinery.
+    let st = msg.status.min(999);
+    out.extend_from_slice(&[
+        b' ',
+        b'0' + (st / 100) as u8,
+        b'0' + (st / 10 % 10) as u8,
+        b'0' + (st % 10) as u8,
+        b' ',
+    ]);
     out.extend_from_slice(msg.uri());
     out.extend_from_slice(b"\r\n");
     write_fields(msg, case, out);

@@ -21,7 +21,7 @@ use super::engine::{ClientIo, Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
-use super::log::{Capture, HttpLogRecord};
+use super::log::{htx_head_size, htx_size_of_wire, Capture, HttpLogRecord};
 use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
@@ -358,6 +358,13 @@ where
     /// Send a complete local response and decide what happens to the connection.
     async fn reply(&mut self, bytes_from_out: bool, close: bool, log: &mut TxnLog) -> End {
         let t = self.fe().timeouts.client;
+        // `%B` counts the reply as 2.6 does: in its internal form, without the
+        // `connection` header; a parser-level error (sent by 2.6's H1 layer) counts 0.
+        let counted = if self.raw_reply {
+            0
+        } else {
+            htx_size_of_wire(&self.out)
+        };
         // Raw (parser-level) errors go out exactly as 2.6's H1 layer sends them.
         if close && !self.raw_reply {
             mark_close(&mut self.out);
@@ -371,7 +378,7 @@ where
         } else {
             Ok(())
         };
-        log.bytes_out += self.out.len() as u64;
+        log.bytes_out += counted;
         self.out.clear();
         if r.is_err() || close {
             End::Close
@@ -426,14 +433,7 @@ where
             } else {
                 deadline.map(|d| d.saturating_duration_since(Instant::now()))
             };
-            match read_some(
-                &mut self.client,
-                &mut self.cin,
-                self.timers.client.as_mut(),
-                wait,
-            )
-            .await
-            {
+            match self.read_client(wait).await {
                 Ok(0) | Err(Some(_)) => return None,
                 Ok(_) => {}
                 Err(None) => {
@@ -834,14 +834,7 @@ where
                 return Ok(());
             }
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match read_some(
-                &mut self.client,
-                &mut self.cin,
-                self.timers.client.as_mut(),
-                wait,
-            )
-            .await
-            {
+            match self.read_client(wait).await {
                 Ok(0) | Err(Some(_)) => return Err(0),
                 Ok(_) => {}
                 Err(None) => return Err(408),
@@ -914,18 +907,9 @@ where
                         self.sin.drain(..h.len);
                         self.out.clear();
                         encode::response(&self.resp, None, &mut self.out);
-                        if write_all(
-                            &mut self.client,
-                            &self.out,
-                            self.timers.client.as_mut(),
-                            t_client,
-                        )
-                        .await
-                        .is_err()
-                        {
-                            return Exchange::Failed(0, *b"CD");
+                        if let Err(e) = self.flush_out(t_client).await {
+                            return e;
                         }
-                        self.out.clear();
                         continue;
                     }
                     break h;
@@ -1012,6 +996,7 @@ where
             || effective_mode(fe, be) == HttpConnMode::Close
             || (rf.body == BodyKind::UntilClose && !tunnel);
         encode::strip_connection_tokens(&mut self.resp);
+        let head_size = htx_head_size(&self.resp);
         if tunnel {
             // keep `connection: upgrade` as the server sent it
         } else if client_close {
@@ -1030,22 +1015,14 @@ where
         self.out.clear();
         encode::response(&self.resp, case, &mut self.out);
         if tunnel {
-            if write_all(
-                &mut self.client,
-                &self.out,
-                self.timers.client.as_mut(),
-                t_client,
-            )
-            .await
-            .is_err()
-            {
-                return Exchange::Failed(0, *b"CD");
+            if let Err(e) = self.flush_out(t_client).await {
+                return e;
             }
-            log.bytes_out += self.out.len() as u64;
-            self.out.clear();
+            log.bytes_out += head_size;
             return Exchange::Tunnel;
         }
         let mut resp_body = BodyDecoder::new(rf.body);
+        let mut counted = 0;
         loop {
             match resp_body.decode(&self.sin, &mut self.out) {
                 Ok(n) => {
@@ -1058,19 +1035,12 @@ where
                     // The last write of a closing connection: let the FIN go with it.
                     self.client.closing();
                 }
-                if write_all(
-                    &mut self.client,
-                    &self.out,
-                    self.timers.client.as_mut(),
-                    t_client,
-                )
-                .await
-                .is_err()
-                {
-                    return Exchange::Failed(0, *b"CD");
+                if let Err(e) = self.flush_out(t_client).await {
+                    return e;
                 }
-                log.bytes_out += self.out.len() as u64;
-                self.out.clear();
+                let sent = head_size + resp_body.htx_size();
+                log.bytes_out += sent - counted;
+                counted = sent;
             }
             if resp_body.is_done() && req_body.is_done() {
                 break;
@@ -1100,6 +1070,27 @@ where
             server_reusable: !rf.server_close && self.sin.is_empty(),
             client_close,
         }
+    }
+
+    /// Reads more of the client's bytes into `cin` (see [`read_some`]).
+    async fn read_client(
+        &mut self,
+        wait: Option<Duration>,
+    ) -> Result<usize, Option<std::io::Error>> {
+        read_some(
+            &mut self.client,
+            &mut self.cin,
+            self.timers.client.as_mut(),
+            wait,
+        )
+        .await
+    }
+
+    /// Writes `out` to the client and empties it; `Err`: the client is gone.
+    async fn flush_out(&mut self, t: Option<Duration>) -> Result<(), Exchange> {
+        let r = write_all(&mut self.client, &self.out, self.timers.client.as_mut(), t).await;
+        self.out.clear();
+        r.map_err(|_| Exchange::Failed(0, *b"CD"))
     }
 
     async fn forward_req_body(
