@@ -8,8 +8,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Pipes kept per worker for reuse.
 const MAX_IDLE: usize = 256;
-/// Requested pipe capacity.
-const PIPE_SIZE: libc::c_int = 512 * 1024;
+/// Requested pipe capacity: Linux's default `pipe-max-size`, so unprivileged processes get
+/// it too (until the user's `pipe-user-pages-soft` budget is used up; then pipes stay
+/// small, which costs more splice calls, nothing else).
+const PIPE_SIZE: libc::c_int = 1024 * 1024;
 
 thread_local! {
     static POOL: RefCell<Vec<(OwnedFd, OwnedFd)>> = const { RefCell::new(Vec::new()) };
