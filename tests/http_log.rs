@@ -105,3 +105,61 @@ fn httplog_lines_match_haproxy() {
     };
     assert_eq!(ours, theirs);
 }
+
+/// `%tr`, `%TR` and `%Ta` of a keep-alive request start with its first byte, not with the
+/// idle time before it (2.6 logs `0/0/0/0/0` for a quick request after a long pause).
+#[test]
+fn keep_alive_requests_are_timed_from_their_first_byte() {
+    let app = Backend::http("app");
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, CFG)
+        .var("app", app.addr_str())
+        .label("http_log-keepalive")
+        .start();
+    let mut c = client::Client::try_connect(p.fe(0)).unwrap_or_else(|e| p.fail(&format!("{e}")));
+    let pause = Duration::from_millis(1500);
+    for path in ["/ok1", "/ok2"] {
+        c.send(format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n"));
+        assert!(
+            !c.read_responses(1, crate::support::WAIT).is_empty(),
+            "no response for {path}\n{}",
+            p.context()
+        );
+        if path == "/ok1" {
+            // The idle time being measured, not a synchronisation.
+            std::thread::sleep(pause);
+        }
+    }
+    assert!(
+        p.wait_output("\"GET /ok2 HTTP/1.1\"", Duration::from_secs(5)),
+        "no log line\n{}",
+        p.context()
+    );
+    let out = p.stdout();
+    let field = |path: &str, i: usize| -> String {
+        let line = out.lines().find(|l| l.contains(path)).unwrap_or_default();
+        line.split(' ').nth(i).unwrap_or_default().to_string()
+    };
+    // [25/Nov/2026:16:22:16.283] -> milliseconds of the day.
+    let ms = |date: &str| -> i64 {
+        let t = date.trim_matches(|c| c == '[' || c == ']');
+        let hms: Vec<&str> = t.split_once(':').map_or("", |x| x.1).split(':').collect();
+        let (h, m) = (
+            hms[0].parse::<i64>().unwrap(),
+            hms[1].parse::<i64>().unwrap(),
+        );
+        let s: f64 = hms[2].parse().unwrap();
+        (h * 3600 + m * 60) * 1000 + (s * 1000.0).round() as i64
+    };
+    let gap = ms(&field("/ok2", 1)) - ms(&field("/ok1", 1));
+    assert!(
+        gap >= pause.as_millis() as i64,
+        "second request dated {gap} ms after the first\n{out}"
+    );
+    let timers = field("/ok2", 4);
+    let t: Vec<i64> = timers.split('/').map(|x| x.parse().unwrap()).collect();
+    let idle = pause.as_millis() as i64;
+    assert!(
+        t[0] < idle && t[4] < idle,
+        "idle time counted in TR/Ta: {timers}\n{out}"
+    );
+}

@@ -420,9 +420,7 @@ where
                     }
                 }
                 if deadline.is_none() {
-                    log.date = SystemTime::now();
-                    log.start = Instant::now();
-                    deadline = http_req.map(|t| Instant::now() + t);
+                    deadline = http_req.map(|t| log.start + t);
                 }
             }
             // Idle between requests: `timeout http-keep-alive`; within a head: `http-request`.
@@ -433,9 +431,17 @@ where
             } else {
                 deadline.map(|d| d.saturating_duration_since(Instant::now()))
             };
+            let idle = self.cin.is_empty();
             match self.read_client(wait).await {
                 Ok(0) | Err(Some(_)) => return None,
-                Ok(_) => {}
+                Ok(_) => {
+                    // The request starts with its first byte (`%tr`, `%TR`, `%Ta`), not
+                    // with the idle time before it, as 2.6 logs keep-alive requests.
+                    if idle {
+                        log.date = SystemTime::now();
+                        log.start = Instant::now();
+                    }
+                }
                 Err(None) => {
                     // 2.6 answers 408 on a first request even when nothing arrived; an idle
                     // keep-alive connection is closed silently.
