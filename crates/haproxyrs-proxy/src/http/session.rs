@@ -201,6 +201,8 @@ pub struct Session<'p, C, E: Engine> {
     /// The reply in `out` is a raw parser-level error: sent exactly as built.
     raw_reply: bool,
     timers: Timers,
+    /// When the session started (a placeholder for a request's start until its first byte).
+    opened: Instant,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -237,6 +239,7 @@ pub async fn serve<C, E>(
         logline: b.logline,
         raw_reply: false,
         timers: b.timers,
+        opened: Instant::now(),
     };
     while s.one_request().await == End::KeepAlive {}
     // The session's server connection outlives it in the shared idle list, offered there
@@ -409,6 +412,10 @@ where
             .or(timeouts.http_request)
             .or(timeouts.client);
         let mut deadline: Option<Instant> = None;
+        if !self.cin.is_empty() {
+            log.date = SystemTime::now();
+            log.start = Instant::now();
+        }
         loop {
             if !self.cin.is_empty() {
                 match head::parse_request(&mut self.cin, &self.proxy.limits, &mut self.fields) {
@@ -448,6 +455,10 @@ where
                     if self.cin.is_empty() && self.requests > 0 {
                         return None;
                     }
+                    if idle {
+                        log.date = SystemTime::now();
+                        log.start = Instant::now();
+                    }
                     return Some(Err(408));
                 }
             }
@@ -457,8 +468,9 @@ where
     /// Handle one request; returns whether the client connection continues.
     async fn one_request(&mut self) -> End {
         let mut log = TxnLog {
-            date: SystemTime::now(),
-            start: Instant::now(),
+            // Set when the request's first byte is there (see `read_head`).
+            date: SystemTime::UNIX_EPOCH,
+            start: self.opened,
             t_request: -1,
             t_connect: -1,
             t_response: -1,
@@ -705,19 +717,25 @@ where
         };
         let key = has_key.then_some(key_buf.as_slice());
         let picked = self.eng.pick(be_id, key, persist);
-        let t_conn = Instant::now();
         let first_request = self.requests == 1;
         let pooled = picked.and_then(|s| {
             self.take_conn(be_id, s, be.http_reuse, first_request)
                 .map(|(c, r)| (c, s, r))
         });
+        // `%Tc`: 0 for a connection taken from the pool (no clock read), -1 if none came.
         let got = match pooled {
-            Some(p) => Ok(p),
-            None => self
-                .eng
-                .connect(be_id, picked, key, persist)
-                .await
-                .map(|(s, c)| (c, s, false)),
+            Some(p) => {
+                log.t_connect = 0;
+                Ok(p)
+            }
+            None => {
+                let t_conn = Instant::now();
+                let r = self.eng.connect(be_id, picked, key, persist).await;
+                if r.is_ok() {
+                    log.t_connect = t_conn.elapsed().as_millis() as i64;
+                }
+                r.map(|(s, c)| (c, s, false))
+            }
         };
         self.scratch = key_buf;
         let (mut conn, server, reused) = match got {
@@ -738,7 +756,6 @@ where
         log.server = Some(server);
         self.cookie_ok = persist == Some(server);
         self.proxy.stats.record(reused);
-        log.t_connect = t_conn.elapsed().as_millis() as i64;
         // 7. Exchange. A reused connection may have been closed by the server while idle:
         // when it fails before any response byte and the request went out whole, the request
         // is sent again once on a new connection.
