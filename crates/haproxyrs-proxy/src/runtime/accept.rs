@@ -169,7 +169,7 @@ pub async fn accept_loop(
                     accept_instant: Instant::now(),
                     permits,
                 };
-                tokio::spawn(session::start(Arc::clone(&fe), conn));
+                session::spawn(Arc::clone(&fe), conn);
             }
             Err(e) if is_resource_error(&e) => {
                 if last_warn.is_none_or(|t| t.elapsed() > Duration::from_secs(1)) {

@@ -2,10 +2,7 @@
 //! connection` rules, read the PROXY header on `accept-proxy` binds, log HAProxy's
 //! default connect line, then hand it to TCP mode or the HTTP engine.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use haproxyrs_config::ir;
 
@@ -16,36 +13,20 @@ use crate::tcp;
 use crate::tcp::rules::{self, RuleVerdict};
 use crate::tcp::source::TcpSource;
 
-/// The future that runs one accepted connection to its end (the connection's task).
-pub fn start(fe: Arc<FrontendRt>, conn: ClientConn) -> Engine {
+/// Spawns the task that runs one accepted connection to its end: each mode gets a task of
+/// its own size, so an idle TCP connection stays small and an HTTP one costs one allocation.
+pub fn spawn(fe: Arc<FrontendRt>, conn: ClientConn) {
     match fe.cfg().mode {
         // One flat hand-written future: an idle TCP connection is mostly this task.
-        ir::Mode::Tcp => Engine::Tcp(tcp::Session::new(fe, conn)),
-        // Boxed: the HTTP session's state is large and must not size every TCP task.
-        ir::Mode::Http => Engine::Http(Box::pin(async move {
-            if let Some(conn) = prelude(&fe, conn).await {
-                super::http_glue::serve(fe, conn).await;
-            }
-        })),
+        ir::Mode::Tcp => drop(tokio::spawn(tcp::Session::new(fe, conn))),
+        ir::Mode::Http => drop(tokio::spawn(http(fe, conn))),
     }
 }
 
-/// A connection's task: the engine of its frontend's mode.
-// The TCP session is stored inline on purpose: it is the task (no extra allocation).
-#[allow(clippy::large_enum_variant)]
-pub enum Engine {
-    Tcp(tcp::Session),
-    Http(Pin<Box<dyn Future<Output = ()> + Send>>),
-}
-
-impl Future for Engine {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.get_mut() {
-            Engine::Tcp(s) => Pin::new(s).poll(cx),
-            Engine::Http(f) => f.as_mut().poll(cx),
-        }
+/// An HTTP-mode connection: the prelude, then the HTTP engine.
+async fn http(fe: Arc<FrontendRt>, conn: ClientConn) {
+    if let Some(conn) = prelude(&fe, conn).await {
+        super::http_glue::serve(fe, conn).await;
     }
 }
 

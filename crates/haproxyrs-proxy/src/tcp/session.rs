@@ -217,7 +217,7 @@ mod tests {
     /// at most 536 bytes keep the task at 640 bytes; 48 more bytes cost a whole 128.
     #[test]
     fn an_idle_session_stays_small() {
-        let size = std::mem::size_of::<crate::runtime::session::Engine>();
+        let size = std::mem::size_of::<super::Session>();
         assert!(
             size <= 536,
             "a TCP connection's task future is {size} bytes"
