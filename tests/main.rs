@@ -13,6 +13,7 @@ mod diff;
 mod http_diff;
 mod http_log;
 mod http_modes;
+mod http_retries;
 mod http_rules;
 mod http_tutorial;
 mod preprocess;

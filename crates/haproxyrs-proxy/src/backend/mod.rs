@@ -33,6 +33,9 @@ pub struct ConnectRequest<'a> {
     pub hash_key: Option<&'a [u8]>,
     /// Persistence target (a cookie's server index): used when usable.
     pub persist: Option<usize>,
+    /// A server the caller already chose by balancing (the HTTP engine does, to reuse its
+    /// idle connections): the first attempt goes there.
+    pub first: Option<usize>,
 }
 
 /// A connected server stream with the slot it occupies.
@@ -177,32 +180,35 @@ impl BackendRt {
         self.balancer.pick(&self.servers, key, None)
     }
 
-    /// One connection attempt to server `idx` (timeout connect, PROXY header), taking a
-    /// slot when one is free. For engines that pick and retry themselves.
-    pub async fn connect_server(
-        &self,
-        idx: usize,
-        src: &ConnAddr,
-        dst: &ConnAddr,
-    ) -> io::Result<(Stream, Option<SlotGuard>)> {
-        let server = self
+    /// Whether a failed connection may go to another server at its first retry rather
+    /// than its last (2.6's rule): the server was not chosen by persistence, the algorithm
+    /// does not tie a client or a request to one server (not a hash), and another active
+    /// server is usable.
+    fn spreads(&self, direct: bool) -> bool {
+        let hashed = matches!(
+            self.cfg().balance,
+            ir::Balance::Source
+                | ir::Balance::Random { .. }
+                | ir::Balance::Uri { .. }
+                | ir::Balance::UrlParam { .. }
+                | ir::Balance::Hdr { .. }
+                | ir::Balance::RdpCookie { .. }
+                | ir::Balance::Hash(_)
+        );
+        let active = self
             .servers
-            .get(idx)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such server"))?;
-        let slot = server.try_take_slot(self.next_seq()).map(|mut g| {
-            g.on_release = Some(Arc::clone(&self.queue));
-            g
-        });
-        let req = ConnectRequest {
-            src,
-            dst,
-            hash_key: None,
-            persist: None,
-        };
-        let (stream, _) = connect_server(server, &req, self.cfg().timeouts.connect)
-            .await
-            .map_err(|(e, _)| e)?;
-        Ok((stream, slot))
+            .iter()
+            .filter(|s| !s.is_backup() && s.is_usable())
+            .count();
+        !direct && !hashed && active > 1
+    }
+
+    /// Whether an active server other than `idx` is usable: a redispatch with nowhere
+    /// else to go retries the same server (with the turnaround delay), as 2.6 does.
+    fn has_other_active(&self, idx: usize) -> bool {
+        self.servers
+            .iter()
+            .any(|s| s.idx != idx && !s.is_backup() && s.is_usable())
     }
 
     fn next_seq(&self) -> u64 {
@@ -291,9 +297,13 @@ impl BackendRt {
         let timeouts = &cfg.timeouts;
         let start = Instant::now();
         let queue_timeout = timeouts.queue.or(timeouts.connect);
-        let mut target = req
+        let persisted = req
             .persist
             .filter(|&i| i < self.servers.len() && self.servers[i].state() == ServerState::Up);
+        // A server reached through persistence is "direct": 2.6 then retries it before
+        // redispatching, whatever the algorithm.
+        let direct = persisted.is_some();
+        let mut target = persisted.or(req.first.filter(|&i| i < self.servers.len()));
         let mut avoid = None;
         let mut retries = 0u32;
         let mut redispatched = false;
@@ -346,8 +356,11 @@ impl BackendRt {
                         });
                     }
                     retries += 1;
-                    if cfg.options.redispatch && retries == cfg.retries {
-                        // Last retry: anywhere but the failing server.
+                    let redispatch = cfg.options.redispatch
+                        && (retries == cfg.retries || self.spreads(direct))
+                        && self.has_other_active(server.idx);
+                    if redispatch {
+                        // Anywhere but the failing server, at once (no turnaround delay).
                         target = None;
                         avoid = Some(server.idx);
                         redispatched = true;

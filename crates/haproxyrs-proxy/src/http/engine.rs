@@ -30,6 +30,38 @@ pub struct Txn<'a> {
     pub acls: &'a [Acl],
 }
 
+/// A new server connection, from [`Engine::connect`].
+pub struct Connected<C> {
+    /// Index of the server in its backend.
+    pub server: usize,
+    pub conn: C,
+    /// Connection attempts retried before this one succeeded (`%rc`), and whether the
+    /// last went to another server (`+` before it).
+    pub retries: u32,
+    pub redispatched: bool,
+}
+
+/// Why [`Engine::connect`] gave no connection, with the retries it made (`%rc`).
+#[derive(Debug)]
+pub struct NotConnected {
+    pub error: io::Error,
+    /// The server of the last attempt, if one was tried (logged in place of `<NOSRV>`).
+    pub server: Option<usize>,
+    pub retries: u32,
+    pub redispatched: bool,
+}
+
+impl From<io::Error> for NotConnected {
+    fn from(error: io::Error) -> Self {
+        NotConnected {
+            error,
+            server: None,
+            retries: 0,
+            redispatched: false,
+        }
+    }
+}
+
 /// The client side of a session: a byte stream that can be told that what is written
 /// next is the connection's last, so a short final segment can leave with the FIN in one
 /// packet (the runtime's TCP connections do; other streams ignore it).
@@ -74,15 +106,14 @@ pub trait Engine: Send + Sync + 'static {
     }
 
     /// Open a new connection to `server` of `backend` (or to the server the backend's
-    /// balancing chooses with `key` / `persist` when `server` is `None`). Returns the server
-    /// index and the connection.
+    /// balancing chooses with `key` / `persist` when `server` is `None`).
     fn connect(
         &self,
         backend: BackendId,
         server: Option<usize>,
         key: Option<&[u8]>,
         persist: Option<usize>,
-    ) -> impl Future<Output = io::Result<(usize, Self::Conn)>> + Send;
+    ) -> impl Future<Output = Result<Connected<Self::Conn>, NotConnected>> + Send;
 
     /// Whether transactions of this frontend are logged at all (saves building the record).
     fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {

@@ -30,6 +30,8 @@ pub struct HttpLogRecord<'a> {
     pub term: [u8; 2],
     /// `%ac/%fc/%bc/%sc/%rc`.
     pub conns: [u32; 5],
+    /// The last connection retry went to another server: `%rc` is printed `+N`.
+    pub redispatched: bool,
     /// `%sq/%bq`.
     pub queues: [u32; 2],
     /// `capture request header` values (empty and not present when absent).
@@ -112,7 +114,7 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     format_date(r.request_date, out);
     let _ = write!(
         out,
-        "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}{}-- {}/{}/{}/{}/{} {}/{} ",
+        "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}{}-- {}/{}/{}/{}/{}{} {}/{} ",
         r.frontend,
         r.backend,
         r.server,
@@ -129,6 +131,7 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
         r.conns[1],
         r.conns[2],
         r.conns[3],
+        if r.redispatched { "+" } else { "" },
         r.conns[4],
         r.queues[0],
         r.queues[1],
@@ -176,6 +179,7 @@ mod tests {
             bytes_in: 0,
             term: *b"--",
             conns: [1, 1, 0, 0, 0],
+            redispatched: false,
             queues: [0, 0],
             captured_req: &caps,
             captured_resp: &[],
@@ -197,11 +201,13 @@ mod tests {
 // `BodyDecoder::htx_size`). The `connection` header the H1 layer adds on output is not
 // part of it; an error the H1 layer answers itself (a malformed request) counts 0.
 
-/// The HTX size of a response head as it will be forwarded (before the `connection`
-/// header for the client is added).
+/// The HTX size of a request or response head as it will be forwarded (without the
+/// `connection` header the proxy adds for the next hop). `%U` counts requests the same way.
 pub fn htx_head_size(msg: &super::message::Message) -> u64 {
     let version = msg.version.unwrap_or(super::head::Version::Http11).as_str();
-    let start_line = version.len() + 3 + msg.uri().len();
+    // Request: method, target, version. Response: version, 3-digit status, reason.
+    let status = if msg.status != 0 { 3 } else { 0 };
+    let start_line = msg.method().len() + msg.uri().len() + version.len() + status;
     let fields: usize = (0..msg.fields.len())
         .map(|i| msg.name(i).len() + msg.value(i).len())
         .sum();

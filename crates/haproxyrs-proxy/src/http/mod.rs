@@ -23,7 +23,7 @@ pub mod rules;
 pub mod session;
 pub mod tunnel;
 
-pub use engine::{ClientIo, Engine, Txn};
+pub use engine::{ClientIo, Connected, Engine, NotConnected, Txn};
 pub use session::{serve, HttpProxy};
 
 pub mod samples;

@@ -343,6 +343,10 @@ struct TxnLog {
     t_response: i64,
     status: u16,
     bytes_out: u64,
+    /// The request's size as 2.6 counts it (`%U`, see `log::htx_head_size`).
+    bytes_in: u64,
+    /// Connection attempts retried, and whether the last was redispatched (`%rc`).
+    retries: (u32, bool),
     term: [u8; 2],
     backend: Option<BackendId>,
     server: Option<usize>,
@@ -476,6 +480,8 @@ where
             t_response: -1,
             status: 0,
             bytes_out: 0,
+            bytes_in: 0,
+            retries: (0, false),
             term: *b"--",
             backend: None,
             server: None,
@@ -569,6 +575,7 @@ where
             );
         }
         if let Verdict::Replied(status) = verdict {
+            log.bytes_in = htx_head_size(&self.req);
             log.status = status;
             log.term = *b"PR";
             if status < 400 || status == 401 {
@@ -641,6 +648,7 @@ where
                 );
             }
             if let Verdict::Replied(status) = v {
+                log.bytes_in = htx_head_size(&self.req);
                 log.status = status;
                 log.term = if status < 400 { *b"LR" } else { *b"PR" };
                 return self
@@ -652,13 +660,17 @@ where
         let mode = effective_mode(fe, be);
         encode::strip_connection_tokens(&mut self.req);
         let req_version = self.req.version;
+        // The `connection` header for the server is the H1 layer's: not part of `%U`.
+        let mut connection_header = 0;
         if mode != HttpConnMode::KeepAlive {
             // HTTP/1.0 implies close: 2.6 adds nothing then.
             if req_version != Some(head::Version::Http10) {
                 self.req.add(b"connection", b"close");
+                connection_header = "connectionclose".len() as u64;
             }
         } else if req_version == Some(head::Version::Http10) && !framing.insecure_te {
             self.req.add(b"connection", b"keep-alive");
+            connection_header = "connectionkeep-alive".len() as u64;
         }
         if let Some(ff) = be
             .options
@@ -692,6 +704,7 @@ where
             .options
             .h1_case_adjust_bogus_server
             .then_some(&self.proxy.case_adjust);
+        log.bytes_in = htx_head_size(&self.req) - connection_header;
         self.out.clear();
         encode::request(&self.req, case, &mut self.out);
         let mut req_body = BodyDecoder::new(framing.body.unwrap_or(BodyKind::Empty));
@@ -730,11 +743,18 @@ where
             }
             None => {
                 let t_conn = Instant::now();
-                let r = self.eng.connect(be_id, picked, key, persist).await;
-                if r.is_ok() {
-                    log.t_connect = t_conn.elapsed().as_millis() as i64;
+                match self.eng.connect(be_id, picked, key, persist).await {
+                    Ok(c) => {
+                        log.t_connect = t_conn.elapsed().as_millis() as i64;
+                        log.retries = (c.retries, c.redispatched);
+                        Ok((c.conn, c.server, false))
+                    }
+                    Err(e) => {
+                        log.retries = (e.retries, e.redispatched);
+                        log.server = e.server;
+                        Err(e.error)
+                    }
                 }
-                r.map(|(s, c)| (c, s, false))
             }
         };
         self.scratch = key_buf;
@@ -771,8 +791,8 @@ where
             && matches!(outcome, Exchange::Failed(502 | 503, t) if t == *b"SH" || t == *b"SC")
             && log.bytes_out == 0
         {
-            if let Ok((_, c)) = self.eng.connect(be_id, Some(server), None, None).await {
-                conn = c;
+            if let Ok(c) = self.eng.connect(be_id, Some(server), None, None).await {
+                conn = c.conn;
                 std::mem::swap(&mut self.out, &mut self.resend);
                 let done = BodyDecoder::new(BodyKind::Empty);
                 outcome = self
@@ -1089,6 +1109,7 @@ where
                 }
             }
         }
+        log.bytes_in += req_body.htx_size();
         Exchange::Done {
             server_reusable: !rf.server_close && self.sin.is_empty(),
             client_close,
@@ -1173,9 +1194,10 @@ where
             t_active: log.start.elapsed().as_millis() as i64,
             status: log.status,
             bytes_out: log.bytes_out,
-            bytes_in: 0,
+            bytes_in: log.bytes_in,
             term: log.term,
-            conns: [0; 5],
+            conns: [0, 0, 0, 0, log.retries.0],
+            redispatched: log.retries.1,
             queues: [0; 2],
             captured_req: if log.bad { &[] } else { &self.cap_req },
             captured_resp: if log.bad { &[] } else { &self.cap_resp },

@@ -37,7 +37,7 @@ impl Engine for FakeEngine {
         server: Option<usize>,
         key: Option<&[u8]>,
         persist: Option<usize>,
-    ) -> std::io::Result<(usize, TcpStream)> {
+    ) -> Result<super::Connected<TcpStream>, super::NotConnected> {
         let server = match server {
             Some(s) => s,
             None => self
@@ -47,11 +47,17 @@ impl Engine for FakeEngine {
         self.connects.fetch_add(1, Ordering::Relaxed);
         let ir::ServerAddr::Inet { ip, port, .. } = self.config.backend(be).servers[server].addr
         else {
-            return Err(std::io::Error::other("not inet"));
+            return Err(std::io::Error::other("not inet").into());
         };
         TcpStream::connect(SocketAddr::new(ip, port.unwrap_or(80)))
             .await
-            .map(|c| (server, c))
+            .map(|conn| super::Connected {
+                server,
+                conn,
+                retries: 0,
+                redispatched: false,
+            })
+            .map_err(Into::into)
     }
     fn log_enabled(&self, _fe: &ir::Frontend) -> bool {
         true

@@ -15,9 +15,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn::{ClientConn, ConnAddr, Stream};
 use super::frontend::FrontendRt;
-use crate::backend::ConnectRequest;
+use crate::backend::{ConnectError, ConnectRequest};
 use crate::balance::Pick;
-use crate::http::{self, Engine, HttpProxy};
+use crate::http::{self, Connected, Engine, HttpProxy, NotConnected};
 use crate::log;
 use crate::server::SlotGuard;
 
@@ -122,22 +122,41 @@ impl Engine for RtEngine {
         server: Option<usize>,
         key: Option<&[u8]>,
         persist: Option<usize>,
-    ) -> io::Result<(usize, RtConn)> {
+    ) -> Result<Connected<RtConn>, NotConnected> {
         let be = Arc::clone(self.fe.backend(backend));
-        if let Some(idx) = server {
-            let (stream, slot) = be.connect_server(idx, &self.src, &self.dst).await?;
-            return Ok((idx, RtConn::new(stream, slot)));
-        }
-        // Full connection setup: balancing, queue, retries, redispatch, PROXY header.
+        // The full connection setup: the chosen server first, then queue, retries,
+        // redispatch and PROXY header as in TCP mode.
         let req = ConnectRequest {
             src: &self.src,
             dst: &self.dst,
             hash_key: key,
             persist,
+            first: server,
         };
         match be.connect(&req).await {
-            Ok(sc) => Ok((sc.server.idx, RtConn::new(sc.stream, Some(sc.slot)))),
-            Err(e) => Err(io::Error::other(e.to_string())),
+            Ok(sc) => Ok(Connected {
+                server: sc.server.idx,
+                conn: RtConn::new(sc.stream, Some(sc.slot)),
+                retries: sc.retries,
+                redispatched: sc.redispatched,
+            }),
+            Err(e) => {
+                let (server, retries, redispatched) = match &e {
+                    ConnectError::Failed {
+                        server,
+                        retries,
+                        redispatched,
+                        ..
+                    } => (Some(server.idx), *retries, *redispatched),
+                    _ => (None, 0, false),
+                };
+                Err(NotConnected {
+                    error: io::Error::other(e.to_string()),
+                    server,
+                    retries,
+                    redispatched,
+                })
+            }
         }
     }
 
@@ -181,6 +200,8 @@ fn to_record(r: &http::log::HttpLogRecord<'_>, src: &ConnAddr, dst: &ConnAddr) -
     rec.status = i32::from(r.status);
     rec.bytes_out = r.bytes_out;
     rec.bytes_in = r.bytes_in;
+    rec.retries = r.conns[4];
+    rec.redispatched = r.redispatched;
     rec.term = log::TermFlags::new(r.term[0], r.term[1]);
     rec.request_line = r
         .request_line

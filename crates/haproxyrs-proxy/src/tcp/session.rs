@@ -122,6 +122,7 @@ async fn setup(fe: Arc<FrontendRt>, conn: ClientConn) -> Setup {
         dst: &conn.local,
         hash_key: None,
         persist: None,
+        first: None,
     };
     match backend.connect(&req).await {
         Ok(server) => {
