@@ -163,3 +163,79 @@ fn keep_alive_requests_are_timed_from_their_first_byte() {
         "idle time counted in TR/Ta: {timers}\n{out}"
     );
 }
+
+/// `%U` and `%B` in a `log-format`, against 2.6: both count the message in HAProxy's
+/// internal form (the request as received, before `forwardfor` adds to it; chunked bodies
+/// by their payload plus one; `connection: close`/`keep-alive` not at all).
+#[test]
+fn byte_counts_match_haproxy() {
+    const FMT: &str = "\
+global
+    log stdout format raw local0
+
+defaults
+    mode http
+    log global
+    log-format \"%U %B %ST %r\"
+    option forwardfor
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind {{fe0}}
+    default_backend be
+
+backend be
+    server s1 {{app}}
+";
+    let requests = [
+        "GET /a HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n".to_string(),
+        "GET /b HTTP/1.1\r\nhost: test\r\nx-long: aaaaaaaaaa\r\nconnection: keep-alive\r\n\r\n"
+            .to_string(),
+        "POST /c HTTP/1.1\r\nhost: test\r\ncontent-length: 11\r\n\r\nhello=world".to_string(),
+        "POST /d HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            .to_string(),
+    ];
+    let run = |flavor: Flavor| -> Vec<String> {
+        let app = Backend::http("app");
+        let p = ProxyBuilder::new(flavor, FMT)
+            .var("app", app.addr_str())
+            .label(&format!("http_log-bytes-{}", flavor.name()))
+            .start();
+        let mut got = Vec::new();
+        for req in &requests {
+            let mut c = client::Client::try_connect(p.fe(0))
+                .unwrap_or_else(|e| p.fail(&format!("connect: {e}")));
+            c.send(req.clone());
+            assert!(
+                !c.read_responses(1, crate::support::WAIT).is_empty(),
+                "no response\n{}",
+                p.context()
+            );
+            let line = req.split("\r\n").next().unwrap_or_default().to_string();
+            assert!(
+                p.wait_output(&line, Duration::from_secs(5)),
+                "no log line for {line}\n{}",
+                p.context()
+            );
+            let out = p.stdout();
+            got.push(
+                out.lines()
+                    .find(|l| l.contains(&line))
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        got
+    };
+    let ours = run(Flavor::Haproxyrs);
+    assert!(
+        ours.iter().all(|l| !l.starts_with("0 ")),
+        "%U missing: {ours:?}"
+    );
+    if !crate::support::haproxy::haproxy_available("byte_counts_match_haproxy") {
+        return;
+    }
+    assert_eq!(ours, run(Flavor::Haproxy));
+}

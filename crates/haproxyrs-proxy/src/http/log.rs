@@ -214,6 +214,24 @@ pub fn htx_head_size(msg: &super::message::Message) -> u64 {
     (20 + start_line + fields + 1) as u64
 }
 
+/// The HTX size of a request head as received (`%U`): `close` and `keep-alive` in
+/// `connection` belong to the H1 layer and are not stored, so a `connection` header made
+/// of them only does not count.
+pub fn htx_request_size(msg: &super::message::Message) -> u64 {
+    let mut size = htx_head_size(msg);
+    for i in msg.find(b"connection") {
+        let value = msg.value(i);
+        let only_h1 = value.split(|&b| b == b',').all(|t| {
+            let t = t.trim_ascii();
+            t.eq_ignore_ascii_case(b"close") || t.eq_ignore_ascii_case(b"keep-alive")
+        });
+        if only_h1 {
+            size -= (msg.name(i).len() + value.len()) as u64;
+        }
+    }
+    size
+}
+
 /// The HTX size of a complete response built as wire bytes (an error page, `return`,
 /// `redirect`): `name: value` lines and a body after the empty line.
 pub fn htx_size_of_wire(wire: &[u8]) -> u64 {

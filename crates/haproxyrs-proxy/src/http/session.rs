@@ -21,7 +21,7 @@ use super::engine::{ClientIo, Engine, Txn};
 use super::errors::{ErrorPages, Shape};
 use super::framing::{self, FramingError, RequestFraming};
 use super::head::{self, Field, HeadError, Limits};
-use super::log::{htx_head_size, htx_size_of_wire, Capture, HttpLogRecord};
+use super::log::{htx_head_size, htx_request_size, htx_size_of_wire, Capture, HttpLogRecord};
 use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
@@ -501,6 +501,8 @@ where
         log.t_request = log.start.elapsed().as_millis() as i64;
         self.requests += 1;
         self.req.load_request(&self.cin, &head, &self.fields);
+        // `%U`: the request as received (before any rule or `forwardfor` changes it).
+        log.bytes_in = htx_request_size(&self.req);
         self.cin.drain(..head.len);
         for c in &mut self.cap_resp {
             c.present = false;
@@ -575,7 +577,6 @@ where
             );
         }
         if let Verdict::Replied(status) = verdict {
-            log.bytes_in = htx_head_size(&self.req);
             log.status = status;
             log.term = *b"PR";
             if status < 400 || status == 401 {
@@ -648,7 +649,6 @@ where
                 );
             }
             if let Verdict::Replied(status) = v {
-                log.bytes_in = htx_head_size(&self.req);
                 log.status = status;
                 log.term = if status < 400 { *b"LR" } else { *b"PR" };
                 return self
@@ -660,17 +660,13 @@ where
         let mode = effective_mode(fe, be);
         encode::strip_connection_tokens(&mut self.req);
         let req_version = self.req.version;
-        // The `connection` header for the server is the H1 layer's: not part of `%U`.
-        let mut connection_header = 0;
         if mode != HttpConnMode::KeepAlive {
             // HTTP/1.0 implies close: 2.6 adds nothing then.
             if req_version != Some(head::Version::Http10) {
                 self.req.add(b"connection", b"close");
-                connection_header = "connectionclose".len() as u64;
             }
         } else if req_version == Some(head::Version::Http10) && !framing.insecure_te {
             self.req.add(b"connection", b"keep-alive");
-            connection_header = "connectionkeep-alive".len() as u64;
         }
         if let Some(ff) = be
             .options
@@ -704,7 +700,6 @@ where
             .options
             .h1_case_adjust_bogus_server
             .then_some(&self.proxy.case_adjust);
-        log.bytes_in = htx_head_size(&self.req) - connection_header;
         self.out.clear();
         encode::request(&self.req, case, &mut self.out);
         let mut req_body = BodyDecoder::new(framing.body.unwrap_or(BodyKind::Empty));
