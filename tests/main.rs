@@ -12,6 +12,7 @@ mod corpus;
 mod diff;
 mod http_diff;
 mod http_log;
+mod http_maxconn;
 mod http_modes;
 mod http_retries;
 mod http_rules;

@@ -211,7 +211,7 @@ impl BackendRt {
             .any(|s| s.idx != idx && !s.is_backup() && s.is_usable())
     }
 
-    fn next_seq(&self) -> u64 {
+    pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 

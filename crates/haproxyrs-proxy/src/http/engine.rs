@@ -115,6 +115,17 @@ pub trait Engine: Send + Sync + 'static {
         persist: Option<usize>,
     ) -> impl Future<Output = Result<Connected<Self::Conn>, NotConnected>> + Send;
 
+    /// The connection goes idle (kept for the session's next request, or pooled): it no
+    /// longer counts toward its server's `maxconn`, which 2.6 applies to requests in
+    /// progress, not to open connections.
+    fn park(&self, _conn: &mut Self::Conn) {}
+
+    /// An idle connection is to carry a request of `backend` and counts toward `maxconn`
+    /// again. `false` when the server is full: the connection must not be used now.
+    fn unpark(&self, _backend: BackendId, _conn: &mut Self::Conn) -> bool {
+        true
+    }
+
     /// Whether transactions of this frontend are logged at all (saves building the record).
     fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {
         !fe.logs.is_empty()

@@ -887,19 +887,27 @@ where
         mode: HttpReuse,
         first_request: bool,
     ) -> Option<(E::Conn, bool)> {
-        if let Some(a) = self.attached.take() {
-            if a.backend == be && a.server == server {
-                return Some((a.conn, true));
+        let conn = match self.attached.take() {
+            Some(a) if a.backend == be && a.server == server => Some((a.conn, a.used)),
+            other => {
+                if let Some(a) = other {
+                    // Another server this time: the attached connection joins the pool.
+                    self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+                }
+                self.proxy.pools[be.0].take(server, mode, first_request)
             }
-            // Another server this time: the attached connection joins the shared pool.
-            self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
+        };
+        let (mut conn, used) = conn?;
+        if self.eng.unpark(be, &mut conn) {
+            return Some((conn, true));
         }
-        self.proxy.pools[be.0]
-            .take(server, mode, first_request)
-            .map(|(c, _)| (c, true))
+        // The server is full now: the request waits in its queue (a new connection).
+        self.proxy.pools[be.0].put(server, conn, used, mode);
+        None
     }
 
-    fn release(&mut self, be: BackendId, server: usize, conn: E::Conn, mode: HttpReuse) {
+    fn release(&mut self, be: BackendId, server: usize, mut conn: E::Conn, mode: HttpReuse) {
+        self.eng.park(&mut conn);
         if let Some(a) = self.attached.take() {
             self.proxy.pools[a.backend.0].put(a.server, a.conn, a.used, mode);
         }

@@ -24,7 +24,8 @@ use crate::server::SlotGuard;
 /// A server connection of the HTTP engine.
 pub struct RtConn {
     stream: Stream,
-    _slot: Option<SlotGuard>,
+    /// The server slot: parked while the connection idles (see [`Engine::park`]).
+    slot: Option<SlotGuard>,
     /// We sent a FIN (end of a tunnel): close gracefully so nothing queued is lost.
     shut: bool,
 }
@@ -33,7 +34,7 @@ impl RtConn {
     fn new(stream: Stream, slot: Option<SlotGuard>) -> RtConn {
         RtConn {
             stream,
-            _slot: slot,
+            slot,
             shut: false,
         }
     }
@@ -157,6 +158,19 @@ impl Engine for RtEngine {
                     redispatched,
                 })
             }
+        }
+    }
+
+    fn park(&self, conn: &mut RtConn) {
+        if let Some(s) = &mut conn.slot {
+            s.park();
+        }
+    }
+
+    fn unpark(&self, backend: BackendId, conn: &mut RtConn) -> bool {
+        match &mut conn.slot {
+            Some(s) => s.unpark(self.fe.backend(backend).next_seq()),
+            None => true,
         }
     }
 

@@ -110,11 +110,20 @@ impl ServerRt {
 
     /// Takes one connection slot unless `maxconn` is reached.
     pub fn try_take_slot(self: &Arc<Self>, seq: u64) -> Option<SlotGuard> {
+        self.take(seq).then(|| SlotGuard {
+            server: Arc::clone(self),
+            on_release: None,
+            held: true,
+        })
+    }
+
+    /// Counts one more connection in use unless `maxconn` is reached.
+    fn take(&self, seq: u64) -> bool {
         let max = self.cfg.maxconn;
         let mut cur = self.cur.load(Ordering::Relaxed);
         loop {
             if max != 0 && cur >= max {
-                return None;
+                return false;
             }
             match self
                 .cur
@@ -126,10 +135,7 @@ impl ServerRt {
         }
         self.lc_seq.store(seq, Ordering::Relaxed);
         self.total.fetch_add(1, Ordering::Relaxed);
-        Some(SlotGuard {
-            server: Arc::clone(self),
-            on_release: None,
-        })
+        true
     }
 
     pub(crate) fn queue_enter(&self) {
@@ -141,27 +147,53 @@ impl ServerRt {
 }
 
 /// One connection slot of a server; dropping it frees the slot and wakes a queued waiter.
+/// An HTTP connection parks its slot while it idles between requests: 2.6's `maxconn`
+/// counts requests in progress, not open connections.
 #[derive(Debug)]
 pub struct SlotGuard {
     server: Arc<ServerRt>,
     /// Also woken on release (the backend's queue).
     pub(crate) on_release: Option<Arc<Notify>>,
+    /// The slot is taken (not parked).
+    held: bool,
 }
 
 impl SlotGuard {
     pub fn server(&self) -> &Arc<ServerRt> {
         &self.server
     }
-}
 
-impl Drop for SlotGuard {
-    fn drop(&mut self) {
+    /// Gives the slot back while keeping the guard (its connection goes idle).
+    pub fn park(&mut self) {
+        if std::mem::replace(&mut self.held, false) {
+            self.release();
+        }
+    }
+
+    /// Takes the slot again for a new request; `false` (still parked) when the server is
+    /// full.
+    pub fn unpark(&mut self, seq: u64) -> bool {
+        if !self.held {
+            self.held = self.server.take(seq);
+        }
+        self.held
+    }
+
+    fn release(&self) {
         self.server.cur.fetch_sub(1, Ordering::AcqRel);
         if self.server.cfg.maxconn != 0 {
             self.server.slot_freed.notify_one();
             if let Some(n) = &self.on_release {
                 n.notify_one();
             }
+        }
+    }
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        if self.held {
+            self.release();
         }
     }
 }
