@@ -228,6 +228,22 @@ impl BackendRt {
             ir::Balance::Source => req.src.ip().map(HashKey::Source),
             _ => req.hash_key.map(HashKey::Bytes),
         };
+        // The common case first, without joining a queue's waiter list: the server to use
+        // has a free slot. Otherwise the loop below registers, then looks again.
+        match target {
+            Some(i) if self.servers[i].state() != ServerState::Maint => {}
+            _ => match self.balancer.pick(&self.servers, key, avoid) {
+                Pick::NoServer => return Err(ConnectError::NoServer),
+                Pick::Server(i) => target = Some(i),
+                Pick::Saturated => {}
+            },
+        }
+        if let Some(i) = target {
+            if let Some(mut g) = self.servers[i].try_take_slot(self.next_seq()) {
+                g.on_release = Some(Arc::clone(&self.queue));
+                return Ok(g);
+            }
+        }
         loop {
             // Register interest before checking, so a slot freed in between wakes us.
             let srv_wait = target.map(|i| Arc::clone(&self.servers[i]));
