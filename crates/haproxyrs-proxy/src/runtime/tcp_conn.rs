@@ -295,12 +295,10 @@ impl Reactor {
         }
         self.writes
             .get_or_init(|| {
-                let dup = std::fs::File::from(
-                    unsafe { BorrowedFd::borrow_raw(fd) }
-                        .try_clone_to_owned()
-                        .ok()?,
-                );
-                let dup = OwnedFd::from(dup);
+                // SAFETY: `fd` is the connection's open socket for the whole call.
+                let dup = unsafe { BorrowedFd::borrow_raw(fd) }
+                    .try_clone_to_owned()
+                    .ok()?;
                 // SAFETY: the duplicate is owned next to its registration in `WriteReg`,
                 // which drops the registration first.
                 let r =
