@@ -1,9 +1,10 @@
 //! Issue 4 point 2 in HTTP mode: `retries` and `option redispatch` when a server refuses
-//! connections, compared with haproxy 2.6 through the log line (`%rc %ST %b/%s`): an
+//! connections, compared with haproxy 2.6 through the log line (`%rc %Tw %ST %b/%s`): an
 //! immediate redispatch for a non-hashing algorithm with another active server (`+1`),
 //! retries with the 1 s turnaround and then 503 without `redispatch`, a cookie-persistent
 //! server retried before the last retry redispatches (`+2`), and a redispatch with nowhere
-//! else to go that retries the same server.
+//! else to go that retries the same server. `%Tw` includes the turnaround before a
+//! redispatch, as 2.6 counts it.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ global
 defaults
     mode http
     log global
-    log-format \"%rc %ST %b/%s %r\"
+    log-format \"%rc %Tw %ST %b/%s %r\"
     timeout connect 2s
     timeout client 5s
     timeout server 5s
@@ -88,14 +89,27 @@ fn lines(flavor: Flavor) -> Vec<String> {
             p.context()
         );
         let out = p.stdout();
-        got.push(
-            out.lines()
-                .find(|l| l.contains(&needle))
-                .unwrap_or_default()
-                .to_string(),
-        );
+        let line = out
+            .lines()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_default();
+        got.push(bucket_tw(line));
     }
     got
+}
+
+/// `%Tw` (the second field) includes the 1 s turnaround before a redispatch, as in 2.6:
+/// compared as "0" (under half a second) or "1s+", not to the millisecond; -1 stays.
+fn bucket_tw(line: &str) -> String {
+    let mut fields: Vec<String> = line.split(' ').map(str::to_string).collect();
+    if let Some(tw) = fields.get(1).and_then(|w| w.parse::<i64>().ok()) {
+        fields[1] = match tw {
+            500.. => "1s+".into(),
+            0.. => "0".into(),
+            _ => tw.to_string(), // -1: no server was assigned
+        };
+    }
+    fields.join(" ")
 }
 
 #[test]
@@ -105,10 +119,10 @@ fn retries_and_redispatch_match_haproxy() {
     assert_eq!(
         ours,
         [
-            "+1 200 spread/app GET /spread HTTP/1.1",
-            "1 503 plain/dead GET /plain HTTP/1.1",
-            "+2 200 sticky/app GET /sticky HTTP/1.1",
-            "1 503 alone/dead GET /alone HTTP/1.1",
+            "+1 0 200 spread/app GET /spread HTTP/1.1",
+            "1 0 503 plain/dead GET /plain HTTP/1.1",
+            "+2 1s+ 200 sticky/app GET /sticky HTTP/1.1",
+            "1 1s+ 503 alone/dead GET /alone HTTP/1.1",
         ]
     );
     if !crate::support::haproxy::haproxy_available("retries_and_redispatch_match_haproxy") {

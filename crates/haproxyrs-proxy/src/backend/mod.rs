@@ -323,9 +323,12 @@ impl BackendRt {
         let mut avoid = None;
         let mut retries = 0u32;
         let mut redispatched = false;
+        // `%Tw` runs until the last assignment of a server: the first one, and each retry
+        // that redispatches (2.6 counts the turnaround before it too).
+        let mut queue_time = Duration::ZERO;
+        let mut assigning = true;
         loop {
             let deadline = queue_timeout.map(|t| Instant::now() + t);
-            let q_start = Instant::now();
             let slot = match self.acquire(req, target, avoid, deadline).await {
                 Ok(s) => s,
                 Err(ConnectError::QueueTimeout { server, .. }) => {
@@ -336,7 +339,9 @@ impl BackendRt {
                 }
                 Err(e) => return Err(e),
             };
-            let queue_time = q_start.elapsed();
+            if std::mem::take(&mut assigning) {
+                queue_time = start.elapsed();
+            }
             let server = Arc::clone(slot.server());
             let c_start = Instant::now();
             let attempt = connect_server(&server, req, timeouts.connect).await;
@@ -372,10 +377,9 @@ impl BackendRt {
                         });
                     }
                     retries += 1;
-                    let redispatch = cfg.options.redispatch
-                        && (retries == cfg.retries || self.spreads(direct))
-                        && self.has_other_active(server.idx);
-                    if redispatch {
+                    assigning =
+                        cfg.options.redispatch && (retries == cfg.retries || self.spreads(direct));
+                    if assigning && self.has_other_active(server.idx) {
                         // Anywhere but the failing server, at once (no turnaround delay).
                         target = None;
                         avoid = Some(server.idx);

@@ -39,14 +39,17 @@ pub struct Connected<C> {
     /// last went to another server (`+` before it).
     pub retries: u32,
     pub redispatched: bool,
+    /// Time spent waiting for a free slot of the server (`%Tw`).
+    pub queued: std::time::Duration,
 }
 
 /// Why [`Engine::connect`] gave no connection, with the retries it made (`%rc`).
 #[derive(Debug)]
 pub struct NotConnected {
     pub error: io::Error,
-    /// The server of the last attempt, if one was tried (logged in place of `<NOSRV>`).
-    pub server: Option<usize>,
+    /// The server of the last attempt, if one was tried (logged in place of `<NOSRV>`),
+    /// and the time waited for its slot (`%Tw`).
+    pub server: Option<(usize, std::time::Duration)>,
     pub retries: u32,
     pub redispatched: bool,
 }

@@ -339,6 +339,7 @@ struct TxnLog {
     date: SystemTime,
     start: Instant,
     t_request: i64,
+    t_queue: i64,
     t_connect: i64,
     t_response: i64,
     status: u16,
@@ -476,6 +477,7 @@ where
             date: SystemTime::UNIX_EPOCH,
             start: self.opened,
             t_request: -1,
+            t_queue: -1,
             t_connect: -1,
             t_response: -1,
             status: 0,
@@ -730,9 +732,11 @@ where
             self.take_conn(be_id, s, be.http_reuse, first_request)
                 .map(|(c, r)| (c, s, r))
         });
-        // `%Tc`: 0 for a connection taken from the pool (no clock read), -1 if none came.
+        // `%Tw`/`%Tc`: 0 for a connection taken from the pool (no clock read), -1 if none
+        // came.
         let got = match pooled {
             Some(p) => {
+                log.t_queue = 0;
                 log.t_connect = 0;
                 Ok(p)
             }
@@ -740,13 +744,18 @@ where
                 let t_conn = Instant::now();
                 match self.eng.connect(be_id, picked, key, persist).await {
                     Ok(c) => {
-                        log.t_connect = t_conn.elapsed().as_millis() as i64;
+                        let total = t_conn.elapsed();
+                        log.t_queue = c.queued.as_millis() as i64;
+                        log.t_connect = total.saturating_sub(c.queued).as_millis() as i64;
                         log.retries = (c.retries, c.redispatched);
                         Ok((c.conn, c.server, false))
                     }
                     Err(e) => {
                         log.retries = (e.retries, e.redispatched);
-                        log.server = e.server;
+                        if let Some((server, queued)) = e.server {
+                            log.server = Some(server);
+                            log.t_queue = queued.as_millis() as i64;
+                        }
                         Err(e.error)
                     }
                 }
@@ -1191,7 +1200,7 @@ where
             backend,
             server,
             t_request: log.t_request,
-            t_queue: if log.t_connect >= 0 { 0 } else { -1 },
+            t_queue: log.t_queue,
             t_connect: log.t_connect,
             t_response: log.t_response,
             t_active: log.start.elapsed().as_millis() as i64,

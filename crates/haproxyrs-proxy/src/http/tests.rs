@@ -56,6 +56,7 @@ impl Engine for FakeEngine {
                 conn,
                 retries: 0,
                 redispatched: false,
+                queued: std::time::Duration::ZERO,
             })
             .map_err(Into::into)
     }

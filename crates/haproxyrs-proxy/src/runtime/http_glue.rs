@@ -140,6 +140,7 @@ impl Engine for RtEngine {
                 conn: RtConn::new(sc.stream, Some(sc.slot)),
                 retries: sc.retries,
                 redispatched: sc.redispatched,
+                queued: sc.queue_time,
             }),
             Err(e) => {
                 let (server, retries, redispatched) = match &e {
@@ -147,8 +148,9 @@ impl Engine for RtEngine {
                         server,
                         retries,
                         redispatched,
+                        queue_time,
                         ..
-                    } => (Some(server.idx), *retries, *redispatched),
+                    } => (Some((server.idx, *queue_time)), *retries, *redispatched),
                     _ => (None, 0, false),
                 };
                 Err(NotConnected {
