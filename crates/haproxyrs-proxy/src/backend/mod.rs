@@ -49,7 +49,7 @@ pub struct ServerConn {
     pub retries: u32,
     /// The last retry went to another server (`+` before `%rc`).
     pub redispatched: bool,
-    /// Time spent in queues (`%Tw`) and connecting (`%Tc`, last attempt).
+    /// `%Tw` (until the last server assignment) and `%Tc` (from it to connected).
     pub queue_time: Duration,
     pub connect_time: Duration,
     /// The server's address as connected.
@@ -343,9 +343,9 @@ impl BackendRt {
                 queue_time = start.elapsed();
             }
             let server = Arc::clone(slot.server());
-            let c_start = Instant::now();
             let attempt = connect_server(&server, req, timeouts.connect).await;
-            let connect_time = c_start.elapsed();
+            // `%Tc`: from the last assignment on, retries to the same server included.
+            let connect_time = start.elapsed().saturating_sub(queue_time);
             match attempt {
                 Ok((stream, addr)) => {
                     return Ok(ServerConn {
