@@ -62,31 +62,10 @@ fn lines(flavor: Flavor) -> Option<Vec<String>> {
         .start();
     let mut got = Vec::new();
     for path in ["/ok", "/deny", "/none", "/ret", "/redir"] {
-        let addr = p.fe(0);
-        let mut c = match client::Client::try_connect(addr) {
-            Ok(c) => c,
-            Err(e) => p.fail(&format!("connect: {e}")),
-        };
-        c.send(format!(
-            "GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"
-        ));
-        assert!(
-            !c.read_responses(1, crate::support::WAIT).is_empty(),
-            "no response for {path}\n{}",
-            p.context()
+        let line = p.log_line_of(
+            &format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"),
+            &format!("\"GET {path} HTTP/1.1\""),
         );
-        let needle = format!("\"GET {path} HTTP/1.1\"");
-        assert!(
-            p.wait_output(&needle, Duration::from_secs(5)),
-            "no log line for {path}\n{}",
-            p.context()
-        );
-        let out = p.stdout();
-        let line = out
-            .lines()
-            .find(|l| l.contains(&needle))
-            .unwrap_or_default()
-            .to_string();
         got.push(mask(&line));
     }
     Some(got)
@@ -205,27 +184,8 @@ backend be
             .start();
         let mut got = Vec::new();
         for req in &requests {
-            let mut c = client::Client::try_connect(p.fe(0))
-                .unwrap_or_else(|e| p.fail(&format!("connect: {e}")));
-            c.send(req.clone());
-            assert!(
-                !c.read_responses(1, crate::support::WAIT).is_empty(),
-                "no response\n{}",
-                p.context()
-            );
-            let line = req.split("\r\n").next().unwrap_or_default().to_string();
-            assert!(
-                p.wait_output(&line, Duration::from_secs(5)),
-                "no log line for {line}\n{}",
-                p.context()
-            );
-            let out = p.stdout();
-            got.push(
-                out.lines()
-                    .find(|l| l.contains(&line))
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            let line = req.split("\r\n").next().unwrap_or_default();
+            got.push(p.log_line_of(req, line));
         }
         got
     };

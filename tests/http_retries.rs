@@ -6,10 +6,7 @@
 //! else to go that retries the same server. `%Tw` includes the turnaround before a
 //! redispatch, as 2.6 counts it.
 
-use std::time::Duration;
-
 use crate::support::backends::Backend;
-use crate::support::client;
 use crate::support::proxy::{Flavor, ProxyBuilder};
 
 const CFG: &str = "\
@@ -72,28 +69,11 @@ fn lines(flavor: Flavor) -> Vec<String> {
         .start();
     let mut got = Vec::new();
     for (path, extra) in REQUESTS {
-        let mut c = client::Client::try_connect(p.fe(0))
-            .unwrap_or_else(|e| p.fail(&format!("connect: {e}")));
-        c.send(format!(
-            "GET {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n"
-        ));
-        assert!(
-            !c.read_responses(1, Duration::from_secs(10)).is_empty(),
-            "no response for {path}\n{}",
-            p.context()
+        let line = p.log_line_of(
+            &format!("GET {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n"),
+            &format!("GET {path} HTTP/1.1"),
         );
-        let needle = format!("GET {path} HTTP/1.1");
-        assert!(
-            p.wait_output(&needle, Duration::from_secs(5)),
-            "no log line for {path}\n{}",
-            p.context()
-        );
-        let out = p.stdout();
-        let line = out
-            .lines()
-            .find(|l| l.contains(&needle))
-            .unwrap_or_default();
-        got.push(bucket_tw(line));
+        got.push(bucket_tw(&line));
     }
     got
 }

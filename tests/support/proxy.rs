@@ -389,6 +389,30 @@ impl Proxy {
         }
     }
 
+    /// Sends `request` on a new connection to frontend 0, waits for its response, then for
+    /// the log line containing `needle`, and returns that line (panics with context if
+    /// any of it does not come).
+    pub fn log_line_of(&self, request: &str, needle: &str) -> String {
+        let mut c = super::client::Client::try_connect(self.fe(0))
+            .unwrap_or_else(|e| self.fail(&format!("connect: {e}")));
+        c.send(request);
+        assert!(
+            !c.read_responses(1, Duration::from_secs(10)).is_empty(),
+            "no response to {needle}\n{}",
+            self.context()
+        );
+        assert!(
+            self.wait_output(needle, Duration::from_secs(5)),
+            "no log line for {needle}\n{}",
+            self.context()
+        );
+        let out = self.stdout();
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Poll `connect` to every fixed port until it succeeds or the deadline passes. Returns
     /// early when the process exits (the test then sees the failure, with context).
     fn wait_fixed_ports_ready(&mut self, timeout: Duration) {
