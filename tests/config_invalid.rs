@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::haproxy::haproxy_path;
 use crate::support::proxy::{check, CheckOutput, Flavor};
 
 const T: &str = "defaults\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n";
@@ -119,13 +118,7 @@ fn invalid_configs_match_expectations() {
 
 #[test]
 fn invalid_configs_match_live_haproxy() {
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "invalid_configs_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
+    crate::require_haproxy!("invalid_configs_match_live_haproxy");
     let mut failures = Vec::new();
     for c in CASES {
         let cfg = text(c);
@@ -288,13 +281,7 @@ fn messages(out: &CheckOutput) -> Vec<String> {
 
 #[test]
 fn messages_match_live_haproxy() {
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "messages_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
+    crate::require_haproxy!("messages_match_live_haproxy");
     let mut failures = Vec::new();
     for cfg in MESSAGE_CASES {
         let theirs = check(Flavor::Haproxy, cfg, &[], &[]);
@@ -316,18 +303,35 @@ fn messages_match_live_haproxy() {
     );
 }
 
+/// `haproxy -c -q` and `haproxyrs -c -q` give the same exit code for every config of a
+/// sweep; the failure lists each config that differs.
+fn assert_exit_codes_match(configs: &[String]) {
+    let mut failures = Vec::new();
+    for cfg in configs {
+        let theirs = check(Flavor::Haproxy, cfg, &[], &["-q"]);
+        let ours = check(Flavor::Haproxyrs, cfg, &[], &["-q"]);
+        if theirs.status != ours.status {
+            failures.push(format!(
+                "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
+                theirs.status, ours.status
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        configs.len(),
+        failures.join("\n")
+    );
+}
+
 /// Parsed-only proxy keywords must be refused exactly where HAProxy refuses them: every one
 /// in every proxy section kind, with no argument and with a word, gets haproxy's exit
 /// code.
 #[test]
 fn keyword_arguments_match_live_haproxy() {
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "keyword_arguments_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
+    crate::require_haproxy!("keyword_arguments_match_live_haproxy");
     const KEYWORDS: &[&str] = &[
         "backlog",
         "bind-process",
@@ -378,30 +382,15 @@ fn keyword_arguments_match_live_haproxy() {
         "frontend f\n    bind :80",
         "defaults d",
     ];
-    let mut failures = Vec::new();
-    let mut n = 0;
+    let mut configs = Vec::new();
     for section in sections {
         for kw in KEYWORDS {
             for arg in ["", " x"] {
-                let cfg = format!("{T}{section}\n    {kw}{arg}\n");
-                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
-                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
-                n += 1;
-                if theirs.status != ours.status {
-                    failures.push(format!(
-                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
-                        theirs.status, ours.status
-                    ));
-                }
+                configs.push(format!("{T}{section}\n    {kw}{arg}\n"));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {n} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_exit_codes_match(&configs);
 }
 
 /// Every `bind` and `server` option of the keyword table, with no value and with a word,
@@ -409,13 +398,7 @@ fn keyword_arguments_match_live_haproxy() {
 #[test]
 fn bind_and_server_options_match_live_haproxy() {
     use haproxyrs_config::lower::keywords::{BIND_OPTIONS, SERVER_OPTIONS};
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "bind_and_server_options_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
+    crate::require_haproxy!("bind_and_server_options_match_live_haproxy");
     let mut configs = Vec::new();
     for o in BIND_OPTIONS {
         for arg in ["", " x"] {
@@ -427,24 +410,7 @@ fn bind_and_server_options_match_live_haproxy() {
             configs.push(format!("{T}frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:80 {}{arg}\n", o.name));
         }
     }
-    let mut failures = Vec::new();
-    for cfg in &configs {
-        let theirs = check(Flavor::Haproxy, cfg, &[], &["-q"]);
-        let ours = check(Flavor::Haproxyrs, cfg, &[], &["-q"]);
-        if theirs.status != ours.status {
-            failures.push(format!(
-                "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
-                theirs.status, ours.status
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        configs.len(),
-        failures.join("\n")
-    );
+    assert_exit_codes_match(&configs);
 }
 
 /// Every `global` keyword of the table, with no value and with a word, gets haproxy's exit
@@ -452,38 +418,17 @@ fn bind_and_server_options_match_live_haproxy() {
 #[test]
 fn global_keywords_match_live_haproxy() {
     use haproxyrs_config::lower::keywords::{sec, KEYWORDS};
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "global_keywords_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
-    let mut failures = Vec::new();
-    let mut n = 0;
+    crate::require_haproxy!("global_keywords_match_live_haproxy");
+    let mut configs = Vec::new();
     for kw in KEYWORDS.iter().filter(|k| k.sections & sec::GLOBAL != 0) {
         for arg in ["", " x"] {
-            let cfg = format!(
+            configs.push(format!(
                 "global\n    {}{arg}\nfrontend f\n    bind :80\n    timeout client 5s\n",
                 kw.name
-            );
-            let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
-            let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
-            n += 1;
-            if theirs.status != ours.status {
-                failures.push(format!(
-                    "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
-                    theirs.status, ours.status
-                ));
-            }
+            ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {n} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_exit_codes_match(&configs);
 }
 
 /// The keywords of the other sections (peers, resolvers, mailers, http-errors, ring, cache,
@@ -492,13 +437,7 @@ fn global_keywords_match_live_haproxy() {
 #[test]
 fn section_keywords_match_live_haproxy() {
     use haproxyrs_config::lower::keywords::{sec, KEYWORDS};
-    if haproxy_path().is_none() {
-        crate::support::haproxy::skip(
-            "section_keywords_match_live_haproxy",
-            "haproxy not installed (apt-get install haproxy)",
-        );
-        return;
-    }
+    crate::require_haproxy!("section_keywords_match_live_haproxy");
     let sections = [
         (sec::USERLIST, "userlist u"),
         (sec::PEERS, "peers p"),
@@ -510,8 +449,7 @@ fn section_keywords_match_live_haproxy() {
         (sec::PROGRAM, "program pg"),
         (sec::LOG_FORWARD, "log-forward lf"),
     ];
-    let mut failures = Vec::new();
-    let mut n = 0;
+    let mut configs = Vec::new();
     for (bit, header) in sections {
         let pre = if bit == sec::PROGRAM {
             "global\n    master-worker\n"
@@ -520,26 +458,12 @@ fn section_keywords_match_live_haproxy() {
         };
         for kw in KEYWORDS.iter().filter(|k| k.sections & bit != 0) {
             for arg in ["", " x", " 1"] {
-                let cfg = format!(
+                configs.push(format!(
                     "{pre}{header}\n    {}{arg}\nfrontend f\n    bind :80\n    timeout client 5s\n",
                     kw.name
-                );
-                let theirs = check(Flavor::Haproxy, &cfg, &[], &["-q"]);
-                let ours = check(Flavor::Haproxyrs, &cfg, &[], &["-q"]);
-                n += 1;
-                if theirs.status != ours.status {
-                    failures.push(format!(
-                        "haproxy {:?}, haproxyrs {:?}:\n{cfg}",
-                        theirs.status, ours.status
-                    ));
-                }
+                ));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {n} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_exit_codes_match(&configs);
 }
