@@ -34,15 +34,7 @@ async fn http(fe: Arc<FrontendRt>, conn: ClientConn) {
 pub(crate) async fn prelude(fe: &Arc<FrontendRt>, mut conn: ClientConn) -> Option<ClientConn> {
     conn.permits._count = Some(ConnCount::new(fe));
     let cfg = fe.cfg();
-    let src = TcpSource {
-        src: &conn.peer,
-        dst: &conn.local,
-        payload: &[],
-        final_: true,
-        frontend: &cfg.name,
-        backend: None,
-        shared: Some(&fe.shared),
-    };
+    let src = TcpSource::of_conn(fe, &conn);
     if rules::connection_rules(&cfg.tcp_request_connection, &cfg.acls, &src) == RuleVerdict::Reject
     {
         return None;

@@ -167,13 +167,8 @@ fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
     rec.actconn = fe.actconn();
     rec.feconn = fe.feconn();
     let src = TcpSource {
-        src: &conn.peer,
-        dst: &conn.local,
-        payload: &[],
-        final_: true,
-        frontend: &cfg.name,
         backend: out.backend.as_ref().map(|b| b.name()),
-        shared: Some(&fe.shared),
+        ..TcpSource::of_conn(fe, conn)
     };
     emit_end_log(fe, &rec, &src);
 }
@@ -186,13 +181,8 @@ async fn choose_backend(
 ) -> Option<Arc<BackendRt>> {
     let cfg = fe.cfg();
     let base = TcpSource {
-        src: &conn.peer,
-        dst: &conn.local,
-        payload: &[],
         final_: false,
-        frontend: &cfg.name,
-        backend: None,
-        shared: Some(&fe.shared),
+        ..TcpSource::of_conn(fe, conn)
     };
     let (verdict, inspected) = rules::content_rules(
         &conn.stream,

@@ -9,8 +9,8 @@ use haproxyrs_config::ir::sample::{Acl, Condition};
 use haproxyrs_config::ir::sample::{LogFlags, SampleExpr};
 
 use crate::log::SampleRender;
-use crate::runtime::conn::ConnAddr;
-use crate::runtime::frontend::Shared;
+use crate::runtime::conn::{ClientConn, ConnAddr};
+use crate::runtime::frontend::{FrontendRt, Shared};
 use crate::sample::{self, Match, SampleSource};
 
 /// One TCP session's sample view.
@@ -26,7 +26,21 @@ pub struct TcpSource<'a> {
     pub shared: Option<&'a Shared>,
 }
 
-impl TcpSource<'_> {
+impl<'a> TcpSource<'a> {
+    /// An accepted connection's samples before any byte is read: its addresses, its
+    /// frontend, no backend yet.
+    pub fn of_conn(fe: &'a FrontendRt, conn: &'a ClientConn) -> TcpSource<'a> {
+        TcpSource {
+            src: &conn.peer,
+            dst: &conn.local,
+            payload: &[],
+            final_: true,
+            frontend: &fe.cfg().name,
+            backend: None,
+            shared: Some(&fe.shared),
+        }
+    }
+
     /// Evaluates `if`/`unless`; `None` while it depends on bytes that may still arrive.
     pub fn eval(&self, cond: &Condition, acls: &[Acl]) -> Option<bool> {
         match sample::eval_condition(cond, acls, self) {
