@@ -103,7 +103,8 @@ impl Stream {
         }
     }
 
-    /// `shutdown(SHUT_WR)`: propagate a half-close.
+    /// `shutdown(SHUT_WR)`: propagate a half-close (on TCP it also sends a last segment
+    /// held by `MSG_MORE`, with the FIN).
     pub fn shutdown_write(&self) -> io::Result<()> {
         // SAFETY: valid fd owned by self.
         let r = unsafe { libc::shutdown(self.as_raw_fd(), libc::SHUT_WR) };
@@ -207,7 +208,7 @@ impl AsyncWrite for Stream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Tcp(s) => Poll::Ready(s.shutdown_write()),
+            this @ Stream::Tcp(_) => Poll::Ready(this.shutdown_write()),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

@@ -15,7 +15,7 @@
 //! as well, a duplicate of the descriptor is registered for `EPOLLOUT` (epoll keeps one
 //! item per descriptor); a connection being set up registers for both at once.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
@@ -227,16 +227,6 @@ impl TcpConn {
         }
         false
     }
-
-    /// `shutdown(SHUT_WR)`; it also pushes a segment held by `MSG_MORE`.
-    pub fn shutdown_write(&self) -> io::Result<()> {
-        self.sock.shutdown(std::net::Shutdown::Write)
-    }
-
-    /// Reads without blocking (used by tests and the buffered fallbacks).
-    pub fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Interest::READABLE, || (&self.sock).read(buf))
-    }
 }
 
 /// A socket's reactor registrations, each made on first need (see the module doc).
@@ -358,6 +348,7 @@ impl AsFd for TcpConn {
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::io::Read;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn pair() -> (std::net::TcpListener, SocketAddr) {
