@@ -1,7 +1,8 @@
 //! Log sinks and their thread. Sessions render a message and `try_send` it on a bounded
 //! channel (never blocking; a full channel drops the line and counts it); one logger
 //! thread frames it per target (rfc3164 as HAProxy emits it, rfc5424, short, raw) and
-//! writes it to stdout/stderr, a UDP syslog server or a unix datagram socket.
+//! writes it to stdout/stderr, a UDP syslog server or a unix datagram socket. Line buffers
+//! go back to a pool once written, so a logged request costs no allocation.
 
 use std::io::Write;
 use std::net::UdpSocket;
@@ -17,6 +18,9 @@ use super::render::{local_tm, MONTHS};
 
 /// Lines waiting for the logger thread before new ones are dropped.
 const QUEUE: usize = 4096;
+/// Written line buffers kept for reuse, and the largest one kept.
+const POOL: usize = 256;
+const POOLED_CAPACITY: usize = 4096;
 /// syslog level of traffic logs.
 pub const LEVEL_INFO: u8 = 6;
 
@@ -43,7 +47,31 @@ pub struct LogHub {
     targets: Vec<LogTarget>,
     tx: Mutex<Option<SyncSender<Msg>>>,
     dropped: Arc<AtomicU64>,
+    lines: Arc<LinePool>,
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Line buffers written by the logger thread, for sessions to render their next line into.
+#[derive(Debug, Default)]
+struct LinePool(Mutex<Vec<String>>);
+
+impl LinePool {
+    fn take(&self) -> String {
+        let line = self.0.lock().ok().and_then(|mut free| free.pop());
+        line.unwrap_or_else(|| String::with_capacity(256))
+    }
+
+    fn give(&self, mut line: String) {
+        if line.capacity() > POOLED_CAPACITY {
+            return;
+        }
+        line.clear();
+        if let Ok(mut free) = self.0.lock() {
+            if free.len() < POOL {
+                free.push(line);
+            }
+        }
+    }
 }
 
 impl LogHub {
@@ -63,14 +91,17 @@ impl LogHub {
         }
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let sinks: Vec<Sink> = targets.iter().map(Sink::open).collect();
+        let lines = Arc::new(LinePool::default());
+        let written = Arc::clone(&lines);
         let thread = std::thread::Builder::new()
             .name("logger".into())
-            .spawn(move || logger_thread(rx, sinks))
+            .spawn(move || logger_thread(rx, sinks, &written))
             .ok();
         Arc::new(LogHub {
             targets,
             tx: Mutex::new(Some(tx)),
             dropped: Arc::new(AtomicU64::new(0)),
+            lines,
             thread: Mutex::new(thread),
         })
     }
@@ -100,6 +131,7 @@ pub struct Logger {
     sinks: Arc<[usize]>,
     tx: Option<SyncSender<Msg>>,
     dropped: Arc<AtomicU64>,
+    lines: Arc<LinePool>,
 }
 
 impl std::fmt::Debug for Msg {
@@ -118,6 +150,7 @@ impl Logger {
             sinks: sinks.into(),
             tx: hub.tx.lock().ok().and_then(|t| t.clone()),
             dropped: Arc::clone(&hub.dropped),
+            lines: Arc::clone(&hub.lines),
         }
     }
 
@@ -127,11 +160,17 @@ impl Logger {
             sinks: Arc::from(Vec::new()),
             tx: None,
             dropped: Arc::new(AtomicU64::new(0)),
+            lines: Arc::default(),
         }
     }
 
     pub fn is_enabled(&self) -> bool {
         !self.sinks.is_empty() && self.tx.is_some()
+    }
+
+    /// An empty line buffer to render a message into, for [`Logger::send`].
+    pub fn line(&self) -> String {
+        self.lines.take()
     }
 
     /// Queues one message at syslog `level`; never blocks.
@@ -269,7 +308,7 @@ pub fn frame(format: LogTransport, facility: u8, level: u8, text: &str, out: &mu
     out.push(b'\n');
 }
 
-fn logger_thread(rx: Receiver<Msg>, mut sinks: Vec<Sink>) {
+fn logger_thread(rx: Receiver<Msg>, mut sinks: Vec<Sink>, lines: &LinePool) {
     let mut buf = Vec::with_capacity(1024);
     while let Ok(m) = rx.recv() {
         if m.level == u8::MAX {
@@ -280,6 +319,7 @@ fn logger_thread(rx: Receiver<Msg>, mut sinks: Vec<Sink>) {
                 s.write(m.level, &m.text, &mut buf);
             }
         }
+        lines.give(m.text);
     }
 }
 
