@@ -2,6 +2,7 @@
 //! log-format strings too: [`tcplog`] and [`httplog`] build them once, so `option tcplog`,
 //! `option httplog` and a user's `log-format` go through the same code.
 
+use std::cell::Cell;
 use std::fmt::Write;
 use std::time::SystemTime;
 
@@ -306,23 +307,39 @@ fn hostname() -> String {
 
 /// Broken-down local time of `t`: (year, month 0-11, day, hour, min, sec, ms, gmtoff).
 pub(crate) fn local_tm(t: SystemTime) -> (i32, usize, u32, u32, u32, u32, u32, i64) {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as libc::time_t;
-    // SAFETY: zeroed tm is valid; localtime_r fills it.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::localtime_r(&secs, &mut tm);
+    /// Year, month, day, hour, minute, second, UTC offset.
+    type Fields = (i32, usize, u32, u32, u32, u32, i64);
+    thread_local! {
+        // Lines come many per second: `localtime_r` (a lock and a conversion) once a second.
+        static LAST: Cell<Option<(u64, Fields)>> = const { Cell::new(None) };
     }
-    (
-        tm.tm_year + 1900,
-        tm.tm_mon.clamp(0, 11) as usize,
-        tm.tm_mday as u32,
-        tm.tm_hour as u32,
-        tm.tm_min as u32,
-        tm.tm_sec as u32,
-        d.subsec_millis(),
-        tm.tm_gmtoff,
-    )
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let convert = || {
+        let secs = d.as_secs() as libc::time_t;
+        // SAFETY: zeroed tm is valid; localtime_r fills it.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        unsafe {
+            libc::localtime_r(&secs, &mut tm);
+        }
+        (
+            tm.tm_year + 1900,
+            tm.tm_mon.clamp(0, 11) as usize,
+            tm.tm_mday as u32,
+            tm.tm_hour as u32,
+            tm.tm_min as u32,
+            tm.tm_sec as u32,
+            tm.tm_gmtoff,
+        )
+    };
+    let (y, mo, day, h, mi, s, off) = LAST.with(|last| match last.get() {
+        Some((secs, f)) if secs == d.as_secs() => f,
+        _ => {
+            let f = convert();
+            last.set(Some((d.as_secs(), f)));
+            f
+        }
+    });
+    (y, mo, day, h, mi, s, d.subsec_millis(), off)
 }
 
 pub(crate) const MONTHS: [&str; 12] = [
