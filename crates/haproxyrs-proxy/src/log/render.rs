@@ -208,8 +208,10 @@ fn var(v: LogVar, r: &LogRecord, out: &mut String) {
         CapturedRequestHeadersClf | CapturedResponseHeadersClf => out.push('-'),
         Tu => num(out, r.tt),
         TR => num(out, r.treq),
-        AcceptDateGmt | AcceptDateLocal => date(out, r.accept_date),
-        RequestDateGmt | RequestDateLocal => date(out, r.request_date.unwrap_or(r.accept_date)),
+        AcceptDateGmt => date_with_zone(out, r.accept_date, false),
+        AcceptDateLocal => date_with_zone(out, r.accept_date, true),
+        RequestDateGmt => date_with_zone(out, r.request_date.unwrap_or(r.accept_date), false),
+        RequestDateLocal => date_with_zone(out, r.request_date.unwrap_or(r.accept_date), true),
         AcceptTimestamp => num(out, epoch(r.accept_date)),
         RequestTimestamp => num(out, epoch(r.request_date.unwrap_or(r.accept_date))),
         Ms => {
@@ -346,8 +348,8 @@ pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `25/Nov/2026:12:45:38.099`, local time.
-fn date(out: &mut String, t: SystemTime) {
+/// `25/Nov/2026:12:45:38.099`, local time (`%t`, `%tr`, the httplog date).
+pub(crate) fn date(out: &mut String, t: SystemTime) {
     let (y, mo, d, h, mi, s, ms, _) = local_tm(t);
     let _ = write!(
         out,
@@ -356,11 +358,69 @@ fn date(out: &mut String, t: SystemTime) {
     );
 }
 
+/// `25/Nov/2026:12:45:38 +0000` in UTC (`%T`, `%trg`), or local time with its offset
+/// (`%Tl`, `%trl`).
+fn date_with_zone(out: &mut String, t: SystemTime, local: bool) {
+    let (y, mo, d, h, mi, s, _, off) = if local { local_tm(t) } else { utc_tm(t) };
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.unsigned_abs();
+    let _ = write!(
+        out,
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02} {sign}{:02}{:02}",
+        d,
+        MONTHS[mo],
+        y,
+        h,
+        mi,
+        s,
+        off / 3600,
+        off / 60 % 60
+    );
+}
+
+/// [`local_tm`]'s fields in UTC, from the civil calendar (Howard Hinnant's algorithm).
+fn utc_tm(t: SystemTime) -> (i32, usize, u32, u32, u32, u32, u32, i64) {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year as i32,
+        (month - 1) as usize,
+        day as u32,
+        (rem / 3600) as u32,
+        (rem / 60 % 60) as u32,
+        (rem % 60) as u32,
+        d.subsec_millis(),
+        0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::log::record::TermFlags;
     use crate::runtime::conn::ConnAddr;
+
+    #[test]
+    fn dates_with_zone() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_099);
+        let mut s = String::new();
+        date_with_zone(&mut s, t, false);
+        assert_eq!(s, "14/Nov/2023:22:13:20 +0000");
+        let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_709_210_096);
+        s.clear();
+        date_with_zone(&mut s, leap, false);
+        assert_eq!(s, "29/Feb/2024:12:34:56 +0000");
+    }
 
     #[test]
     fn tcplog_line_matches_haproxy_shape() {
