@@ -249,7 +249,13 @@ const MESSAGE_CASES: &[&str] = &[
     "program p\n    command /bin/true\nfrontend f\n    bind :80\n    timeout client 5s\n",
     "log-forward lf\n    dgram-bind 127.0.0.1:1514\n    log 127.0.0.1:514 local0\nfrontend f\n    bind :80\n    timeout client 5s\n",
     "userlist u\n    user a password x\n    user a password y\nfrontend f\n    bind :80\n    timeout client 5s\n",
-    "userlist u\n    group g users nobody\nfrontend f\n    bind :80\n    timeout client 5s\n",];
+    "userlist u\n    group g users nobody\nfrontend f\n    bind :80\n    timeout client 5s\n",
+    // HTTP-only log variables in TCP mode: checked against the proxy's final mode, once
+    // per proxy that inherits the format, after every file's messages.
+    "defaults\n    mode tcp\n    log-format \"x=%Tr\"\n    timeout client 5s\nfrontend f\n    bind :80\nfrontend g\n    bind :81\n",
+    "defaults\n    timeout client 5s\nfrontend f\n    bind :80\n    log-format \"%ci %HM %r\"\n    mode http\n",
+    "defaults\n    timeout client 5s\nfrontend f\n    bind :80\n    log-format \"%ci %trg %HM %r\"\n",
+    "defaults\n    mode http\n    log-format \"%CC\"\n    timeout client 5s\nlisten f\n    bind :80\n    mode tcp\n",];
 
 /// WARNING/ALERT texts without pid and temp dir, trailers (printed by the binary) aside.
 fn messages(out: &CheckOutput) -> Vec<String> {

@@ -115,6 +115,9 @@ pub struct Diagnostics {
     /// Reading stopped early, as HAProxy stops on ERR_ABORT (a missing file, a `.if`
     /// error…): HAProxy then exits without its "Fatal errors found" trailer.
     pub aborted: bool,
+    /// Index of the first message of the checks made once every file is read (HAProxy
+    /// prints those after all the files' own messages, whatever line they cite).
+    pub checks_from: Option<usize>,
 }
 
 impl Diagnostics {

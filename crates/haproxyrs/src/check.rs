@@ -185,6 +185,10 @@ fn haproxy_order<'a>(
     let mut last_lowering: Option<(usize, u32)> = None;
     let mut checking = false;
     for (i, d) in diags.items.iter().enumerate() {
+        if diags.checks_from.is_some_and(|first| i >= first) {
+            after.push(d);
+            continue;
+        }
         let located = parsing_location(d).and_then(|(f, l)| Some((file_index(f)?, l)));
         if i >= parsed {
             if let Some(key) = located {
@@ -367,6 +371,7 @@ mod tests {
                 d(Level::Warning, "missing timeouts for frontend 'fe'."),
             ],
             aborted: false,
+            checks_from: None,
         };
         let files = vec!["a.cfg".to_string(), "b.cfg".to_string()];
         assert_eq!(
@@ -400,6 +405,7 @@ mod tests {
         let diags = Diagnostics {
             items,
             aborted: false,
+            checks_from: None,
         };
         let files = vec!["a.cfg".to_string()];
         let out = render(&haproxy_order(&diags, &files, 0, &|_| 70));
@@ -426,6 +432,7 @@ mod tests {
                 d(Level::Alert, "parsing [a.cfg:15] : backend 'b', another server named 's' was already defined at line 14, please use distinct names."),
             ],
             aborted: false,
+            checks_from: None,
         };
         let files = vec!["a.cfg".to_string()];
         let out = render(&haproxy_order(&diags, &files, 0, &|_| 20));

@@ -1056,6 +1056,30 @@ impl LogVar {
         ("sslv", LogVar::SslVersion),
     ];
 
+    /// Variables 2.6 refuses in a TCP-mode proxy's `log-format` ("reserved for HTTP mode").
+    pub fn http_only(self) -> bool {
+        use LogVar::*;
+        matches!(
+            self,
+            Ti | Tq
+                | TR
+                | Tr
+                | Ta
+                | RequestLine
+                | Method
+                | Uri
+                | Path
+                | PathOnly
+                | Query
+                | HttpVersion
+                | CookieReq
+                | CookieRes
+                | RequestDate
+                | RequestDateGmt
+                | RequestDateLocal
+        )
+    }
+
     pub fn from_alias(alias: &str) -> Option<LogVar> {
         Self::ALIASES
             .iter()

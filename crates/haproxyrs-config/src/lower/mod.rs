@@ -221,6 +221,7 @@ pub fn lower_with(
     if cx.diags.has_alerts() {
         return None;
     }
+    cx.diags.checks_from = Some(cx.diags.items.len());
     let (mut config, init_addrs) = validate::check(&mut cx, state)?;
     if !validate::resolve_servers(&mut cx, &mut config, &init_addrs) {
         return None;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::ir::sample::LogFormatPart;
 use crate::ir::{
     self, Backend, BackendId, BackendTarget, Config, Frontend, LogTarget, Mode, ServerAddr,
     SwitchingRule,
@@ -419,10 +420,30 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
             }
         }
     }
-    if p.has_fe()
-        && !matches!(p.log_format, LogFormatDraft::Default)
-        && resolve_logs(&p.logs, global_logs).is_empty()
+    // HTTP-only variables in a TCP proxy's format: checked once the proxy's mode is final
+    // (a later `mode` line counts), so it is a post-parse error that still names the
+    // `log-format` line. The format keeps what preceded the variable: with nothing before
+    // it there is no format left for the "no log address" warning below.
+    let mut format_left = !matches!(p.log_format, LogFormatDraft::Default);
+    if let (true, Mode::Tcp, LogFormatDraft::Custom(expr, span)) =
+        (p.has_fe(), p.mode, &p.log_format)
     {
+        let http_var = expr
+            .parts
+            .iter()
+            .enumerate()
+            .find_map(|(i, part)| match part {
+                LogFormatPart::Var { var, .. } if var.http_only() => Some((i, var.alias())),
+                _ => None,
+            });
+        if let Some((i, alias)) = http_var {
+            cx.alert_plain(format!(
+                "Parsing [{span}]: failed to parse log-format : format variable '{alias}' is reserved for HTTP mode."
+            ));
+            format_left = i > 0;
+        }
+    }
+    if p.has_fe() && format_left && resolve_logs(&p.logs, global_logs).is_empty() {
         cx.warn_plain(format!(
             "log format ignored for {who} since it has no log address."
         ));
