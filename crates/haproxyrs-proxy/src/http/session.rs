@@ -504,8 +504,6 @@ where
         log.t_request = log.start.elapsed().as_millis() as i64;
         self.requests += 1;
         self.req.load_request(&self.cin, &head, &self.fields);
-        // `%U`: the request as received (before any rule or `forwardfor` changes it).
-        log.bytes_in = htx_request_size(&self.req);
         self.cin.drain(..head.len);
         for c in &mut self.cap_resp {
             c.present = false;
@@ -530,6 +528,10 @@ where
                 return end;
             }
         };
+        // `%U`: the request as 2.6's parser stores it (default ports dropped from the
+        // authority and Host, as `analyze_request` just did), before any rule or
+        // `forwardfor` changes it; 0 for a request refused here.
+        log.bytes_in = htx_request_size(&self.req);
         let end = self.process(framing, &mut log).await;
         self.emit_log(&log);
         end
