@@ -694,6 +694,51 @@ mod tests {
         assert_eq!(c2s, data.len() as u64);
     }
 
+    /// A plain tokio socket (no runtime `Stream`, as in the HTTP engine's tests) on one
+    /// side: the relay copies, both ways at once, more than the sockets can buffer, and
+    /// ends the upgrade-style way once the server closes.
+    #[tokio::test]
+    async fn copies_between_other_streams_both_ways_at_once() {
+        use crate::runtime::conn::TcpConn;
+        use tokio::io::AsyncWriteExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut c_out = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut c_in, _) = l.accept().await.unwrap();
+        let sl = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut s_in = Stream::Tcp(TcpConn::connect(sl.local_addr().unwrap()).await.unwrap());
+        let (s_out, _) = sl.accept().unwrap();
+        s_out.set_nonblocking(true).unwrap();
+        let mut s_out = tokio::net::TcpStream::from_std(s_out).unwrap();
+        let up: Vec<u8> = (0..(8 << 20)).map(|i| (i % 251) as u8).collect();
+        let down: Vec<u8> = (0..(8 << 20)).map(|i| (i % 241) as u8).collect();
+        let mut r = Relay::new(&RelayTimeouts::default());
+        r.end_on_server_eof();
+        let relay = std::future::poll_fn(|cx| r.poll_relay(cx, &mut c_in, &mut s_in));
+        // Each peer writes everything before reading anything.
+        let client = async {
+            c_out.write_all(&up).await.unwrap();
+            let mut got = vec![0u8; down.len()];
+            c_out.read_exact(&mut got).await.unwrap();
+            assert!(got == down, "server -> client bytes differ");
+        };
+        let server = async {
+            s_out.write_all(&down).await.unwrap();
+            let mut got = vec![0u8; up.len()];
+            s_out.read_exact(&mut got).await.unwrap();
+            assert!(got == up, "client -> server bytes differ");
+            s_out.shutdown().await.unwrap();
+        };
+        let deadline = Duration::from_secs(20);
+        let (end, (), ()) =
+            tokio::time::timeout(deadline, async { tokio::join!(relay, client, server) })
+                .await
+                .expect("relay stalled");
+        assert_eq!(end, RelayEnd::Done);
+        assert_eq!(r.bytes(), (up.len() as u64, down.len() as u64));
+    }
+
     #[tokio::test]
     async fn client_inactivity_times_out() {
         let (_c_out, mut c_in) = pair().await;
