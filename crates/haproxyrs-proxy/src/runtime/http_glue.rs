@@ -205,7 +205,7 @@ impl Engine for RtEngine {
         let mut r = record.clone();
         r.conns[0] = self.fe.actconn();
         r.conns[1] = self.fe.feconn();
-        let mut line = String::with_capacity(200);
+        let mut line = self.fe.logger.line();
         match &cfg.log_format {
             ir::LogFormat::Custom(expr) => {
                 let rec = to_record(&r, &self.src, &self.dst);
