@@ -16,6 +16,7 @@ mod http_maxconn;
 mod http_modes;
 mod http_retries;
 mod http_rules;
+mod http_tunnel;
 mod http_tutorial;
 mod preprocess;
 mod samples;

@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 
 use haproxyrs_config::ir::sample::{Acl, Condition, LogFormatExpr, SampleExpr};
 use haproxyrs_config::ir::{BackendId, Config};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::message::Message;
+use crate::tcp::relay_io::RelayIo;
 
 /// The transaction as rules and samples see it.
 #[derive(Clone, Copy, Debug)]
@@ -67,18 +67,18 @@ impl From<io::Error> for NotConnected {
 
 /// The client side of a session: a byte stream that can be told that what is written
 /// next is the connection's last, so a short final segment can leave with the FIN in one
-/// packet (the runtime's TCP connections do; other streams ignore it).
-pub trait ClientIo: AsyncRead + AsyncWrite + Unpin {
+/// packet (the runtime's TCP connections do; other streams ignore it). A tunnel relays it
+/// ([`RelayIo`]).
+pub trait ClientIo: RelayIo {
     fn closing(&mut self) {}
 }
 
 impl ClientIo for tokio::net::TcpStream {}
-impl ClientIo for tokio::io::DuplexStream {}
 
 /// Services the HTTP session calls.
 pub trait Engine: Send + Sync + 'static {
-    /// A server connection.
-    type Conn: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// A server connection (relayed by a tunnel, [`RelayIo`]).
+    type Conn: RelayIo + Send + 'static;
 
     /// Evaluate an `if`/`unless` condition (the sample engine by default).
     fn cond(&self, cond: &Condition, txn: &Txn<'_>) -> bool {

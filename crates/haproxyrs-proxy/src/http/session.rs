@@ -26,6 +26,7 @@ use super::message::Message;
 use super::reuse::{IdlePool, ReuseStats};
 use super::rules::{self, RuleCtx, Verdict};
 use super::{balance_key, tunnel};
+use crate::tcp::relay::RelayTimeouts;
 
 /// Everything about one HTTP frontend that does not change per request, built once.
 pub struct HttpProxy<C> {
@@ -503,8 +504,6 @@ where
         log.t_request = log.start.elapsed().as_millis() as i64;
         self.requests += 1;
         self.req.load_request(&self.cin, &head, &self.fields);
-        // `%U`: the request as received (before any rule or `forwardfor` changes it).
-        log.bytes_in = htx_request_size(&self.req);
         self.cin.drain(..head.len);
         for c in &mut self.cap_resp {
             c.present = false;
@@ -529,6 +528,10 @@ where
                 return end;
             }
         };
+        // `%U`: the request as 2.6's parser stores it (default ports dropped from the
+        // authority and Host, as `analyze_request` just did), before any rule or
+        // `forwardfor` changes it; 0 for a request refused here.
+        log.bytes_in = htx_request_size(&self.req);
         let end = self.process(framing, &mut log).await;
         self.emit_log(&log);
         end
@@ -818,14 +821,16 @@ where
                     End::KeepAlive
                 }
             }
-            Exchange::Tunnel => {
-                let t = be
-                    .timeouts
-                    .tunnel
-                    .or(fe.timeouts.tunnel)
-                    .or(fe.timeouts.client);
-                let _ = tunnel::relay(&mut self.client, &mut conn, &mut self.cin, &mut self.sin, t)
-                    .await;
+            Exchange::Tunnel(kind) => {
+                let t = RelayTimeouts::of(fe, be);
+                let (client, cin, sin) = (&mut self.client, &self.cin, &self.sin);
+                let (end, (up, down)) = tunnel::run(client, &mut conn, cin, sin, &t, kind).await;
+                self.cin.clear();
+                self.sin.clear();
+                // The transaction's counters and flags cover the tunnel, as 2.6 logs it.
+                log.bytes_in += up;
+                log.bytes_out += down;
+                log.term = end.term();
                 End::Close
             }
             Exchange::Failed(status, term) => {
@@ -1074,7 +1079,11 @@ where
                 return e;
             }
             log.bytes_out += head_size;
-            return Exchange::Tunnel;
+            return Exchange::Tunnel(if self.resp.status == 101 {
+                tunnel::Kind::Upgrade
+            } else {
+                tunnel::Kind::Connect
+            });
         }
         let mut resp_body = BodyDecoder::new(rf.body);
         let mut counted = 0;
@@ -1282,7 +1291,7 @@ enum Exchange {
         client_close: bool,
     },
     /// 101 / CONNECT 2xx: switch both sides to a byte tunnel.
-    Tunnel,
+    Tunnel(tunnel::Kind),
     /// An error: the status to answer (0: nothing more can be sent) and the termination state.
     Failed(u16, [u8; 2]),
 }

@@ -20,6 +20,7 @@ use crate::balance::Pick;
 use crate::http::{self, Connected, Engine, HttpProxy, NotConnected};
 use crate::log;
 use crate::server::SlotGuard;
+use crate::tcp::relay_io::RelayIo;
 
 /// A server connection of the HTTP engine.
 pub struct RtConn {
@@ -78,6 +79,21 @@ impl AsyncWrite for RtConn {
         let this = self.get_mut();
         this.shut = true;
         Pin::new(&mut this.stream).poll_shutdown(cx)
+    }
+}
+
+impl RelayIo for RtConn {
+    fn socket(&self) -> Option<&Stream> {
+        Some(&self.stream)
+    }
+
+    fn pause_reads(&mut self) {
+        self.stream.pause_reads();
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shut = true;
+        self.stream.shutdown_write()
     }
 }
 

@@ -5,13 +5,15 @@
 //!
 //! # Layout
 //! - [`session`]: [`Session`], the hand-written future of one TCP-mode connection.
-//! - [`relay`]: the splice/buffered bidirectional relay.
+//! - [`relay`]: the splice/buffered bidirectional relay (also HTTP tunnels').
+//! - [`relay_io`]: what the relay needs from a connection ([`relay_io::RelayIo`]).
 //! - [`pipe_pool`]: per-worker pipe pool for splice.
 //! - [`rules`]: `tcp-request connection|content` evaluation.
 //! - [`source`]: the session's [`crate::sample::SampleSource`] (fetches, conditions).
 
 pub mod pipe_pool;
 pub mod relay;
+pub mod relay_io;
 pub mod rules;
 mod session;
 pub mod source;
@@ -27,7 +29,6 @@ use crate::log::{self, LogRecord, TermFlags};
 use crate::runtime::conn::{ClientConn, ConnAddr};
 use crate::runtime::frontend::FrontendRt;
 use crate::server::ServerRt;
-use relay::RelayTimeouts;
 use rules::RuleVerdict;
 use source::TcpSource;
 
@@ -58,17 +59,6 @@ pub fn select_backend(fe: &FrontendRt, s: &TcpSource<'_>) -> Option<Arc<BackendR
         }
     }
     cfg.default_backend.map(|id| Arc::clone(fe.backend(id)))
-}
-
-/// Relay timeouts of a frontend/backend pair.
-pub fn relay_timeouts(fe: &ir::Frontend, be: &ir::Backend) -> RelayTimeouts {
-    RelayTimeouts {
-        client: fe.timeouts.client,
-        server: be.timeouts.server,
-        client_fin: fe.timeouts.client_fin,
-        server_fin: be.timeouts.server_fin,
-        tunnel: be.timeouts.tunnel,
-    }
 }
 
 fn ms(d: std::time::Duration) -> i64 {

@@ -8,7 +8,8 @@
 //! that side sent its FIN), or by `timeout tunnel` when set.
 //!
 //! [`Relay`] is plain state polled with the two streams it moves bytes between (the
-//! session owns the streams, the relay only borrows them per poll): an idle relay is
+//! session owns the streams, the relay only borrows them per poll), for TCP sessions and
+//! HTTP tunnels alike (any [`RelayIo`]; only two runtime sockets splice): an idle relay is
 //! ~140 bytes plus one boxed timer, which keeps idle connections cheap. Reads are tried
 //! before waiting for readiness, so a socket that always has data ready never has to
 //! wait on the reactor; while a bulk direction waits for its destination to drain, its
@@ -23,10 +24,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use haproxyrs_config::ir;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::Sleep;
 
 use super::pipe_pool::{splice, Pipe};
+pub use super::relay_io::RelayIo;
 use crate::runtime::conn::Stream;
 
 /// Largest chunk moved per splice call (the pipe's capacity bounds it further).
@@ -48,6 +51,19 @@ pub struct RelayTimeouts {
     pub server_fin: Option<Duration>,
     /// Replaces client and server timeouts when set: inactivity in both directions.
     pub tunnel: Option<Duration>,
+}
+
+impl RelayTimeouts {
+    /// The limits of a frontend/backend pair (`timeout tunnel` is a backend setting).
+    pub fn of(fe: &ir::Frontend, be: &ir::Backend) -> RelayTimeouts {
+        RelayTimeouts {
+            client: fe.timeouts.client,
+            server: be.timeouts.server,
+            client_fin: fe.timeouts.client_fin,
+            server_fin: be.timeouts.server_fin,
+            tunnel: be.timeouts.tunnel,
+        }
+    }
 }
 
 /// "No limit" in [`Limits`].
@@ -100,6 +116,19 @@ pub enum RelayEnd {
     /// Error reading from or writing to a side (reset, broken pipe).
     ClientError,
     ServerError,
+}
+
+impl RelayEnd {
+    /// HAProxy's termination flags (first two characters) for this end.
+    pub fn term(self) -> [u8; 2] {
+        match self {
+            RelayEnd::Done => *b"--",
+            RelayEnd::ClientTimeout => *b"cD",
+            RelayEnd::ServerTimeout => *b"sD",
+            RelayEnd::ClientError => *b"CD",
+            RelayEnd::ServerError => *b"SD",
+        }
+    }
 }
 
 /// Whether splice is used (off with `-dS`, or when the kernel refuses it).
@@ -182,6 +211,8 @@ pub struct Relay {
     /// Sides that moved bytes during the current poll (bit 0: client, bit 1: server):
     /// the clock is read once per poll, not once per chunk.
     active: u8,
+    /// The server's FIN ends the whole relay (see [`Relay::end_on_server_eof`]).
+    end_on_server_eof: bool,
     base: Instant,
     limits: Limits,
     /// Wakes the session at (or before) the earliest inactivity deadline. Activity does
@@ -203,10 +234,24 @@ impl Relay {
             bytes: [0, 0],
             last: [0, 0],
             active: 0,
+            end_on_server_eof: false,
             base: Instant::now(),
             limits: Limits::new(t),
             timer: None,
         }
+    }
+
+    /// Ends the relay once the server's FIN was forwarded to the client, closing the
+    /// server side too, instead of keeping the client → server direction open: what 2.6
+    /// does with an upgraded (`101`) HTTP connection, unlike TCP mode and `CONNECT`.
+    pub fn end_on_server_eof(&mut self) {
+        self.end_on_server_eof = true;
+    }
+
+    /// Counts bytes forwarded before the relay started (client → server, server → client).
+    pub fn add_bytes(&mut self, c2s: u64, s2c: u64) {
+        self.bytes[0] += c2s;
+        self.bytes[1] += s2c;
     }
 
     /// Bytes forwarded so far: (client → server, server → client).
@@ -216,24 +261,25 @@ impl Relay {
 
     /// Moves bytes between `client` and `server` (always the same two streams) until
     /// both directions are closed, a side fails, or a timeout expires.
-    pub fn poll_relay(
+    pub fn poll_relay<C: RelayIo, S: RelayIo>(
         &mut self,
         cx: &mut Context<'_>,
-        client: &mut Stream,
-        server: &mut Stream,
+        client: &mut C,
+        server: &mut S,
     ) -> Poll<RelayEnd> {
         self.active = 0;
         let mut yielded = false;
+        let can_splice = client.socket().is_some() && server.socket().is_some();
         for d in 0..2 {
             if self.dirs[d].eof && matches!(self.dirs[d].carry, Carry::None) {
                 continue;
             }
-            let (src, dst) = if d == 0 {
-                (&mut *client, &*server)
+            let r = if d == 0 {
+                self.poll_dir(cx, d, client, server, can_splice)
             } else {
-                (&mut *server, &*client)
+                self.poll_dir(cx, d, server, client, can_splice)
             };
-            match self.poll_dir(cx, d, src, dst) {
+            match r {
                 Poll::Ready(Err(Side::Client)) => return Poll::Ready(RelayEnd::ClientError),
                 Poll::Ready(Err(Side::Server)) => return Poll::Ready(RelayEnd::ServerError),
                 Poll::Ready(Ok(Step::Yield)) => yielded = true,
@@ -241,6 +287,11 @@ impl Relay {
             }
         }
         if self.dirs[0].eof && self.dirs[1].eof {
+            return Poll::Ready(RelayEnd::Done);
+        }
+        if self.end_on_server_eof && self.dirs[1].eof && matches!(self.dirs[1].carry, Carry::None) {
+            // Close the server side gracefully: what the client sent is abandoned.
+            let _ = server.shutdown_write();
             return Poll::Ready(RelayEnd::Done);
         }
         if self.active != 0 {
@@ -314,13 +365,15 @@ impl Relay {
         Poll::Pending
     }
 
-    /// Moves what can be moved in direction `d` (0: client→server, 1: server→client).
-    fn poll_dir(
+    /// Moves what can be moved in direction `d` (0: client→server, 1: server→client);
+    /// `can_splice`: both ends are sockets that can splice.
+    fn poll_dir<R: RelayIo, W: RelayIo>(
         &mut self,
         cx: &mut Context<'_>,
         d: usize,
-        src: &mut Stream,
-        dst: &Stream,
+        src: &mut R,
+        dst: &mut W,
+        can_splice: bool,
     ) -> Poll<Result<Step, Side>> {
         let (src_side, dst_side) = if d == 0 {
             (Side::Client, Side::Server)
@@ -329,49 +382,63 @@ impl Relay {
         };
         let mut moved = 0usize;
         loop {
-            // 1. Flush what is in flight.
+            // 1. Flush what is in flight (a pipe exists only between two sockets).
             let w = match &mut self.dirs[d].carry {
-                Carry::Pipe(p) if p.pending > 0 => {
-                    let (rfd, want) = (p.read_fd(), p.pending);
-                    dst.try_io_write(|| splice(rfd, dst.as_raw_fd(), want))
-                        .inspect(|&n| p.pending -= n)
-                }
+                Carry::Pipe(p) if p.pending > 0 => match dst.socket() {
+                    Some(sock) => {
+                        let (rfd, want) = (p.read_fd(), p.pending);
+                        match sock.try_io_write(|| splice(rfd, sock.as_raw_fd(), want)) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                match sock.poll_write_ready(cx) {
+                                    Poll::Ready(Ok(())) => continue,
+                                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                                    Poll::Pending => Poll::Pending,
+                                }
+                            }
+                            r => Poll::Ready(r.inspect(|&n| p.pending -= n)),
+                        }
+                    }
+                    None => return Poll::Ready(Err(dst_side)),
+                },
                 Carry::Buf { buf, off, len } if *off < *len => {
                     let slice = &buf.0[*off as usize..*len as usize];
-                    dst.try_io_write(|| send(dst, slice))
-                        .inspect(|&n| *off += n as u32)
+                    match Pin::new(&mut *dst).poll_write(cx, slice) {
+                        // Bytes that cannot leave must not be overwritten by a read.
+                        Poll::Ready(Ok(0)) => Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                        r => r.map_ok(|n| {
+                            *off += n as u32;
+                            n
+                        }),
+                    }
                 }
                 // Drained: an idle direction holds nothing.
                 _ => {
                     self.dirs[d].carry = Carry::None;
-                    Ok(0)
+                    Poll::Ready(Ok(0))
                 }
             };
             match w {
-                Ok(0) => {}
-                Ok(n) => {
+                Poll::Ready(Ok(0)) => {}
+                Poll::Ready(Ok(n)) => {
                     self.bytes[d] += n as u64;
                     moved += n;
                     self.active |= 1 << dst_side as u8;
                     continue;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match dst.poll_write_ready(cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(_)) => return Poll::Ready(Err(dst_side)),
-                    Poll::Pending => {
-                        // The destination is full. Each segment reaching the source
-                        // would now wake the worker for nothing (~30 wake-ups per wait in
-                        // a bulk transfer): drop the source's registration until it is
-                        // read again, as HAProxy stops polling a full buffer's source.
-                        // Only the opposite direction could be waiting on it (to write
-                        // to the source), so only when that one holds nothing.
-                        if self.dirs[d].bulk && matches!(self.dirs[1 - d].carry, Carry::None) {
-                            src.pause_reads();
-                        }
-                        return Poll::Pending;
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Err(_)) => return Poll::Ready(Err(dst_side)),
+                Poll::Pending => {
+                    // The destination is full. Each segment reaching the source would
+                    // now wake the worker for nothing (~30 wake-ups per wait in a bulk
+                    // transfer): drop the source's registration until it is read again,
+                    // as HAProxy stops polling a full buffer's source. Only the opposite
+                    // direction could be waiting on it (to write to the source), so only
+                    // when that one holds nothing.
+                    if self.dirs[d].bulk && matches!(self.dirs[1 - d].carry, Carry::None) {
+                        src.pause_reads();
                     }
-                },
-                Err(_) => return Poll::Ready(Err(dst_side)),
+                    return Poll::Pending;
+                }
             }
             if self.dirs[d].eof {
                 return Poll::Ready(Ok(Step::Eof));
@@ -383,7 +450,7 @@ impl Relay {
             // tries first and waits for readiness only when needed, and after a short
             // read (the socket is most likely empty) it waits without paying for a
             // `read` that would fail with EAGAIN. Splice reads are tried first too.
-            let n = if !self.dirs[d].bulk || SPLICE_OFF.load(Ordering::Relaxed) {
+            let n = if !self.dirs[d].bulk || !can_splice || SPLICE_OFF.load(Ordering::Relaxed) {
                 match self.poll_read_buf(cx, src, d) {
                     Poll::Ready(r) => r,
                     Poll::Pending => {
@@ -393,7 +460,7 @@ impl Relay {
                     }
                 }
             } else {
-                match self.read_splice(src, d) {
+                match self.read_splice(src.socket(), d) {
                     Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                         SPLICE_OFF.store(true, Ordering::Relaxed);
                         continue;
@@ -417,7 +484,11 @@ impl Relay {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Nothing in flight: give the buffer or pipe back while waiting.
                     self.dirs[d].carry = Carry::None;
-                    if ready!(src.poll_read_ready(cx)).is_err() {
+                    // Only a splice read (from a socket) reports `WouldBlock`.
+                    let Some(sock) = src.socket() else {
+                        return Poll::Ready(Err(src_side));
+                    };
+                    if ready!(sock.poll_read_ready(cx)).is_err() {
                         return Poll::Ready(Err(src_side));
                     }
                 }
@@ -427,7 +498,10 @@ impl Relay {
         }
     }
 
-    fn read_splice(&mut self, src: &Stream, d: usize) -> io::Result<usize> {
+    fn read_splice(&mut self, src: Option<&Stream>, d: usize) -> io::Result<usize> {
+        let Some(src) = src else {
+            return Err(io::ErrorKind::Unsupported.into());
+        };
         if !matches!(self.dirs[d].carry, Carry::Pipe(_)) {
             self.dirs[d].carry = Carry::Pipe(Pipe::get()?);
         }
@@ -440,10 +514,10 @@ impl Relay {
         Ok(n)
     }
 
-    fn poll_read_buf(
+    fn poll_read_buf<R: AsyncRead + Unpin>(
         &mut self,
         cx: &mut Context<'_>,
-        src: &mut Stream,
+        src: &mut R,
         d: usize,
     ) -> Poll<io::Result<usize>> {
         if !matches!(&self.dirs[d].carry, Carry::Buf { .. }) {
@@ -465,29 +539,11 @@ impl Relay {
     }
 }
 
-/// `send(2)` without SIGPIPE.
-fn send(dst: &Stream, slice: &[u8]) -> io::Result<usize> {
-    // SAFETY: valid fd; the slice is readable for its length.
-    let k = unsafe {
-        libc::send(
-            dst.as_raw_fd(),
-            slice.as_ptr().cast(),
-            slice.len(),
-            libc::MSG_NOSIGNAL,
-        )
-    };
-    if k < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(k as usize)
-    }
-}
-
 /// Relays between `client` and `server` to the end; returns how it ended and the bytes
 /// forwarded (client → server, server → client).
-pub async fn relay(
-    client: &mut Stream,
-    server: &mut Stream,
+pub async fn relay<C: RelayIo, S: RelayIo>(
+    client: &mut C,
+    server: &mut S,
     t: RelayTimeouts,
 ) -> (RelayEnd, (u64, u64)) {
     let mut r = Relay::new(&t);
@@ -636,6 +692,51 @@ mod tests {
         let (end, (c2s, _)) = relayed.unwrap();
         assert_eq!(end, RelayEnd::Done);
         assert_eq!(c2s, data.len() as u64);
+    }
+
+    /// A plain tokio socket (no runtime `Stream`, as in the HTTP engine's tests) on one
+    /// side: the relay copies, both ways at once, more than the sockets can buffer, and
+    /// ends the upgrade-style way once the server closes.
+    #[tokio::test]
+    async fn copies_between_other_streams_both_ways_at_once() {
+        use crate::runtime::conn::TcpConn;
+        use tokio::io::AsyncWriteExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut c_out = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut c_in, _) = l.accept().await.unwrap();
+        let sl = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut s_in = Stream::Tcp(TcpConn::connect(sl.local_addr().unwrap()).await.unwrap());
+        let (s_out, _) = sl.accept().unwrap();
+        s_out.set_nonblocking(true).unwrap();
+        let mut s_out = tokio::net::TcpStream::from_std(s_out).unwrap();
+        let up: Vec<u8> = (0..(8 << 20)).map(|i| (i % 251) as u8).collect();
+        let down: Vec<u8> = (0..(8 << 20)).map(|i| (i % 241) as u8).collect();
+        let mut r = Relay::new(&RelayTimeouts::default());
+        r.end_on_server_eof();
+        let relay = std::future::poll_fn(|cx| r.poll_relay(cx, &mut c_in, &mut s_in));
+        // Each peer writes everything before reading anything.
+        let client = async {
+            c_out.write_all(&up).await.unwrap();
+            let mut got = vec![0u8; down.len()];
+            c_out.read_exact(&mut got).await.unwrap();
+            assert!(got == down, "server -> client bytes differ");
+        };
+        let server = async {
+            s_out.write_all(&down).await.unwrap();
+            let mut got = vec![0u8; up.len()];
+            s_out.read_exact(&mut got).await.unwrap();
+            assert!(got == up, "client -> server bytes differ");
+            s_out.shutdown().await.unwrap();
+        };
+        let deadline = Duration::from_secs(20);
+        let (end, (), ()) =
+            tokio::time::timeout(deadline, async { tokio::join!(relay, client, server) })
+                .await
+                .expect("relay stalled");
+        assert_eq!(end, RelayEnd::Done);
+        assert_eq!(r.bytes(), (up.len() as u64, down.len() as u64));
     }
 
     #[tokio::test]

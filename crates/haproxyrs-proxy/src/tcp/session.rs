@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use super::relay::{Relay, RelayEnd};
-use super::{choose_backend, log_end, relay_timeouts, Outcome};
+use super::relay::{Relay, RelayEnd, RelayTimeouts};
+use super::{choose_backend, log_end, Outcome};
 use crate::backend::{BackendConnGuard, BackendRt, ConnectRequest, ServerConn};
 use crate::log::TermFlags;
 use crate::runtime::conn::{ClientConn, ConnAddr, Stream};
@@ -126,7 +126,7 @@ async fn setup(fe: Arc<FrontendRt>, conn: ClientConn) -> Setup {
     };
     match backend.connect(&req).await {
         Ok(server) => {
-            let relay = Relay::new(&relay_timeouts(fe.cfg(), backend.cfg()));
+            let relay = Relay::new(&RelayTimeouts::of(fe.cfg(), backend.cfg()));
             Setup::Connected(Connected::new(conn, server, backend, in_backend, relay))
         }
         Err(e) => {
@@ -185,6 +185,7 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
         relay,
     } = c;
     let (bytes_in, bytes_out) = relay.bytes();
+    let [cause, phase] = end.term();
     let out = Outcome {
         backend: Some(backend),
         server: Some(server_rt),
@@ -193,13 +194,7 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
         tc: i64::from(tc),
         retries,
         redispatched,
-        term: match end {
-            RelayEnd::Done => TermFlags::default(),
-            RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
-            RelayEnd::ServerTimeout => TermFlags::new(b's', b'D'),
-            RelayEnd::ClientError => TermFlags::new(b'C', b'D'),
-            RelayEnd::ServerError => TermFlags::new(b'S', b'D'),
-        },
+        term: TermFlags::new(cause, phase),
         bytes_in,
         bytes_out,
     };
