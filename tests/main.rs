@@ -17,6 +17,7 @@ mod http_modes;
 mod http_retries;
 mod http_rules;
 mod http_tutorial;
+mod log_counters;
 mod preprocess;
 mod samples;
 mod tcp_relay;

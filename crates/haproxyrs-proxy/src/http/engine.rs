@@ -147,6 +147,11 @@ pub trait Engine: Send + Sync + 'static {
         true
     }
 
+    /// Transactions currently holding a slot of `server` of `backend` (`%sc`).
+    fn server_conns(&self, _backend: BackendId, _server: usize) -> u32 {
+        0
+    }
+
     /// Whether transactions of this frontend are logged at all (saves building the record).
     fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {
         !fe.logs.is_empty()

@@ -20,9 +20,8 @@ pub struct HttpLogRecord<'a> {
     pub request_date: SystemTime,
     pub frontend: &'a str,
     pub backend: &'a str,
-    /// The backend and server by index, for the runtime's counters (`%bc`, `%sc`).
+    /// The backend by index, for the runtime's counter (`%bc`).
     pub backend_id: Option<BackendId>,
-    pub server_idx: Option<usize>,
     /// `<NOSRV>` when no server was reached.
     pub server: &'a str,
     /// `%Th` (accept to the PROXY header's end; 0 after the first transaction) and `%Ti`
@@ -184,7 +183,6 @@ mod tests {
             frontend: "fe",
             backend: "be",
             backend_id: None,
-            server_idx: None,
             server: "s1",
             t_handshake: 0,
             t_idle: 0,

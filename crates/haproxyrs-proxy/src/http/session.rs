@@ -364,6 +364,9 @@ struct TxnLog {
     retries: (u32, bool),
     /// Places in the server and backend queues (`%sq`/`%bq`).
     queues: [u32; 2],
+    /// `%sc`: the server's other transactions, counted while this one still held its
+    /// slot (2.6 counts a queued request that takes the freed slot only once connected).
+    srv_conns: Option<u32>,
     term: [u8; 2],
     backend: Option<BackendId>,
     server: Option<usize>,
@@ -509,6 +512,7 @@ where
             bytes_in: 0,
             retries: (0, false),
             queues: [0; 2],
+            srv_conns: None,
             term: *b"--",
             backend: None,
             server: None,
@@ -832,6 +836,7 @@ where
                     .await;
             }
         }
+        log.srv_conns = Some(self.eng.server_conns(be_id, server).saturating_sub(1));
         match outcome {
             Exchange::Done {
                 server_reusable,
@@ -854,6 +859,7 @@ where
                     .or(fe.timeouts.client);
                 let _ = tunnel::relay(&mut self.client, &mut conn, &mut self.cin, &mut self.sin, t)
                     .await;
+                log.srv_conns = Some(self.eng.server_conns(be_id, server).saturating_sub(1));
                 End::Close
             }
             Exchange::Failed(status, term) => {
@@ -1223,6 +1229,12 @@ where
             (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
             _ => "<NOSRV>",
         };
+        // Without a slot held (a queue timeout, a failed connect), the server's count now.
+        let srv_conns = match (log.srv_conns, log.backend, log.server) {
+            (Some(n), _, _) => n,
+            (None, Some(b), Some(s)) => self.eng.server_conns(b, s),
+            _ => 0,
+        };
         let ms = |d: Duration| d.as_millis().min(i64::MAX as u128) as i64;
         let now = Instant::now();
         let since_created = log.start.saturating_duration_since(log.created);
@@ -1231,7 +1243,6 @@ where
             accept_date: log.date.checked_sub(since_created).unwrap_or(log.date),
             request_date: log.date,
             backend_id: log.backend,
-            server_idx: log.backend.and(log.server),
             frontend: &fe.name,
             backend,
             server,
@@ -1247,7 +1258,7 @@ where
             bytes_out: log.bytes_out,
             bytes_in: log.bytes_in,
             term: log.term,
-            conns: [0, 0, 0, 0, log.retries.0],
+            conns: [0, 0, 0, srv_conns, log.retries.0],
             redispatched: log.retries.1,
             queues: log.queues,
             captured_req: if log.bad { &[] } else { &self.cap_req },

@@ -195,6 +195,11 @@ impl Engine for RtEngine {
         }
     }
 
+    fn server_conns(&self, backend: BackendId, server: usize) -> u32 {
+        let be = self.fe.backend(backend);
+        be.servers.get(server).map_or(0, |s| s.cur_conns())
+    }
+
     fn log_enabled(&self, fe: &ir::Frontend) -> bool {
         self.fe.logger.is_enabled() && !matches!(fe.log_format, ir::LogFormat::Default)
     }
@@ -208,13 +213,9 @@ impl Engine for RtEngine {
         let mut r = record.clone();
         r.conns[0] = self.fe.actconn();
         r.conns[1] = self.fe.feconn();
-        // The transaction no longer counts in its backend nor holds its server slot.
-        if let Some(be) = r.backend_id.map(|b| self.fe.backend(b)) {
-            r.conns[2] = be.conns();
-            r.conns[3] = r
-                .server_idx
-                .and_then(|s| be.servers.get(s))
-                .map_or(0, |s| s.cur_conns());
+        // The transaction no longer counts in its backend.
+        if let Some(b) = r.backend_id {
+            r.conns[2] = self.fe.backend(b).conns();
         }
         let mut line = String::with_capacity(200);
         match &cfg.log_format {

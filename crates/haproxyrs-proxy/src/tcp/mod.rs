@@ -87,6 +87,9 @@ struct Outcome {
     redispatched: bool,
     /// Places in the queues waited in (`%sq`/`%bq`).
     queue: QueuePos,
+    /// `%sc` counted while the session still held its server slot (without it), or
+    /// `None`: read when logging.
+    srv_conns: Option<u32>,
     term: TermFlags,
     bytes_in: u64,
     bytes_out: u64,
@@ -103,6 +106,7 @@ impl Outcome {
             retries: 0,
             redispatched: false,
             queue: QueuePos::default(),
+            srv_conns: None,
             term: TermFlags::default(),
             bytes_in: 0,
             bytes_out: 0,
@@ -167,12 +171,13 @@ fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
     rec.bytes_in = out.bytes_in;
     rec.bytes_out = out.bytes_out;
     // The session's own backend count and server slot are gone by now (2.6 releases
-    // them before logging): `%bc`/`%sc` count the others.
+    // them before logging): `%bc`/`%sc` count the others. A queued session that took the
+    // freed slot meanwhile is not in `%sc` (2.6 counts it once connected): see `finish`.
     if let Some(be) = &out.backend {
         rec.beconn = be.conns();
     }
     if let Some(s) = &out.server {
-        rec.srvconn = s.cur_conns();
+        rec.srvconn = out.srv_conns.unwrap_or_else(|| s.cur_conns());
     }
     rec.srv_queue = out.queue.server;
     rec.backend_queue = out.queue.backend;

@@ -194,6 +194,8 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
         retries,
         redispatched,
         queue,
+        // Counted before the slot goes: a queued session may take it at once.
+        srv_conns: Some(slot.server().cur_conns().saturating_sub(1)),
         term: match end {
             RelayEnd::Done => TermFlags::default(),
             RelayEnd::ClientTimeout => TermFlags::new(b'c', b'D'),
