@@ -199,3 +199,82 @@ backend be
     }
     assert_eq!(ours, run(Flavor::Haproxy));
 }
+
+/// Log dates away from UTC (`TZ=JST-9`): `%t`, `%tr` and the httplog date in local time with
+/// milliseconds, `%T`/`%trg` in UTC and `%Tl`/`%trl` in local time, with their offsets.
+#[test]
+fn dates_match_haproxy_in_another_time_zone() {
+    const DATES: &str = "\
+global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format \"%t|%T|%Tl|%tr|%trg|%trl\"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind {{fe0}}
+    http-request return status 200
+";
+    let httplog = DATES.replace("log-format \"%t|%T|%Tl|%tr|%trg|%trl\"", "option httplog");
+    let run = |flavor: Flavor| -> Vec<String> {
+        [(DATES, "|"), (httplog.as_str(), "GET /tz")]
+            .iter()
+            .map(|(cfg, needle)| {
+                let p = ProxyBuilder::new(flavor, cfg)
+                    .env("TZ", "JST-9")
+                    .label(&format!("http_log-tz-{}", flavor.name()))
+                    .start();
+                let req = "GET /tz HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n";
+                mask_clock(&p.log_line_of(req, needle))
+            })
+            .collect()
+    };
+    let ours = run(Flavor::Haproxyrs);
+    let fields: Vec<&str> = ours[0].split('|').collect();
+    assert!(
+        fields.len() == 6 && fields[1].ends_with(" +0000") && fields[2].ends_with(" +0900"),
+        "{ours:?}"
+    );
+    if !crate::support::haproxy::haproxy_available("dates_match_haproxy_in_another_time_zone") {
+        return;
+    }
+    let theirs = run(Flavor::Haproxy);
+    if ours != theirs {
+        // The minute may have turned between the two runs: compare one more pair.
+        assert_eq!(run(Flavor::Haproxyrs), run(Flavor::Haproxy));
+    }
+}
+
+/// Masks what differs between two runs a moment apart: the seconds and milliseconds of
+/// every `HH:MM:SS[.mmm]`, and the client port before ` [`.
+fn mask_clock(line: &str) -> String {
+    let mut b = line.as_bytes().to_vec();
+    let digits = |b: &[u8], at: usize, n: usize| {
+        b.get(at..at + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    for i in 0..b.len() {
+        let clock = b[i] == b':'
+            && digits(&b, i + 1, 2)
+            && b.get(i + 3) == Some(&b':')
+            && digits(&b, i + 4, 2)
+            && b.get(i + 6) == Some(&b':')
+            && digits(&b, i + 7, 2);
+        if clock {
+            b[i + 7..i + 9].copy_from_slice(b"SS");
+            if b.get(i + 9) == Some(&b'.') && digits(&b, i + 10, 3) {
+                b[i + 10..i + 13].copy_from_slice(b"mmm");
+            }
+        }
+    }
+    let s = String::from_utf8_lossy(&b).into_owned();
+    match (s.find(':'), s.find(" [")) {
+        (Some(c), Some(d)) if c < d && s[c + 1..d].bytes().all(|x| x.is_ascii_digit()) => {
+            format!("{}:PORT{}", &s[..c], &s[d..])
+        }
+        _ => s,
+    }
+}

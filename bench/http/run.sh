@@ -4,7 +4,7 @@
 # Prints, per scenario and side, the median CPU-µs per request (utime+stime of the proxy),
 # requests/s and p99 over the pairs.
 # Usage: bench/http/run.sh [SECONDS] [PAIRS] [CONNS]   (from the repository root)
-# ONLY=ka,close,always,acl runs a subset of the scenarios (default: all four).
+# ONLY=ka,close,always,acl,log runs a subset of the scenarios (default: all five).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-3}; pairs=${2:-3}; conns=${3:-20}
@@ -63,7 +63,7 @@ one() { # $1 = program, $2 = cfg, $3 = ka|close, $4 = path -> "cpu_us rps p99"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 scenario() { # $1 key, $2 name, $3 reuse, $4 ka|close, $5 path, $6 extra
-    case ",${ONLY:-ka,close,always,acl}," in *",$1,"*) ;; *) return ;; esac
+    case ",${ONLY:-ka,close,always,acl,log}," in *",$1,"*) ;; *) return ;; esac
     shift
     config "$2" "$5" > "$tmp/cfg"
     : > "$tmp/rs"; : > "$tmp/ha"
@@ -82,3 +82,6 @@ scenario ka "keep-alive, small responses" safe ka / ""
 scenario close "new client connection per request" safe close / ""
 scenario always "new client connection per request" always close / ""
 scenario acl "tutorial routing, 20 ACLs first" safe ka /app/x "$(acls)"
+# Not one of issue 5's four: what most configs do, an httplog line per request to syslog
+# (UDP, drained by the backend process on core 1).
+scenario log "keep-alive, option httplog to UDP" safe ka / "$(printf '    log 127.0.0.1:%s local0\n    option httplog' "$BE")"

@@ -5,6 +5,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn main() {
     let port: u16 = std::env::args().nth(1).unwrap().parse().unwrap();
     let l = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    // The same port in UDP is a syslog sink for the proxies' log lines (the `log` scenario).
+    let sink = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 65536];
+        while sink.recv(&mut b).is_ok() {}
+    });
     let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Type: text/plain\r\n\r\n{:04}", port % 10000).into_bytes();
     loop {
         let (mut s, _) = l.accept().await.unwrap();

@@ -155,7 +155,6 @@ fn strip_default_port<'a>(authority: &'a [u8], default: &[u8]) -> &'a [u8] {
 /// from Host; the target's authority must then equal Host (a mismatch is refused), and Host
 /// is set to it.
 fn normalize_authority(msg: &mut Message) -> Result<(), FramingError> {
-    let uri = msg.uri().to_vec();
     if msg.method() == b"CONNECT" {
         let host = msg.find(b"host").next();
         if let Some(i) = host {
@@ -168,9 +167,11 @@ fn normalize_authority(msg: &mut Message) -> Result<(), FramingError> {
         }
         return Ok(());
     }
-    let Some(s) = super::message::find(&uri, b"://") else {
+    // Origin-form targets (nearly all requests) have no authority: no copy for them.
+    let Some(s) = super::message::find(msg.uri(), b"://") else {
         return Ok(());
     };
+    let uri = msg.uri().to_vec();
     let scheme = &uri[..s];
     let default: &[u8] = if scheme.eq_ignore_ascii_case(b"http") {
         b"80"

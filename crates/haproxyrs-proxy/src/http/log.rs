@@ -89,42 +89,10 @@ fn write_captures(out: &mut String, caps: &[Capture]) {
     out.push_str("} ");
 }
 
-/// `dd/Mon/yyyy:HH:MM:SS.mmm` in UTC (HAProxy prints local time; the test machines run UTC).
-pub fn format_date(t: SystemTime, out: &mut String) {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if month <= 2 { y + 1 } else { y };
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let _ = write!(
-        out,
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
-        day,
-        MON[(month - 1) as usize],
-        year,
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_millis()
-    );
-}
-
 /// Render the default `option httplog` line (without the syslog header).
 pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     let _ = write!(out, "{}:{} [", r.client.ip(), r.client.port());
-    format_date(r.request_date, out);
+    crate::log::render::date(out, r.request_date);
     let _ = write!(
         out,
         "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}{}-- {}/{}/{}/{}/{}{} {}/{} ",

@@ -2,6 +2,7 @@
 //! log-format strings too: [`tcplog`] and [`httplog`] build them once, so `option tcplog`,
 //! `option httplog` and a user's `log-format` go through the same code.
 
+use std::cell::Cell;
 use std::fmt::Write;
 use std::time::SystemTime;
 
@@ -207,8 +208,10 @@ fn var(v: LogVar, r: &LogRecord, out: &mut String) {
         CapturedRequestHeadersClf | CapturedResponseHeadersClf => out.push('-'),
         Tu => num(out, r.tt),
         TR => num(out, r.treq),
-        AcceptDateGmt | AcceptDateLocal => date(out, r.accept_date),
-        RequestDateGmt | RequestDateLocal => date(out, r.request_date.unwrap_or(r.accept_date)),
+        AcceptDateGmt => date_with_zone(out, r.accept_date, false),
+        AcceptDateLocal => date_with_zone(out, r.accept_date, true),
+        RequestDateGmt => date_with_zone(out, r.request_date.unwrap_or(r.accept_date), false),
+        RequestDateLocal => date_with_zone(out, r.request_date.unwrap_or(r.accept_date), true),
         AcceptTimestamp => num(out, epoch(r.accept_date)),
         RequestTimestamp => num(out, epoch(r.request_date.unwrap_or(r.accept_date))),
         Ms => {
@@ -306,31 +309,47 @@ fn hostname() -> String {
 
 /// Broken-down local time of `t`: (year, month 0-11, day, hour, min, sec, ms, gmtoff).
 pub(crate) fn local_tm(t: SystemTime) -> (i32, usize, u32, u32, u32, u32, u32, i64) {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as libc::time_t;
-    // SAFETY: zeroed tm is valid; localtime_r fills it.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::localtime_r(&secs, &mut tm);
+    /// Year, month, day, hour, minute, second, UTC offset.
+    type Fields = (i32, usize, u32, u32, u32, u32, i64);
+    thread_local! {
+        // Lines come many per second: `localtime_r` (a lock and a conversion) once a second.
+        static LAST: Cell<Option<(u64, Fields)>> = const { Cell::new(None) };
     }
-    (
-        tm.tm_year + 1900,
-        tm.tm_mon.clamp(0, 11) as usize,
-        tm.tm_mday as u32,
-        tm.tm_hour as u32,
-        tm.tm_min as u32,
-        tm.tm_sec as u32,
-        d.subsec_millis(),
-        tm.tm_gmtoff,
-    )
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let convert = || {
+        let secs = d.as_secs() as libc::time_t;
+        // SAFETY: zeroed tm is valid; localtime_r fills it.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        unsafe {
+            libc::localtime_r(&secs, &mut tm);
+        }
+        (
+            tm.tm_year + 1900,
+            tm.tm_mon.clamp(0, 11) as usize,
+            tm.tm_mday as u32,
+            tm.tm_hour as u32,
+            tm.tm_min as u32,
+            tm.tm_sec as u32,
+            tm.tm_gmtoff,
+        )
+    };
+    let (y, mo, day, h, mi, s, off) = LAST.with(|last| match last.get() {
+        Some((secs, f)) if secs == d.as_secs() => f,
+        _ => {
+            let f = convert();
+            last.set(Some((d.as_secs(), f)));
+            f
+        }
+    });
+    (y, mo, day, h, mi, s, d.subsec_millis(), off)
 }
 
 pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `25/Nov/2026:12:45:38.099`, local time.
-fn date(out: &mut String, t: SystemTime) {
+/// `25/Nov/2026:12:45:38.099`, local time (`%t`, `%tr`, the httplog date).
+pub(crate) fn date(out: &mut String, t: SystemTime) {
     let (y, mo, d, h, mi, s, ms, _) = local_tm(t);
     let _ = write!(
         out,
@@ -339,11 +358,69 @@ fn date(out: &mut String, t: SystemTime) {
     );
 }
 
+/// `25/Nov/2026:12:45:38 +0000` in UTC (`%T`, `%trg`), or local time with its offset
+/// (`%Tl`, `%trl`).
+fn date_with_zone(out: &mut String, t: SystemTime, local: bool) {
+    let (y, mo, d, h, mi, s, _, off) = if local { local_tm(t) } else { utc_tm(t) };
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.unsigned_abs();
+    let _ = write!(
+        out,
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02} {sign}{:02}{:02}",
+        d,
+        MONTHS[mo],
+        y,
+        h,
+        mi,
+        s,
+        off / 3600,
+        off / 60 % 60
+    );
+}
+
+/// [`local_tm`]'s fields in UTC, from the civil calendar (Howard Hinnant's algorithm).
+fn utc_tm(t: SystemTime) -> (i32, usize, u32, u32, u32, u32, u32, i64) {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year as i32,
+        (month - 1) as usize,
+        day as u32,
+        (rem / 3600) as u32,
+        (rem / 60 % 60) as u32,
+        (rem % 60) as u32,
+        d.subsec_millis(),
+        0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::log::record::TermFlags;
     use crate::runtime::conn::ConnAddr;
+
+    #[test]
+    fn dates_with_zone() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_099);
+        let mut s = String::new();
+        date_with_zone(&mut s, t, false);
+        assert_eq!(s, "14/Nov/2023:22:13:20 +0000");
+        let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_709_210_096);
+        s.clear();
+        date_with_zone(&mut s, leap, false);
+        assert_eq!(s, "29/Feb/2024:12:34:56 +0000");
+    }
 
     #[test]
     fn tcplog_line_matches_haproxy_shape() {

@@ -1,8 +1,13 @@
-//! Log sinks and their thread. Sessions render a message and `try_send` it on a bounded
-//! channel (never blocking; a full channel drops the line and counts it); one logger
-//! thread frames it per target (rfc3164 as HAProxy emits it, rfc5424, short, raw) and
-//! writes it to stdout/stderr, a UDP syslog server or a unix datagram socket.
+//! Log sinks. A session renders its line into a pooled buffer and hands it to its
+//! [`Logger`], which frames it per target (rfc3164 as HAProxy emits it, rfc5424, short, raw).
+//! Datagram targets (a UDP syslog server, a unix socket) are sent to at once from the
+//! session's own thread with a non-blocking `sendto`, as HAProxy does: no hand-over, no
+//! wake-up of another thread per line. stdout/stderr may block, so their lines go through a
+//! bounded channel to one logger thread (never blocking the session; a full channel drops
+//! the line and counts it). Line buffers go back to a pool once written, so a logged
+//! request costs no allocation.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
@@ -17,6 +22,9 @@ use super::render::{local_tm, MONTHS};
 
 /// Lines waiting for the logger thread before new ones are dropped.
 const QUEUE: usize = 4096;
+/// Written line buffers kept for reuse, and the largest one kept.
+const POOL: usize = 256;
+const POOLED_CAPACITY: usize = 4096;
 /// syslog level of traffic logs.
 pub const LEVEL_INFO: u8 = 6;
 
@@ -37,17 +45,50 @@ impl Msg {
     }
 }
 
-/// The process' log sinks and the thread that writes to them.
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The process' log sinks and the thread that writes to the stream ones.
 #[derive(Debug)]
 pub struct LogHub {
     targets: Vec<LogTarget>,
+    sinks: Arc<[Sink]>,
+    /// `None` without stream targets (no thread), or once stopped.
     tx: Mutex<Option<SyncSender<Msg>>>,
     dropped: Arc<AtomicU64>,
+    lines: Arc<LinePool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// Line buffers already written, for sessions to render their next line into.
+#[derive(Debug, Default)]
+struct LinePool(Mutex<Vec<String>>);
+
+impl LinePool {
+    fn take(&self) -> String {
+        let line = self.0.lock().ok().and_then(|mut free| free.pop());
+        line.unwrap_or_else(|| String::with_capacity(256))
+    }
+
+    fn give(&self, mut line: String) {
+        if line.capacity() > POOLED_CAPACITY {
+            return;
+        }
+        line.clear();
+        if let Ok(mut free) = self.0.lock() {
+            if free.len() < POOL {
+                free.push(line);
+            }
+        }
+    }
+}
+
 impl LogHub {
-    /// Collects every distinct target of the config and starts the logger thread.
+    /// Collects every distinct target of the config, opens them and, if one of them is
+    /// stdout or stderr, starts the logger thread.
     pub fn start(config: &ir::Config) -> Arc<LogHub> {
         let mut targets: Vec<LogTarget> = Vec::new();
         let all = config
@@ -61,21 +102,29 @@ impl LogHub {
                 targets.push(t.clone());
             }
         }
-        let (tx, rx) = sync_channel::<Msg>(QUEUE);
-        let sinks: Vec<Sink> = targets.iter().map(Sink::open).collect();
-        let thread = std::thread::Builder::new()
-            .name("logger".into())
-            .spawn(move || logger_thread(rx, sinks))
-            .ok();
+        let sinks: Arc<[Sink]> = targets.iter().map(Sink::open).collect();
+        let lines = Arc::new(LinePool::default());
+        let (mut tx, mut thread) = (None, None);
+        if sinks.iter().any(Sink::is_stream) {
+            let (sender, rx) = sync_channel::<Msg>(QUEUE);
+            let (written, streams) = (Arc::clone(&lines), Arc::clone(&sinks));
+            thread = std::thread::Builder::new()
+                .name("logger".into())
+                .spawn(move || logger_thread(rx, &streams, &written))
+                .ok();
+            tx = thread.as_ref().map(|_| sender);
+        }
         Arc::new(LogHub {
             targets,
-            tx: Mutex::new(Some(tx)),
+            sinks,
+            tx: Mutex::new(tx),
             dropped: Arc::new(AtomicU64::new(0)),
+            lines,
             thread: Mutex::new(thread),
         })
     }
 
-    /// Lines dropped because the logger could not keep up.
+    /// Lines dropped because the logger thread could not keep up.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -97,15 +146,14 @@ impl LogHub {
 /// A proxy's handle on its log targets.
 #[derive(Clone, Debug)]
 pub struct Logger {
+    /// This proxy's targets, as indexes into `all`.
     sinks: Arc<[usize]>,
+    all: Arc<[Sink]>,
+    /// Some of `sinks` are streams (the logger thread writes them).
+    streams: bool,
     tx: Option<SyncSender<Msg>>,
     dropped: Arc<AtomicU64>,
-}
-
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
+    lines: Arc<LinePool>,
 }
 
 impl Logger {
@@ -115,9 +163,12 @@ impl Logger {
             .filter_map(|t| hub.targets.iter().position(|h| h == t))
             .collect();
         Logger {
+            streams: sinks.iter().any(|&i| hub.sinks[i].is_stream()),
             sinks: sinks.into(),
+            all: Arc::clone(&hub.sinks),
             tx: hub.tx.lock().ok().and_then(|t| t.clone()),
             dropped: Arc::clone(&hub.dropped),
+            lines: Arc::clone(&hub.lines),
         }
     }
 
@@ -125,32 +176,52 @@ impl Logger {
     pub fn disabled() -> Logger {
         Logger {
             sinks: Arc::from(Vec::new()),
+            all: Arc::from(Vec::new()),
+            streams: false,
             tx: None,
             dropped: Arc::new(AtomicU64::new(0)),
+            lines: Arc::default(),
         }
     }
 
     pub fn is_enabled(&self) -> bool {
-        !self.sinks.is_empty() && self.tx.is_some()
+        !self.sinks.is_empty()
     }
 
-    /// Queues one message at syslog `level`; never blocks.
+    /// An empty line buffer to render a message into, for [`Logger::send`].
+    pub fn line(&self) -> String {
+        self.lines.take()
+    }
+
+    /// Logs one message at syslog `level`: sent now to datagram targets, queued for
+    /// stream ones; never blocks.
     pub fn send(&self, level: u8, text: String) {
-        let Some(tx) = &self.tx else { return };
-        if self.sinks.is_empty() {
-            return;
+        for &i in self.sinks.iter() {
+            if let Some(sink) = self.all.get(i).filter(|s| !s.is_stream()) {
+                FRAME.with_borrow_mut(|buf| sink.write(level, &text, buf));
+            }
         }
+        let Some(tx) = self.tx.as_ref().filter(|_| self.streams) else {
+            return self.lines.give(text);
+        };
         let msg = Msg {
             sinks: Arc::clone(&self.sinks),
             level,
             text,
         };
-        if let Err(TrySendError::Full(_)) = tx.try_send(msg) {
+        if let Err(TrySendError::Full(m) | TrySendError::Disconnected(m)) = tx.try_send(msg) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.lines.give(m.text);
         }
     }
 }
 
+thread_local! {
+    /// The framed message, per thread.
+    static FRAME: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+}
+
+#[derive(Debug)]
 enum Out {
     Stdout,
     Stderr,
@@ -158,6 +229,7 @@ enum Out {
     Unix(Option<UnixDatagram>, std::path::PathBuf),
 }
 
+#[derive(Debug)]
 struct Sink {
     out: Out,
     facility: u8,
@@ -167,6 +239,8 @@ struct Sink {
 
 impl Sink {
     fn open(t: &LogTarget) -> Sink {
+        // Datagram sockets are non-blocking: a full socket buffer drops the line, as in
+        // HAProxy, rather than stall the session that logs it.
         match t {
             LogTarget::Stdout { format } => Sink {
                 out: Out::Stdout,
@@ -191,8 +265,11 @@ impl Sink {
                 } else {
                     "[::]:0"
                 };
+                let sock = UdpSocket::bind(bind)
+                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
+                    .ok();
                 Sink {
-                    out: Out::Udp(UdpSocket::bind(bind).ok(), *addr),
+                    out: Out::Udp(sock, *addr),
                     facility: *facility,
                     max_level: *max_level,
                     format: *format,
@@ -203,26 +280,36 @@ impl Sink {
                 facility,
                 max_level,
                 format,
-            } => Sink {
-                out: Out::Unix(UnixDatagram::unbound().ok(), path.clone()),
-                facility: *facility,
-                max_level: *max_level,
-                format: *format,
-            },
+            } => {
+                let sock = UnixDatagram::unbound()
+                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
+                    .ok();
+                Sink {
+                    out: Out::Unix(sock, path.clone()),
+                    facility: *facility,
+                    max_level: *max_level,
+                    format: *format,
+                }
+            }
         }
     }
 
-    fn write(&mut self, level: u8, text: &str, buf: &mut Vec<u8>) {
+    /// stdout/stderr: written by the logger thread only.
+    fn is_stream(&self) -> bool {
+        matches!(self.out, Out::Stdout | Out::Stderr)
+    }
+
+    fn write(&self, level: u8, text: &str, buf: &mut Vec<u8>) {
         if level > self.max_level {
             return;
         }
         buf.clear();
         frame(self.format, self.facility, level, text, buf);
-        let _ = match &mut self.out {
+        let _ = match &self.out {
             Out::Stdout => std::io::stdout().lock().write_all(buf),
             Out::Stderr => std::io::stderr().lock().write_all(buf),
             Out::Udp(Some(s), addr) => s.send_to(buf, *addr).map(|_| ()),
-            Out::Unix(Some(s), path) => s.send_to(buf, &*path).map(|_| ()),
+            Out::Unix(Some(s), path) => s.send_to(buf, path).map(|_| ()),
             _ => Ok(()),
         };
     }
@@ -269,17 +356,18 @@ pub fn frame(format: LogTransport, facility: u8, level: u8, text: &str, out: &mu
     out.push(b'\n');
 }
 
-fn logger_thread(rx: Receiver<Msg>, mut sinks: Vec<Sink>) {
+fn logger_thread(rx: Receiver<Msg>, sinks: &[Sink], lines: &LinePool) {
     let mut buf = Vec::with_capacity(1024);
     while let Ok(m) = rx.recv() {
         if m.level == u8::MAX {
             break;
         }
         for &i in m.sinks.iter() {
-            if let Some(s) = sinks.get_mut(i) {
+            if let Some(s) = sinks.get(i).filter(|s| s.is_stream()) {
                 s.write(m.level, &m.text, &mut buf);
             }
         }
+        lines.give(m.text);
     }
 }
 
@@ -314,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn udp_sink_receives_and_full_queue_never_blocks() {
+    fn udp_sink_receives_from_the_sending_thread_and_never_blocks() {
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .unwrap();
@@ -332,9 +420,14 @@ mod tests {
         let mut b = [0u8; 100];
         let n = rx.recv(&mut b).unwrap();
         assert_eq!(&b[..n], b"line one\n");
+        // Nothing reads on: the socket buffer fills and later lines are dropped, unblocked.
         for _ in 0..(QUEUE * 3) {
-            lg.send(LEVEL_INFO, "x".into());
+            lg.send(LEVEL_INFO, "x".repeat(1000));
         }
+        assert!(
+            hub.thread.lock().unwrap().is_none(),
+            "no thread for datagram sinks"
+        );
         hub.flush();
     }
 }

@@ -217,7 +217,7 @@ impl Engine for RtEngine {
         if let Some(b) = r.backend_id {
             r.conns[2] = self.fe.backend(b).conns();
         }
-        let mut line = String::with_capacity(200);
+        let mut line = self.fe.logger.line();
         match &cfg.log_format {
             ir::LogFormat::Custom(expr) => {
                 let rec = to_record(&r, &self.src, &self.dst);

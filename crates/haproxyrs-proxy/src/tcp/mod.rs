@@ -248,9 +248,12 @@ fn emit_end_log(fe: &FrontendRt, rec: &LogRecord, samples: &TcpSource<'_>) {
     if cfg.options.dontlognull && rec.bytes_in == 0 {
         return;
     }
-    let mut line = String::with_capacity(160);
+    if matches!(cfg.log_format, ir::LogFormat::Default) {
+        return;
+    }
+    let mut line = fe.logger.line();
     match &cfg.log_format {
-        ir::LogFormat::Default => return,
+        ir::LogFormat::Default => {}
         // HAProxy falls back to tcplog for httplog on a TCP frontend.
         ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
             TCPLOG.with(|f| log::render(f, rec, samples, &mut line))
