@@ -18,6 +18,7 @@ mod http_retries;
 mod http_rules;
 mod http_tunnel;
 mod http_tutorial;
+mod log_counters;
 mod preprocess;
 mod samples;
 mod tcp_relay;

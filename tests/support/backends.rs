@@ -141,6 +141,60 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Holds the requests of a gated backend ([`Backend::http_gated`]) in their order of
+/// arrival until the test opens it for them.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(Mutex<GateState>, Condvar)>);
+
+#[derive(Default)]
+struct GateState {
+    /// Requests that reached the gate (each one's ticket is its arrival rank).
+    arrived: u64,
+    /// Requests let through so far.
+    opened: u64,
+}
+
+impl Gate {
+    /// Lets the `n` oldest held (or next arriving) requests through.
+    pub fn open(&self, n: u64) {
+        let (m, cv) = &*self.0;
+        m.lock().unwrap().opened += n;
+        cv.notify_all();
+    }
+
+    /// Waits (bounded) until `n` requests have reached the gate in all; false on timeout.
+    pub fn wait_arrived(&self, n: u64, timeout: Duration) -> bool {
+        let (m, cv) = &*self.0;
+        let deadline = Instant::now() + timeout;
+        let mut st = m.lock().unwrap();
+        while st.arrived < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = cv.wait_timeout(st, left).unwrap().0;
+        }
+        true
+    }
+
+    /// Waits for this request's turn (bounded: a forgotten request must not hang a run).
+    fn pass(&self) {
+        let (m, cv) = &*self.0;
+        let mut st = m.lock().unwrap();
+        let ticket = st.arrived;
+        st.arrived += 1;
+        cv.notify_all();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while st.opened <= ticket {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            st = cv.wait_timeout(st, left).unwrap().0;
+        }
+    }
+}
+
 /// What one accepted connection received (and whether it has ended).
 #[derive(Clone, Debug, Default)]
 pub struct ConnRecord {
@@ -214,6 +268,18 @@ impl Backend {
     /// An HTTP backend whose reply is computed per request.
     pub fn http_with(name: &str, f: impl Fn(&Message) -> Reply + Send + Sync + 'static) -> Backend {
         Backend::start(name, Kind::Http, Some(Arc::new(f)))
+    }
+
+    /// An HTTP backend that holds each request until the test lets it through with
+    /// [`Gate::open`] (oldest first), then answers `200` with body `<name>\n`.
+    pub fn http_gated(name: &str) -> (Backend, Gate) {
+        let gate = Gate::default();
+        let (g, n) = (gate.clone(), name.to_string());
+        let b = Backend::http_with(name, move |_req| {
+            g.pass();
+            Reply::new(200, format!("{n}\n"))
+        });
+        (b, gate)
     }
 
     /// An HTTP backend that answers every request with `reply`.

@@ -54,6 +54,26 @@ pub struct ServerConn {
     pub connect_time: Duration,
     /// The server's address as connected.
     pub addr: ConnAddr,
+    /// Where the request waited for its slot (`%sq`/`%bq`).
+    pub queue: QueuePos,
+}
+
+/// A request's places in the queues it went through, as 2.6 logs them in `%sq` (server
+/// queues) and `%bq` (the backend's queue): for each stay, one plus the number of other
+/// requests that left the same queue with a slot meanwhile (its 1-based place in a FIFO
+/// queue), summed over stays; 0 when it never waited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueuePos {
+    pub server: u32,
+    pub backend: u32,
+}
+
+/// One stay in a queue: the server's (`Some(idx)`) or the backend's, and that queue's
+/// dequeue count when the request joined it.
+#[derive(Clone, Copy)]
+struct Stay {
+    server: Option<usize>,
+    joined: u64,
 }
 
 /// Why no server connection could be made (maps onto HAProxy's termination flags).
@@ -67,6 +87,7 @@ pub enum ConnectError {
     QueueTimeout {
         server: Option<Arc<ServerRt>>,
         waited: Duration,
+        queue: QueuePos,
     },
     /// Every attempt failed (`SC`, or `sC` on connect timeout; 503 in HTTP).
     #[error("connection to server {} failed: {error}", server.name())]
@@ -76,6 +97,7 @@ pub enum ConnectError {
         redispatched: bool,
         timed_out: bool,
         queue_time: Duration,
+        queue: QueuePos,
         error: io::Error,
     },
 }
@@ -90,6 +112,8 @@ pub struct BackendRt {
     /// Woken when any server slot frees up (the backend queue).
     queue: Arc<Notify>,
     queued: AtomicU32,
+    /// Requests that left the backend queue with a slot (for `%bq`).
+    dequeued: AtomicU64,
     /// Current connections through this backend (`%bc`).
     conns: AtomicU32,
     /// Monotonic sequence for leastconn tie-breaking.
@@ -123,6 +147,7 @@ impl BackendRt {
             balancer,
             queue: Arc::new(Notify::new()),
             queued: AtomicU32::new(0),
+            dequeued: AtomicU64::new(0),
             conns: AtomicU32::new(0),
             seq: AtomicU64::new(1 << 20),
         }
@@ -223,6 +248,7 @@ impl BackendRt {
         mut target: Option<usize>,
         avoid: Option<usize>,
         deadline: Option<Instant>,
+        pos: &mut QueuePos,
     ) -> Result<SlotGuard, ConnectError> {
         let key = match self.cfg().balance {
             ir::Balance::Source => req.src.ip().map(HashKey::Source),
@@ -244,6 +270,7 @@ impl BackendRt {
                 return Ok(g);
             }
         }
+        let mut stay: Option<Stay> = None;
         loop {
             // Register interest before checking, so a slot freed in between wakes us.
             let srv_wait = target.map(|i| Arc::clone(&self.servers[i]));
@@ -263,6 +290,9 @@ impl BackendRt {
                 Pick::Server(i) => {
                     if let Some(mut g) = self.servers[i].try_take_slot(self.next_seq()) {
                         g.on_release = Some(Arc::clone(&self.queue));
+                        if let Some(st) = stay {
+                            self.leave_queue(st, true, pos);
+                        }
                         return Ok(g);
                     }
                     if target != Some(i) {
@@ -279,6 +309,16 @@ impl BackendRt {
                 }
             }
             // Wait for a slot, counted in the right queue.
+            let queue = srv_wait.as_ref().map(|s| s.idx);
+            if stay.is_none_or(|st| st.server != queue) {
+                if let Some(st) = stay {
+                    self.leave_queue(st, false, pos);
+                }
+                stay = Some(Stay {
+                    server: queue,
+                    joined: self.dequeue_count(queue).load(Ordering::Relaxed),
+                });
+            }
             let counted = match &srv_wait {
                 Some(s) => {
                     s.queue_enter();
@@ -298,11 +338,40 @@ impl BackendRt {
             };
             drop(counted);
             if !woke {
+                if let Some(st) = stay {
+                    self.leave_queue(st, false, pos);
+                }
                 return Err(ConnectError::QueueTimeout {
                     server: target.map(|i| Arc::clone(&self.servers[i])),
                     waited: Duration::ZERO,
+                    queue: *pos,
                 });
             }
+        }
+    }
+
+    /// How many requests left a queue with a slot: a server's, or the backend's (`None`).
+    fn dequeue_count(&self, server: Option<usize>) -> &AtomicU64 {
+        match server {
+            Some(i) => &self.servers[i].dequeued,
+            None => &self.dequeued,
+        }
+    }
+
+    /// Ends a stay in a queue, with a slot (`dequeued`) or not (timeout, another queue),
+    /// adding its place to `pos`.
+    fn leave_queue(&self, stay: Stay, dequeued: bool, pos: &mut QueuePos) {
+        let count = self.dequeue_count(stay.server);
+        let now = if dequeued {
+            count.fetch_add(1, Ordering::Relaxed)
+        } else {
+            count.load(Ordering::Relaxed)
+        };
+        let place =
+            u32::try_from(now.wrapping_sub(stay.joined).saturating_add(1)).unwrap_or(u32::MAX);
+        match stay.server {
+            Some(_) => pos.server = pos.server.saturating_add(place),
+            None => pos.backend = pos.backend.saturating_add(place),
         }
     }
 
@@ -327,14 +396,16 @@ impl BackendRt {
         // that redispatches (2.6 counts the turnaround before it too).
         let mut queue_time = Duration::ZERO;
         let mut assigning = true;
+        let mut queue = QueuePos::default();
         loop {
             let deadline = queue_timeout.map(|t| Instant::now() + t);
-            let slot = match self.acquire(req, target, avoid, deadline).await {
+            let slot = match self.acquire(req, target, avoid, deadline, &mut queue).await {
                 Ok(s) => s,
-                Err(ConnectError::QueueTimeout { server, .. }) => {
+                Err(ConnectError::QueueTimeout { server, queue, .. }) => {
                     return Err(ConnectError::QueueTimeout {
                         server,
                         waited: start.elapsed(),
+                        queue,
                     })
                 }
                 Err(e) => return Err(e),
@@ -357,6 +428,7 @@ impl BackendRt {
                         queue_time,
                         connect_time,
                         addr,
+                        queue,
                     })
                 }
                 Err((error, timed_out)) => {
@@ -373,6 +445,7 @@ impl BackendRt {
                             redispatched,
                             timed_out,
                             queue_time,
+                            queue,
                             error,
                         });
                     }

@@ -41,15 +41,23 @@ pub struct Connected<C> {
     pub redispatched: bool,
     /// Time spent waiting for a free slot of the server (`%Tw`).
     pub queued: std::time::Duration,
+    /// Places in the server and backend queues it waited in (`%sq`/`%bq`).
+    pub queue: [u32; 2],
 }
 
 /// Why [`Engine::connect`] gave no connection, with the retries it made (`%rc`).
 #[derive(Debug)]
 pub struct NotConnected {
     pub error: io::Error,
-    /// The server of the last attempt, if one was tried (logged in place of `<NOSRV>`),
-    /// and the time waited for its slot (`%Tw`).
-    pub server: Option<(usize, std::time::Duration)>,
+    /// The server of the last attempt or of the queue waited in, if any (logged in place
+    /// of `<NOSRV>`).
+    pub server: Option<usize>,
+    /// The time waited for a slot (`%Tw`), if a slot was waited for.
+    pub queued: Option<std::time::Duration>,
+    /// `timeout queue` struck (`sQ`) rather than the connection failing (`SC`).
+    pub queue_timeout: bool,
+    /// Places in the server and backend queues it waited in (`%sq`/`%bq`).
+    pub queue: [u32; 2],
     pub retries: u32,
     pub redispatched: bool,
 }
@@ -59,6 +67,9 @@ impl From<io::Error> for NotConnected {
         NotConnected {
             error,
             server: None,
+            queued: None,
+            queue_timeout: false,
+            queue: [0; 2],
             retries: 0,
             redispatched: false,
         }
@@ -79,6 +90,13 @@ impl ClientIo for tokio::net::TcpStream {}
 pub trait Engine: Send + Sync + 'static {
     /// A server connection (relayed by a tunnel, [`RelayIo`]).
     type Conn: RelayIo + Send + 'static;
+
+    /// Held while a transaction is assigned to a backend: 2.6 counts it in the backend's
+    /// current connections (`%bc`) from the backend choice until just before its log line.
+    type Assigned: Send;
+
+    /// The transaction is assigned to `backend` until the returned value is dropped.
+    fn assign(&self, backend: BackendId) -> Self::Assigned;
 
     /// Evaluate an `if`/`unless` condition (the sample engine by default).
     fn cond(&self, cond: &Condition, txn: &Txn<'_>) -> bool {
@@ -127,6 +145,11 @@ pub trait Engine: Send + Sync + 'static {
     /// again. `false` when the server is full: the connection must not be used now.
     fn unpark(&self, _backend: BackendId, _conn: &mut Self::Conn) -> bool {
         true
+    }
+
+    /// Transactions currently holding a slot of `server` of `backend` (`%sc`).
+    fn server_conns(&self, _backend: BackendId, _server: usize) -> u32 {
+        0
     }
 
     /// Whether transactions of this frontend are logged at all (saves building the record).

@@ -7,22 +7,35 @@ use std::fmt::Write;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+use haproxyrs_config::ir::BackendId;
+
 /// One finished transaction.
 #[derive(Clone, Debug)]
 pub struct HttpLogRecord<'a> {
     pub client: SocketAddr,
+    /// When the transaction's stream was created (`%t`): the connection's accept for the
+    /// first request, the end of the previous transaction for the next ones.
+    pub accept_date: SystemTime,
     /// When the request's first byte was waited for (`%tr`).
     pub request_date: SystemTime,
     pub frontend: &'a str,
     pub backend: &'a str,
+    /// The backend by index, for the runtime's counter (`%bc`).
+    pub backend_id: Option<BackendId>,
     /// `<NOSRV>` when no server was reached.
     pub server: &'a str,
+    /// `%Th` (accept to the PROXY header's end; 0 after the first transaction) and `%Ti`
+    /// (idle before the request's first byte), in milliseconds.
+    pub t_handshake: i64,
+    pub t_idle: i64,
     /// `%TR %Tw %Tc %Tr %Ta` in milliseconds, -1 when the phase did not happen.
     pub t_request: i64,
     pub t_queue: i64,
     pub t_connect: i64,
     pub t_response: i64,
     pub t_active: i64,
+    /// `%Tt`: from the stream's creation (`accept_date`) to the end.
+    pub t_total: i64,
     pub status: u16,
     pub bytes_out: u64,
     pub bytes_in: u64,
@@ -133,15 +146,20 @@ mod tests {
         ];
         let r = HttpLogRecord {
             client: "127.0.0.1:55786".parse().unwrap(),
+            accept_date: t,
             request_date: t,
             frontend: "fe",
             backend: "be",
+            backend_id: None,
             server: "s1",
+            t_handshake: 0,
+            t_idle: 0,
             t_request: 0,
             t_queue: 0,
             t_connect: 0,
             t_response: 1,
             t_active: 1,
+            t_total: 1,
             status: 200,
             bytes_out: 248,
             bytes_in: 0,

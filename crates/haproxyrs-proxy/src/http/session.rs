@@ -202,8 +202,13 @@ pub struct Session<'p, C, E: Engine> {
     /// The reply in `out` is a raw parser-level error: sent exactly as built.
     raw_reply: bool,
     timers: Timers,
+    /// When the connection was accepted (the first transaction's `%t`; `%Th` runs from
+    /// it to `opened`: the PROXY header's wait).
+    accepted: Instant,
     /// When the session started (a placeholder for a request's start until its first byte).
     opened: Instant,
+    /// The current transaction's backend count (`%bc`), released before its log line.
+    assigned: Option<E::Assigned>,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -211,6 +216,7 @@ pub async fn serve<C, E>(
     client: C,
     src: SocketAddr,
     dst: SocketAddr,
+    accepted: Instant,
     proxy: &HttpProxy<E::Conn>,
     eng: &E,
 ) where
@@ -240,7 +246,9 @@ pub async fn serve<C, E>(
         logline: b.logline,
         raw_reply: false,
         timers: b.timers,
+        accepted,
         opened: Instant::now(),
+        assigned: None,
     };
     while s.one_request().await == End::KeepAlive {}
     // The session's server connection outlives it in the shared idle list, offered there
@@ -337,6 +345,12 @@ impl Buffers {
 
 /// Facts gathered along one transaction, for the log line.
 struct TxnLog {
+    /// The transaction's start as 2.6 dates its stream (`%t`, `%Tt`): the connection's
+    /// accept for the first one, the end of the previous transaction for the others.
+    created: Instant,
+    /// Where the idle wait for the request (`%Ti`) starts; `%Th` runs from `created` to it.
+    idle_from: Instant,
+    /// The request's first byte (`%tr`; `%TR` and `%Ta` run from it).
     date: SystemTime,
     start: Instant,
     t_request: i64,
@@ -349,6 +363,11 @@ struct TxnLog {
     bytes_in: u64,
     /// Connection attempts retried, and whether the last was redispatched (`%rc`).
     retries: (u32, bool),
+    /// Places in the server and backend queues (`%sq`/`%bq`).
+    queues: [u32; 2],
+    /// `%sc`: the server's other transactions, counted while this one still held its
+    /// slot (2.6 counts a queued request that takes the freed slot only once connected).
+    srv_conns: Option<u32>,
     term: [u8; 2],
     backend: Option<BackendId>,
     server: Option<usize>,
@@ -473,7 +492,15 @@ where
 
     /// Handle one request; returns whether the client connection continues.
     async fn one_request(&mut self) -> End {
+        let (created, idle_from) = if self.requests == 0 {
+            (self.accepted, self.opened)
+        } else {
+            let now = Instant::now();
+            (now, now)
+        };
         let mut log = TxnLog {
+            created,
+            idle_from,
             // Set when the request's first byte is there (see `read_head`).
             date: SystemTime::UNIX_EPOCH,
             start: self.opened,
@@ -485,6 +512,8 @@ where
             bytes_out: 0,
             bytes_in: 0,
             retries: (0, false),
+            queues: [0; 2],
+            srv_conns: None,
             term: *b"--",
             backend: None,
             server: None,
@@ -630,6 +659,7 @@ where
                 .await;
         };
         log.backend = Some(be_id);
+        self.assigned = Some(self.eng.assign(be_id));
         let be = cfg.backend(be_id);
         // 3. Backend http-request rules and redirects (a `listen` has them once, as frontend).
         if be.name != fe.name {
@@ -751,15 +781,17 @@ where
                         log.t_queue = c.queued.as_millis() as i64;
                         log.t_connect = total.saturating_sub(c.queued).as_millis() as i64;
                         log.retries = (c.retries, c.redispatched);
+                        log.queues = c.queue;
                         Ok((c.conn, c.server, false))
                     }
                     Err(e) => {
                         log.retries = (e.retries, e.redispatched);
-                        if let Some((server, queued)) = e.server {
-                            log.server = Some(server);
+                        log.queues = e.queue;
+                        log.server = e.server;
+                        if let Some(queued) = e.queued {
                             log.t_queue = queued.as_millis() as i64;
                         }
-                        Err(e.error)
+                        Err(e)
                     }
                 }
             }
@@ -768,8 +800,8 @@ where
         let (mut conn, server, reused) = match got {
             Ok(g) => g,
             Err(e) => {
-                log::debug!("backend {}: no connection: {e}", be.name);
-                log.term = *b"SC";
+                log::debug!("backend {}: no connection: {}", be.name, e.error);
+                log.term = if e.queue_timeout { *b"sQ" } else { *b"SC" };
                 return self
                     .error(
                         503,
@@ -807,6 +839,7 @@ where
                     .await;
             }
         }
+        log.srv_conns = Some(self.eng.server_conns(be_id, server).saturating_sub(1));
         match outcome {
             Exchange::Done {
                 server_reusable,
@@ -831,6 +864,7 @@ where
                 log.bytes_in += up;
                 log.bytes_out += down;
                 log.term = end.term();
+                log.srv_conns = Some(self.eng.server_conns(be_id, server).saturating_sub(1));
                 End::Close
             }
             Exchange::Failed(status, term) => {
@@ -1186,6 +1220,8 @@ where
     }
 
     fn emit_log(&mut self, log: &TxnLog) {
+        // 2.6 takes the transaction off its backend before logging: `%bc` counts the others.
+        self.assigned = None;
         if !self.eng.log_enabled(self.fe()) {
             return;
         }
@@ -1202,24 +1238,38 @@ where
             (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
             _ => "<NOSRV>",
         };
+        // Without a slot held (a queue timeout, a failed connect), the server's count now.
+        let srv_conns = match (log.srv_conns, log.backend, log.server) {
+            (Some(n), _, _) => n,
+            (None, Some(b), Some(s)) => self.eng.server_conns(b, s),
+            _ => 0,
+        };
+        let ms = |d: Duration| d.as_millis().min(i64::MAX as u128) as i64;
+        let now = Instant::now();
+        let since_created = log.start.saturating_duration_since(log.created);
         let rec = HttpLogRecord {
             client: self.src,
+            accept_date: log.date.checked_sub(since_created).unwrap_or(log.date),
             request_date: log.date,
+            backend_id: log.backend,
             frontend: &fe.name,
             backend,
             server,
+            t_handshake: ms(log.idle_from.saturating_duration_since(log.created)),
+            t_idle: ms(log.start.saturating_duration_since(log.idle_from)),
             t_request: log.t_request,
             t_queue: log.t_queue,
             t_connect: log.t_connect,
             t_response: log.t_response,
-            t_active: log.start.elapsed().as_millis() as i64,
+            t_active: ms(now.saturating_duration_since(log.start)),
+            t_total: ms(now.saturating_duration_since(log.created)),
             status: log.status,
             bytes_out: log.bytes_out,
             bytes_in: log.bytes_in,
             term: log.term,
-            conns: [0, 0, 0, 0, log.retries.0],
+            conns: [0, 0, 0, srv_conns, log.retries.0],
             redispatched: log.retries.1,
-            queues: [0; 2],
+            queues: log.queues,
             captured_req: if log.bad { &[] } else { &self.cap_req },
             captured_resp: if log.bad { &[] } else { &self.cap_resp },
             request_line: (!log.bad).then_some(self.logline.as_slice()),

@@ -24,6 +24,8 @@ struct FakeEngine {
 
 impl Engine for FakeEngine {
     type Conn = TcpStream;
+    type Assigned = ();
+    fn assign(&self, _be: BackendId) {}
     fn pick(&self, be: BackendId, _k: Option<&[u8]>, persist: Option<usize>) -> Option<usize> {
         let n = self.config.backend(be).servers.len();
         if n == 0 {
@@ -57,6 +59,7 @@ impl Engine for FakeEngine {
                 retries: 0,
                 redispatched: false,
                 queued: std::time::Duration::ZERO,
+                queue: [0; 2],
             })
             .map_err(Into::into)
     }
@@ -232,7 +235,7 @@ async fn proxy(cfg: ir::Config) -> (SocketAddr, Arc<FakeEngine>) {
         while let Ok((s, peer)) = l.accept().await {
             let (hp, e) = (hp.clone(), e2.clone());
             tokio::spawn(async move {
-                serve(s, peer, addr, &hp, &*e).await;
+                serve(s, peer, addr, std::time::Instant::now(), &hp, &*e).await;
             });
         }
     });

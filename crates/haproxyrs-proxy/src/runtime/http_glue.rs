@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn::{ClientConn, ConnAddr, Stream};
 use super::frontend::FrontendRt;
-use crate::backend::{ConnectError, ConnectRequest};
+use crate::backend::{BackendConnGuard, ConnectError, ConnectRequest};
 use crate::balance::Pick;
 use crate::http::{self, Connected, Engine, HttpProxy, NotConnected};
 use crate::log;
@@ -115,6 +115,11 @@ pub struct RtEngine {
 
 impl Engine for RtEngine {
     type Conn = RtConn;
+    type Assigned = BackendConnGuard;
+
+    fn assign(&self, backend: BackendId) -> BackendConnGuard {
+        self.fe.backend(backend).enter()
+    }
 
     fn pick(
         &self,
@@ -157,24 +162,38 @@ impl Engine for RtEngine {
                 retries: sc.retries,
                 redispatched: sc.redispatched,
                 queued: sc.queue_time,
+                queue: [sc.queue.server, sc.queue.backend],
             }),
             Err(e) => {
-                let (server, retries, redispatched) = match &e {
+                let mut nc = NotConnected::from(io::Error::other(e.to_string()));
+                match e {
+                    ConnectError::NoServer => {}
+                    ConnectError::QueueTimeout {
+                        server,
+                        waited,
+                        queue,
+                    } => {
+                        nc.server = server.map(|s| s.idx);
+                        nc.queued = Some(waited);
+                        nc.queue_timeout = true;
+                        nc.queue = [queue.server, queue.backend];
+                    }
                     ConnectError::Failed {
                         server,
                         retries,
                         redispatched,
                         queue_time,
+                        queue,
                         ..
-                    } => (Some((server.idx, *queue_time)), *retries, *redispatched),
-                    _ => (None, 0, false),
-                };
-                Err(NotConnected {
-                    error: io::Error::other(e.to_string()),
-                    server,
-                    retries,
-                    redispatched,
-                })
+                    } => {
+                        nc.server = Some(server.idx);
+                        nc.queued = Some(queue_time);
+                        nc.queue = [queue.server, queue.backend];
+                        nc.retries = retries;
+                        nc.redispatched = redispatched;
+                    }
+                }
+                Err(nc)
             }
         }
     }
@@ -192,6 +211,11 @@ impl Engine for RtEngine {
         }
     }
 
+    fn server_conns(&self, backend: BackendId, server: usize) -> u32 {
+        let be = self.fe.backend(backend);
+        be.servers.get(server).map_or(0, |s| s.cur_conns())
+    }
+
     fn log_enabled(&self, fe: &ir::Frontend) -> bool {
         self.fe.logger.is_enabled() && !matches!(fe.log_format, ir::LogFormat::Default)
     }
@@ -205,6 +229,10 @@ impl Engine for RtEngine {
         let mut r = record.clone();
         r.conns[0] = self.fe.actconn();
         r.conns[1] = self.fe.feconn();
+        // The transaction no longer counts in its backend.
+        if let Some(b) = r.backend_id {
+            r.conns[2] = self.fe.backend(b).conns();
+        }
         let mut line = self.fe.logger.line();
         match &cfg.log_format {
             ir::LogFormat::Custom(expr) => {
@@ -219,20 +247,35 @@ impl Engine for RtEngine {
 
 /// The runtime's log record for a custom `log-format` line of an HTTP transaction.
 fn to_record(r: &http::log::HttpLogRecord<'_>, src: &ConnAddr, dst: &ConnAddr) -> log::LogRecord {
-    let mut rec = log::LogRecord::new(src.clone(), dst.clone(), r.request_date, r.frontend);
+    let mut rec = log::LogRecord::new(src.clone(), dst.clone(), r.accept_date, r.frontend);
     rec.request_date = Some(r.request_date);
     rec.backend = Some(r.backend.to_owned());
     rec.server = (r.server != "<NOSRV>").then(|| r.server.to_owned());
+    rec.th = r.t_handshake;
+    rec.ti = r.t_idle;
     rec.treq = r.t_request;
+    // `%Tq`: accept to the whole request head (handshake, idle and request time).
+    rec.tq = if r.t_request < 0 {
+        -1
+    } else {
+        r.t_handshake + r.t_idle + r.t_request
+    };
     rec.tw = r.t_queue;
     rec.tc = r.t_connect;
     rec.tr = r.t_response;
     rec.ta = r.t_active;
-    rec.tt = r.t_active;
+    rec.tt = r.t_total;
     rec.status = i32::from(r.status);
     rec.bytes_out = r.bytes_out;
     rec.bytes_in = r.bytes_in;
-    rec.retries = r.conns[4];
+    [
+        rec.actconn,
+        rec.feconn,
+        rec.beconn,
+        rec.srvconn,
+        rec.retries,
+    ] = r.conns;
+    [rec.srv_queue, rec.backend_queue] = r.queues;
     rec.redispatched = r.redispatched;
     rec.term = log::TermFlags::new(r.term[0], r.term[1]);
     rec.request_line = r
@@ -257,6 +300,7 @@ pub async fn serve(fe: Arc<FrontendRt>, conn: ClientConn) {
         peer,
         local,
         permits,
+        accept_instant,
         ..
     } = conn;
     let (src, dst) = (sock(&peer), sock(&local));
@@ -265,6 +309,6 @@ pub async fn serve(fe: Arc<FrontendRt>, conn: ClientConn) {
         src: peer,
         dst: local,
     };
-    http::serve(stream, src, dst, &proxy, &eng).await;
+    http::serve(stream, src, dst, accept_instant, &proxy, &eng).await;
     drop(permits);
 }

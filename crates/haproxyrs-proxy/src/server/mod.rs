@@ -45,6 +45,8 @@ pub struct ServerRt {
     cur: AtomicU32,
     /// Requests waiting in this server's queue.
     queued: AtomicU32,
+    /// Requests that left this server's queue with a slot (for `%sq`).
+    pub(crate) dequeued: AtomicU64,
     /// Total connections ever served (stats, logs).
     pub total: AtomicU64,
     /// Sequence number of the last change of `cur`: leastconn breaks ties by it, which
@@ -69,6 +71,7 @@ impl ServerRt {
             state: AtomicU8::new(state as u8),
             cur: AtomicU32::new(0),
             queued: AtomicU32::new(0),
+            dequeued: AtomicU64::new(0),
             total: AtomicU64::new(0),
             lc_seq: AtomicU64::new(idx as u64),
             slot_freed: Notify::new(),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use haproxyrs_config::ir::{self, BackendTarget};
 
-use crate::backend::{BackendRt, ConnectError};
+use crate::backend::{BackendRt, ConnectError, QueuePos};
 use crate::log::{self, LogRecord, TermFlags};
 use crate::runtime::conn::{ClientConn, ConnAddr};
 use crate::runtime::frontend::FrontendRt;
@@ -75,6 +75,11 @@ struct Outcome {
     tc: i64,
     retries: u32,
     redispatched: bool,
+    /// Places in the queues waited in (`%sq`/`%bq`).
+    queue: QueuePos,
+    /// `%sc` counted while the session still held its server slot (without it), or
+    /// `None`: read when logging.
+    srv_conns: Option<u32>,
     term: TermFlags,
     bytes_in: u64,
     bytes_out: u64,
@@ -90,6 +95,8 @@ impl Outcome {
             tc: -1,
             retries: 0,
             redispatched: false,
+            queue: QueuePos::default(),
+            srv_conns: None,
             term: TermFlags::default(),
             bytes_in: 0,
             bytes_out: 0,
@@ -100,9 +107,14 @@ impl Outcome {
     fn connect_failed(&mut self, e: ConnectError) {
         self.term = match e {
             ConnectError::NoServer => TermFlags::new(b'S', b'C'),
-            ConnectError::QueueTimeout { waited, server } => {
+            ConnectError::QueueTimeout {
+                waited,
+                server,
+                queue,
+            } => {
                 self.tw = ms(waited);
                 self.server = server;
+                self.queue = queue;
                 TermFlags::new(b's', b'Q')
             }
             ConnectError::Failed {
@@ -111,9 +123,11 @@ impl Outcome {
                 redispatched,
                 timed_out,
                 queue_time,
+                queue,
                 ..
             } => {
                 self.server = Some(server);
+                self.queue = queue;
                 self.retries = retries;
                 self.redispatched = redispatched;
                 self.tw = ms(queue_time);
@@ -146,14 +160,17 @@ fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
     rec.tt = ms(conn.accept_instant.elapsed());
     rec.bytes_in = out.bytes_in;
     rec.bytes_out = out.bytes_out;
+    // The session's own backend count and server slot are gone by now (2.6 releases
+    // them before logging): `%bc`/`%sc` count the others. A queued session that took the
+    // freed slot meanwhile is not in `%sc` (2.6 counts it once connected): see `finish`.
     if let Some(be) = &out.backend {
         rec.beconn = be.conns();
-        rec.backend_queue = be.queued();
     }
     if let Some(s) = &out.server {
-        rec.srvconn = s.cur_conns();
-        rec.srv_queue = s.queued();
+        rec.srvconn = out.srv_conns.unwrap_or_else(|| s.cur_conns());
     }
+    rec.srv_queue = out.queue.server;
+    rec.backend_queue = out.queue.backend;
     rec.actconn = fe.actconn();
     rec.feconn = fe.feconn();
     let src = TcpSource {

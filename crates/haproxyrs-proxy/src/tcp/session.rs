@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use super::relay::{Relay, RelayEnd, RelayTimeouts};
 use super::{choose_backend, log_end, Outcome};
-use crate::backend::{BackendConnGuard, BackendRt, ConnectRequest, ServerConn};
+use crate::backend::{BackendConnGuard, BackendRt, ConnectRequest, QueuePos, ServerConn};
 use crate::log::TermFlags;
 use crate::runtime::conn::{ClientConn, ConnAddr, Stream};
 use crate::runtime::frontend::FrontendRt;
 use crate::runtime::session::prelude;
-use crate::server::{ServerRt, SlotGuard};
+use crate::server::SlotGuard;
 
 /// The future serving one TCP-mode connection.
 pub struct Session {
@@ -56,8 +56,7 @@ enum Setup {
 struct Connected {
     client: ClientConn,
     server: Stream,
-    server_rt: Arc<ServerRt>,
-    /// The server's connection slot, released when the relay ends.
+    /// The server's connection slot (and its server), released when the relay ends.
     slot: SlotGuard,
     server_addr: ConnAddr,
     backend: Arc<BackendRt>,
@@ -68,6 +67,7 @@ struct Connected {
     tc: u32,
     retries: u32,
     redispatched: bool,
+    queue: QueuePos,
     relay: Relay,
 }
 
@@ -83,7 +83,6 @@ impl Connected {
         Connected {
             client,
             server: sc.stream,
-            server_rt: sc.server,
             slot: sc.slot,
             server_addr: sc.addr,
             backend,
@@ -92,6 +91,7 @@ impl Connected {
             tc: ms32(sc.connect_time),
             retries: sc.retries,
             redispatched: sc.redispatched,
+            queue: sc.queue,
             relay,
         }
     }
@@ -173,7 +173,6 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
     let Connected {
         client,
         server,
-        server_rt,
         slot,
         server_addr,
         backend,
@@ -182,18 +181,22 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
         tc,
         retries,
         redispatched,
+        queue,
         relay,
     } = c;
     let (bytes_in, bytes_out) = relay.bytes();
     let [cause, phase] = end.term();
     let out = Outcome {
         backend: Some(backend),
-        server: Some(server_rt),
+        server: Some(Arc::clone(slot.server())),
         server_addr,
         tw: i64::from(tw),
         tc: i64::from(tc),
         retries,
         redispatched,
+        queue,
+        // Counted before the slot goes: a queued session may take it at once.
+        srv_conns: Some(slot.server().cur_conns().saturating_sub(1)),
         term: TermFlags::new(cause, phase),
         bytes_in,
         bytes_out,
