@@ -12,6 +12,7 @@
 
 pub mod backend;
 pub mod balance;
+pub mod check;
 pub mod log;
 pub mod proxy_protocol;
 pub mod runtime;

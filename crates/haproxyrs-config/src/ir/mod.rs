@@ -460,19 +460,44 @@ pub enum CookieMode {
 }
 
 /// `option httpchk` / `option tcp-check` / `http-check ...`, plus defaults for `check`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum HealthCheck {
     Tcp,
     /// A protocol-specific check (`option mysql-check`, `pgsql-check`, `redis-check`,
     /// `ldap-check`, `smtpchk`, `ssl-hello-chk`, `spop-check`, `external-check`), by name.
     Protocol(String),
-    Http {
-        method: String,
-        uri: String,
-        version: String,
-        host: Option<String>,
-        expect: Option<String>,
-    },
+    Http(HttpCheck),
+}
+
+/// The HTTP/1 request of `option httpchk` as amended by `http-check send`, and the
+/// `http-check expect` rules its response must pass (none: a 2xx or 3xx status passes).
+#[derive(Clone, Debug)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    /// `http-check send hdr NAME VALUE`, in order.
+    pub headers: Vec<(String, String)>,
+    /// `http-check send body STRING`.
+    pub body: String,
+    pub expects: Vec<HttpCheckExpect>,
+}
+
+/// One `http-check expect [!] KIND PATTERN`.
+#[derive(Clone, Debug)]
+pub struct HttpCheckExpect {
+    pub negate: bool,
+    pub kind: HttpExpectKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum HttpExpectKind {
+    /// `status 200,3xx-like ranges`: code ranges, inclusive.
+    Status(Vec<(u16, u16)>),
+    Rstatus(regex::Regex),
+    /// `string`: the body contains it.
+    String(String),
+    Rstring(regex::bytes::Regex),
 }
 
 /// `stats enable|uri|realm|auth|refresh|admin|hide-version|show-legends`.

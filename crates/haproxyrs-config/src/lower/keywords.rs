@@ -7,7 +7,7 @@ use crate::ast::{Line, SectionKind, Word};
 use crate::ir::Userlist;
 
 use super::proxy::ProxyDraft;
-use super::{balance, checks, global, proxy, rules, sections, Cx};
+use super::{balance, checks, global, http_check, proxy, rules, sections, Cx};
 
 /// Section kinds as bits, so an entry can name all the sections it is valid in.
 pub mod sec {
@@ -369,8 +369,8 @@ pub static KEYWORDS: &[Keyword] = &[
     k("http-check comment", DLB, P, Handler::Proxy(checks::check_comment), "health checks"),
     k("http-check connect", DLB, P, Handler::Proxy(checks::check_connect), "health checks"),
     k("http-check disable-on-404", DLB, P, Handler::Proxy(checks::check_flag), "health checks"),
-    k("http-check expect", DLB, P, Handler::Proxy(proxy::http_check), "health checks"),
-    k("http-check send", DLB, P, Handler::Proxy(proxy::http_check), "health checks"),
+    k("http-check expect", DLB, S, Handler::Proxy(http_check::expect), ""),
+    k("http-check send", DLB, S, Handler::Proxy(http_check::send), ""),
     k("http-check send-state", DLB, P, Handler::Proxy(checks::check_flag), "health checks"),
     k("http-check set-var", DLB, P, AnyArgs, "health checks"),
     k("http-check unset-var", DLB, P, AnyArgs, "health checks"),
@@ -433,7 +433,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("tcp-check unset-var", DLB, P, AnyArgs, "health checks"),
     k("tcp-request", DFLB, S, Handler::Proxy(rules::delegated_tcp), "TCP rules: per-action status"),
     k("tcp-response", DLB, S, Handler::Proxy(rules::delegated_tcp), "TCP rules: per-action status"),
-    k("timeout check", DLB, P, Handler::Proxy(proxy::timeout), "health checks"),
+    k("timeout check", DLB, S, Handler::Proxy(proxy::timeout), "health checks"),
     k("timeout client", DFL, S, Handler::Proxy(proxy::timeout), ""),
     k("timeout client-fin", DFL, S, Handler::Proxy(proxy::timeout), ""),
     k("timeout connect", DLB, S, Handler::Proxy(proxy::timeout), ""),
@@ -591,7 +591,7 @@ pub static OPTIONS: &[OptionKw] = &[
     o("http-restrict-req-hdr-names", DFLB, false, R, false),
     o("http-server-close", DFLB, true, S, false),
     o("http-use-proxy-header", DFL, true, P, true),
-    o("httpchk", DLB, false, P, false),
+    o("httpchk", DLB, false, S, false),
     o("httpclose", DFLB, true, S, false),
     o("httplog", DFL, false, S, false),
     o("httpslog", DFL, false, P, false),
@@ -617,7 +617,7 @@ pub static OPTIONS: &[OptionKw] = &[
     o("spop-check", DLB, false, P, false),
     o("srvtcpka", DLB, true, P, false),
     o("ssl-hello-chk", DLB, false, P, false),
-    o("tcp-check", DLB, false, P, false),
+    o("tcp-check", DLB, false, S, false),
     o("tcp-smart-accept", DFL, true, S, false),
     o("tcp-smart-connect", DLB, true, P, false),
     o("tcpka", DFLB, false, P, false),
@@ -713,7 +713,7 @@ pub static BIND_OPTIONS: &[SubKw] = &[
 
 /// `server` / `default-server` options HAProxy 2.6 knows.
 pub static SERVER_OPTIONS: &[SubKw] = &[
-    b("addr", 1, P),
+    b("addr", 1, S),
     b("agent-addr", 1, P),
     b("agent-check", 0, P),
     b("agent-inter", 1, P),
@@ -723,7 +723,7 @@ pub static SERVER_OPTIONS: &[SubKw] = &[
     b("alpn", 1, R),
     b("backup", 0, S),
     b("ca-file", 1, R),
-    b("check", 0, P),
+    b("check", 0, S),
     b("check-alpn", 1, P),
     b("check-proto", 1, P),
     b("check-send-proxy", 0, P),
@@ -736,11 +736,11 @@ pub static SERVER_OPTIONS: &[SubKw] = &[
     b("crl-file", 1, R),
     b("crt", 1, R),
     b("disabled", 0, S),
-    b("downinter", 1, P),
+    b("downinter", 1, S),
     b("enabled", 0, S),
     b("error-limit", 1, P),
-    b("fall", 1, P),
-    b("fastinter", 1, P),
+    b("fall", 1, S),
+    b("fastinter", 1, S),
     b("force-sslv3", 0, R),
     b("force-tlsv10", 0, R),
     b("force-tlsv11", 0, R),
@@ -748,7 +748,7 @@ pub static SERVER_OPTIONS: &[SubKw] = &[
     b("force-tlsv13", 0, R),
     b("id", 1, S),
     b("init-addr", 1, S),
-    b("inter", 1, P),
+    b("inter", 1, S),
     b("log-proto", 1, P),
     b("max-reuse", 1, P),
     b("maxconn", 1, S),
@@ -782,7 +782,7 @@ pub static SERVER_OPTIONS: &[SubKw] = &[
     b("pool-low-conn", 1, P),
     b("pool-max-conn", 1, P),
     b("pool-purge-delay", 1, P),
-    b("port", 1, P),
+    b("port", 1, S),
     b("proto", 1, P),
     b("proxy-v2-options", 1, P),
     b("redir", 1, R),
@@ -790,7 +790,7 @@ pub static SERVER_OPTIONS: &[SubKw] = &[
     b("resolve-opts", 1, P),
     b("resolve-prefer", 1, P),
     b("resolvers", 1, P),
-    b("rise", 1, P),
+    b("rise", 1, S),
     b("send-proxy", 0, S),
     b("send-proxy-v2", 0, S),
     b("send-proxy-v2-ssl", 0, R),

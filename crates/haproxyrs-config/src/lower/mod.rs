@@ -25,6 +25,7 @@ pub mod checks;
 pub mod defaults;
 pub mod fcgi;
 pub mod global;
+pub mod http_check;
 pub mod http_rules;
 pub mod keywords;
 pub mod log;

@@ -247,13 +247,14 @@ fn apply_option(
                     unimplemented: false,
                 });
             }
-            d.health_check = Some(HealthCheck::Http {
+            d.health_check = Some(HealthCheck::Http(ir::HttpCheck {
                 method: method.to_string(),
                 uri: uri.to_string(),
                 version: version.to_string(),
-                host: None,
-                expect: None,
-            });
+                headers: Vec::new(),
+                body: String::new(),
+                expects: Vec::new(),
+            }));
         }
         "tcp-check" => {
             if !no_extra(cx, line, name, rest) {

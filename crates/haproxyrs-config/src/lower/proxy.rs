@@ -74,6 +74,8 @@ pub struct ProxyDraft {
     pub cookie: Option<(CookiePersistence, Span)>,
     pub health_check: Option<HealthCheck>,
     pub http_check_rules: bool,
+    pub http_check_send: Option<super::http_check::SendDraft>,
+    pub http_check_expects: Vec<ir::HttpCheckExpect>,
     pub fullconn: Option<u32>,
     pub stats: Option<StatsPage>,
     pub disabled: bool,
@@ -121,6 +123,8 @@ impl ProxyDraft {
             cookie: None,
             health_check: None,
             http_check_rules: false,
+            http_check_send: None,
+            http_check_expects: Vec::new(),
             fullconn: None,
             stats: None,
             disabled: false,
@@ -864,10 +868,6 @@ pub fn email_alert_mailers(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &
             "'email-alert mailers' expects a mailers section name.",
         ),
     }
-}
-
-pub fn http_check(_cx: &mut Cx, d: &mut ProxyDraft, _line: &Line, _args: &[Word]) {
-    d.http_check_rules = true;
 }
 
 pub fn load_server_state(cx: &mut Cx, _d: &mut ProxyDraft, line: &Line, args: &[Word]) {

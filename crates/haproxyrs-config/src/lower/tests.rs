@@ -212,7 +212,7 @@ fn certificates_are_checked_and_tls_refused() {
 #[test]
 fn parsed_only_keywords_are_notices_not_warnings() {
     let cfg = format!(
-        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check\n"
+        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check check-send-proxy\n"
     );
     let (c, d) = load(&cfg);
     assert!(c.is_some(), "{d:?}");
@@ -228,7 +228,9 @@ fn parsed_only_keywords_are_notices_not_warnings() {
         "{notices:?}"
     );
     assert!(
-        notices.contains(&"parsing [t.cfg:9] : 'server check' is parsed but not implemented"),
+        notices.contains(
+            &"parsing [t.cfg:9] : 'server check-send-proxy' is parsed but not implemented"
+        ),
         "{notices:?}"
     );
 }

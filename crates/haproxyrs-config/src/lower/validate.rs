@@ -142,7 +142,7 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             tcp_request_content: p.tcp_request_content.clone(),
             http: p.http.clone(),
             cookie: p.cookie.as_ref().map(|(c, _)| c.clone()),
-            health_check: p.health_check.clone(),
+            health_check: super::http_check::build(p),
             fullconn: p.fullconn,
             logs: resolve_logs(&p.logs, &global_logs),
             log_format: proxy::log_format_of(p),
@@ -448,9 +448,7 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
             "log format ignored for {who} since it has no log address."
         ));
     }
-    if p.has_be()
-        && p.http_check_rules
-        && !matches!(p.health_check, Some(ir::HealthCheck::Http { .. }))
+    if p.has_be() && p.http_check_rules && !matches!(p.health_check, Some(ir::HealthCheck::Http(_)))
     {
         cx.warn_plain(format!(
             "{who} uses http-check rules without 'option httpchk', so the rules are ignored."

@@ -3,7 +3,8 @@
 //! bind `maxconn` (a permit is taken *before* `accept()`, so the process never takes more
 //! connections than allowed), and shutdown on signals: SIGTERM/SIGINT stop at once,
 //! SIGUSR1 stops accepting and lets sessions finish (bounded by `hard-stop-after`); SIGHUP
-//! logs the servers' states.
+//! logs the servers' states. The health checks ([`crate::check`]) run on the thread that
+//! waits for signals.
 //!
 //! # Layout
 //! - [`conn`]: `Stream`, `ConnAddr`, `ClientConn`.
@@ -172,6 +173,12 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
         threads.push(t);
     }
 
+    // Health checks run on this control thread's runtime, off the workers' traffic
+    // path; they stop when it is dropped.
+    {
+        let _rt = sig_rt.enter();
+        crate::check::spawn(&shared.backends, &log_hub, config.global.spread_checks);
+    }
     sig_rt.block_on(wait_signals(signals, &phase_tx, &shared, &fronts));
     let _ = phase_tx.send(Phase::Stopped);
     for t in threads {
