@@ -10,6 +10,7 @@ mod cli;
 mod config_invalid;
 mod corpus;
 mod diff;
+mod health_checks;
 mod http_diff;
 mod http_log;
 mod http_maxconn;

@@ -322,8 +322,28 @@ impl Backend {
         Backend::start(name, Kind::Banner(banner), None)
     }
 
+    /// Like [`Backend::http_with`], listening on `addr` (a server that comes back on the
+    /// port it had).
+    pub fn http_with_at(
+        name: &str,
+        addr: SocketAddr,
+        f: impl Fn(&Message) -> Reply + Send + Sync + 'static,
+    ) -> Backend {
+        let listener = TcpListener::bind(addr).expect("bind backend");
+        Backend::start_on(listener, name, Kind::Http, Some(Arc::new(f)))
+    }
+
     fn start(name: &str, kind: Kind, responder: Option<Responder>) -> Backend {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind backend");
+        Backend::start_on(listener, name, kind, responder)
+    }
+
+    fn start_on(
+        listener: TcpListener,
+        name: &str,
+        kind: Kind,
+        responder: Option<Responder>,
+    ) -> Backend {
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
         let sh = shared.clone();

@@ -1,0 +1,228 @@
+//! Health checks on the real binary: a server that refuses connections is taken out
+//! after its checks fail and comes back once it listens again, `option httpchk` with its
+//! default and explicit expectations, backup servers taking over, and the transition log
+//! lines compared with HAProxy 2.6's. Every wait is on an observable event (a log line)
+//! with a deadline; intervals are short (100 ms) only to keep the tests quick.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
+
+use crate::support::backends::{Backend, Reply};
+use crate::support::client::get;
+use crate::support::proxy::{reserve_port, Flavor, Proxy, ProxyBuilder};
+use crate::support::WAIT;
+
+const HEAD: &str = "global\n  log stdout format raw local0\ndefaults\n  mode http\n  log global\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind {{fe0}}\n  default_backend be\n";
+
+fn refused_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], reserve_port()))
+}
+
+fn wait_line(p: &Proxy, needle: &str) {
+    if !p.wait_output(needle, WAIT) {
+        p.fail(&format!("no output line with {needle:?}"));
+    }
+}
+
+/// Bodies of `n` requests, each on a new connection.
+fn bodies(p: &Proxy, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let m = get(p.fe(0), "/");
+            format!("{} {}", m.status(), m.body_str().trim_end())
+        })
+        .collect()
+}
+
+#[test]
+fn refused_server_goes_down_then_up_when_it_listens_again() {
+    let b = Backend::http("b");
+    let down = refused_addr();
+    let cfg = format!("{HEAD}backend be\n  balance roundrobin\n  server s1 {{{{a}}}} check inter 100 rise 2 fall 2\n  server s2 {{{{b}}}} check inter 100\n");
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("a", down)
+        .var("b", b.addr_str())
+        .start();
+    wait_line(
+        &p,
+        "Server be/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\"",
+    );
+    // Every request goes to the server left, none fails on the dead one.
+    assert_eq!(bodies(&p, 6), vec!["200 b"; 6], "{}", p.context());
+
+    let a = Backend::http_with_at("a", down, |_| Reply::new(200, "a\n"));
+    wait_line(&p, "Server be/s1 is UP, reason: Layer4 check passed");
+    let got = bodies(&p, 4);
+    assert!(
+        got.contains(&"200 a".to_string()) && got.contains(&"200 b".to_string()),
+        "{got:?}\n{}",
+        p.context()
+    );
+    drop(a);
+}
+
+#[test]
+fn httpchk_follows_the_status_and_503_without_servers() {
+    let status = Arc::new(AtomicU16::new(500));
+    let st = Arc::clone(&status);
+    let srv = Backend::http_with("s", move |_| Reply::new(st.load(Ordering::SeqCst), "s\n"));
+    let cfg = format!("{HEAD}backend be\n  option httpchk GET /health\n  server s1 {{{{s}}}} check inter 100 rise 2 fall 2\n");
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("s", srv.addr_str())
+        .start();
+    wait_line(&p, "Server be/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\"");
+    wait_line(&p, "backend be has no server available!");
+    assert_eq!(get(p.fe(0), "/").status(), 503, "{}", p.context());
+    // The check's request is 2.6's: method and URI from `option httpchk`, HTTP/1.0.
+    let checks = srv.requests();
+    assert!(
+        checks.iter().any(|m| m.start == "GET /health HTTP/1.0"),
+        "{:?}",
+        checks.iter().map(|m| &m.start).collect::<Vec<_>>()
+    );
+
+    status.store(200, Ordering::SeqCst);
+    wait_line(
+        &p,
+        "Server be/s1 is UP, reason: Layer7 check passed, code: 200",
+    );
+    assert_eq!(bodies(&p, 2), vec!["200 s"; 2], "{}", p.context());
+}
+
+#[test]
+fn http_check_expect_status_and_string() {
+    let ok = Backend::http_reply("ok", Reply::new(200, "I am alive\n"));
+    let nc = Backend::http_reply("nc", Reply::new(204, ""));
+    let cfg = format!(
+        "{HEAD}backend be\n  option httpchk\n  http-check expect status 204\n  server s204 {{{{ok}}}} check inter 100\n  server s204b {{{{nc}}}} check inter 100\n\
+         backend be2\n  option httpchk\n  http-check expect string alive\n  server alive {{{{ok}}}} check inter 100\n  server dead {{{{nc}}}} check inter 100\n\
+         backend be3\n  option httpchk\n  http-check expect ! rstring ^I\n  server neg {{{{ok}}}} check inter 100\n"
+    );
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("ok", ok.addr_str())
+        .var("nc", nc.addr_str())
+        .start();
+    wait_line(
+        &p,
+        "Server be/s204 is DOWN, reason: Layer7 wrong status, code: 200, info: \"OK\"",
+    );
+    wait_line(&p, "Server be2/dead is DOWN, reason: Layer7 invalid response, info: \"HTTP content check did not match\"");
+    wait_line(
+        &p,
+        "Server be3/neg is DOWN, reason: Layer7 invalid response",
+    );
+    // The frontend's backend keeps the server answering 204: the one left.
+    for _ in 0..3 {
+        assert_eq!(get(p.fe(0), "/").status(), 204, "{}", p.context());
+    }
+    let out = p.stdout();
+    for up in ["be/s204b is DOWN", "be2/alive is DOWN"] {
+        assert!(!out.contains(up), "{up}\n{}", p.context());
+    }
+}
+
+#[test]
+fn backup_takes_over_when_the_active_server_is_down() {
+    let bk = Backend::http("bk");
+    let cfg = format!("{HEAD}backend be\n  server s1 {{{{a}}}} check inter 100 fall 1\n  server b1 {{{{bk}}}} check inter 100 backup\n");
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("a", refused_addr())
+        .var("bk", bk.addr_str())
+        .start();
+    wait_line(&p, "0 active and 1 backup servers left. Running on backup.");
+    assert_eq!(bodies(&p, 3), vec!["200 bk"; 3], "{}", p.context());
+}
+
+/// `text` with the digits right after the first `marker` replaced by `N`.
+fn mask_number_after(text: &str, marker: &str) -> String {
+    let Some(at) = text.find(marker).map(|i| i + marker.len()) else {
+        return text.to_string();
+    };
+    let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+    format!("{}N{}", &text[..at], &text[at + digits..])
+}
+
+/// The transition lines of both programs, durations masked, in a stable order.
+fn transitions(p: &Proxy, stream: &str) -> Vec<String> {
+    let text = if stream == "stdout" {
+        p.stdout()
+    } else {
+        p.stderr()
+    };
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("Server ") || l.contains("has no server available"))
+        .map(|l| mask_number_after(&mask_number_after(l, "check duration: "), "("))
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn transition_logs_match_haproxy() {
+    crate::require_haproxy!("transition_logs_match_haproxy");
+    let s500 = Backend::http_reply("e", Reply::new(500, "x"));
+    let s200 = Backend::http_reply("o", Reply::new(200, "fine"));
+    let late = refused_addr();
+    // One transitioning server per backend: the counts in each line do not depend on
+    // which check runs first.
+    let cfg = format!(
+        "{HEAD}backend be\n  server dead {{{{dead}}}} check inter 100 fall 1\n  server ok {{{{o}}}} check inter 100\n\
+         backend be2\n  option httpchk GET /\n  server err {{{{e}}}} check inter 100 fall 1\n  server ok {{{{o}}}} check inter 100\n\
+         backend be3\n  option httpchk\n  http-check expect string nope\n  server s {{{{o}}}} check inter 100\n\
+         backend be4\n  server t {{{{dead}}}} check inter 100\n  server u {{{{o}}}} check inter 100 backup\n\
+         backend be5\n  server a {{{{o}}}} check inter 100\n  server bk {{{{dead}}}} check inter 100 backup\n\
+         backend be6\n  option httpchk\n  server late {{{{late}}}} check inter 100 rise 2\n"
+    );
+    let run = |flavor| {
+        let p = ProxyBuilder::new(flavor, &cfg)
+            .var("dead", refused_addr())
+            .var("late", late)
+            .var("e", s500.addr_str())
+            .var("o", s200.addr_str())
+            .start();
+        for needle in [
+            "be/dead is DOWN",
+            "be2/err is DOWN",
+            "backend be3 has no server available!",
+            "be4/t is DOWN",
+            "be5/bk is DOWN",
+            "backend be6 has no server available!",
+        ] {
+            wait_line(&p, needle);
+        }
+        let up = Backend::http_with_at("late", late, |_| Reply::new(200, ""));
+        wait_line(&p, "be6/late is UP");
+        drop(up);
+        // The stderr copy of the last line, too.
+        if !p.wait_output("Server be6/late is UP", WAIT) {
+            p.fail("no stderr line");
+        }
+        (transitions(&p, "stdout"), transitions(&p, "stderr"))
+    };
+    let theirs = run(Flavor::Haproxy);
+    let ours = run(Flavor::Haproxyrs);
+    assert_eq!(theirs.0.len(), 9, "{:?}", theirs.0);
+    assert_eq!(ours.0, theirs.0, "log lines differ");
+    assert_eq!(ours.1, theirs.1, "stderr lines differ");
+}
+
+#[test]
+fn check_port_and_addr_redirect_the_check() {
+    // Traffic goes to `b`; the check goes to `port`, which refuses: the server goes down.
+    let b = Backend::http("b");
+    let refused = refused_addr();
+    let cfg = format!(
+        "{HEAD}backend be\n  server s1 {{{{b}}}} check inter 100 fall 1 addr 127.0.0.1 port {}\n",
+        refused.port()
+    );
+    let p = ProxyBuilder::new(Flavor::Haproxyrs, &cfg)
+        .var("b", b.addr_str())
+        .start();
+    wait_line(
+        &p,
+        "Server be/s1 is DOWN, reason: Layer4 connection problem",
+    );
+    assert_eq!(get(p.fe(0), "/").status(), 503, "{}", p.context());
+}
