@@ -152,7 +152,11 @@ fn transitions(p: &Proxy, stream: &str) -> Vec<String> {
     };
     let mut lines: Vec<String> = text
         .lines()
-        .filter(|l| l.contains("Server ") || l.contains("has no server available"))
+        .filter(|l| {
+            ["Server ", "has no server available", "Health check for"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
         .map(|l| mask_number_after(&mask_number_after(l, "check duration: "), "("))
         .collect();
     lines.sort();
@@ -173,7 +177,8 @@ fn transition_logs_match_haproxy() {
          backend be3\n  option httpchk\n  http-check expect string nope\n  server s {{{{o}}}} check inter 100\n\
          backend be4\n  server t {{{{dead}}}} check inter 100\n  server u {{{{o}}}} check inter 100 backup\n\
          backend be5\n  server a {{{{o}}}} check inter 100\n  server bk {{{{dead}}}} check inter 100 backup\n\
-         backend be6\n  option httpchk\n  server late {{{{late}}}} check inter 100 rise 2\n"
+         backend be6\n  option httpchk\n  server late {{{{late}}}} check inter 100 rise 2\n\
+         backend be7\n  option log-health-checks\n  server d {{{{dead}}}} check inter 100\n  server a {{{{o}}}} check inter 100\n"
     );
     let run = |flavor| {
         let p = ProxyBuilder::new(flavor, &cfg)
@@ -189,6 +194,8 @@ fn transition_logs_match_haproxy() {
             "be4/t is DOWN",
             "be5/bk is DOWN",
             "backend be6 has no server available!",
+            "Server be7/d is DOWN.",
+            "Health check for server be7/a succeeded",
         ] {
             wait_line(&p, needle);
         }
@@ -203,7 +210,7 @@ fn transition_logs_match_haproxy() {
     };
     let theirs = run(Flavor::Haproxy);
     let ours = run(Flavor::Haproxyrs);
-    assert_eq!(theirs.0.len(), 9, "{:?}", theirs.0);
+    assert_eq!(theirs.0.len(), 12, "{:?}", theirs.0);
     assert_eq!(ours.0, theirs.0, "log lines differ");
     assert_eq!(ours.1, theirs.1, "stderr lines differ");
 }

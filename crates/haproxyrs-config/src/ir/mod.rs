@@ -322,6 +322,8 @@ pub struct ProxyOptions {
     /// `option allbackups`: balance over every backup, not only the first.
     pub allbackups: bool,
     pub dontlognull: bool,
+    /// `option log-health-checks`: log every change of a check's result or health.
+    pub log_health_checks: bool,
     pub splice_auto: bool,
     pub splice_request: bool,
     pub splice_response: bool,

@@ -598,7 +598,7 @@ pub static OPTIONS: &[OptionKw] = &[
     o("idle-close-on-response", DFL, true, P, true),
     o("independent-streams", DFLB, true, P, false),
     o("ldap-check", DLB, false, P, false),
-    o("log-health-checks", DLB, true, P, false),
+    o("log-health-checks", DLB, true, S, false),
     o("log-separate-errors", DFL, true, P, false),
     o("logasap", DFL, true, P, false),
     o("mysql-check", DLB, false, P, false),

@@ -152,6 +152,7 @@ fn apply_option(
             o.redispatch = on && !matches!(rest.first(), Some(w) if units::atol(&w.text) == 0);
         }
         "allbackups" => o.allbackups = on,
+        "log-health-checks" => o.log_health_checks = on,
         "splice-auto" => o.splice_auto = on,
         "splice-request" => o.splice_request = on,
         "splice-response" => o.splice_response = on,

@@ -110,6 +110,9 @@ pub fn spawn(backends: &[Arc<BackendRt>], hub: &LogHub, spread_checks: u32) {
 async fn run(job: Job, first: Duration, spread: u32, log: Logger, sem: Arc<Semaphore>) {
     let mut rng = Jitter::new(job.idx);
     let mut health = Health::new(job.cfg.rise, job.cfg.fall);
+    let log_checks = job.be.cfg().options.log_health_checks;
+    // The last result as `option log-health-checks` compares it (none before the first).
+    let mut last: Option<(status::Status, Option<u16>)> = None;
     tokio::time::sleep(first).await;
     loop {
         let outcome = {
@@ -119,7 +122,14 @@ async fn run(job: Job, first: Duration, spread: u32, log: Logger, sem: Arc<Semap
             probe::run(&job.target, &job.kind, job.timing).await
         };
         let srv = &job.be.servers[job.idx];
-        if let Some(tr) = health.record(outcome.status.passed()) {
+        let before = health.counter();
+        let tr = health.record(outcome.status.passed());
+        let result = Some((outcome.status, outcome.code));
+        if log_checks && (health.counter() != before || last != result) {
+            report::check_result(&job.be, srv, &outcome, &health, &log);
+        }
+        last = result;
+        if let Some(tr) = tr {
             // Administrative states (maintenance, drain) outrank checks.
             if matches!(srv.state(), ServerState::Up | ServerState::Down) {
                 let state = match tr {

@@ -9,7 +9,7 @@ use crate::backend::BackendRt;
 use crate::log::Logger;
 use crate::server::ServerRt;
 
-use super::health::Transition;
+use super::health::{Health, Transition};
 use super::status::Outcome;
 
 const LOG_EMERG: u8 = 0;
@@ -27,7 +27,8 @@ fn counts(be: &BackendRt) -> (usize, usize) {
     (up(false), up(true))
 }
 
-/// The transition line, without the syslog header.
+/// The transition line, without the syslog header. With `option log-health-checks` the
+/// reason was on the check's own line, so it is left out.
 pub fn transition_line(be: &BackendRt, srv: &ServerRt, tr: Transition, o: &Outcome) -> String {
     let (active, backup) = counts(be);
     let mut m = String::with_capacity(256);
@@ -38,8 +39,11 @@ pub fn transition_line(be: &BackendRt, srv: &ServerRt, tr: Transition, o: &Outco
         Transition::Up => "UP",
         Transition::Down => "DOWN",
     };
-    let _ = write!(m, "Server {}/{} is {word}, ", be.name(), srv.name());
-    o.describe(&mut m);
+    let _ = write!(m, "Server {}/{} is {word}", be.name(), srv.name());
+    if !be.cfg().options.log_health_checks {
+        m.push_str(", ");
+        o.describe(&mut m);
+    }
     let verb = match tr {
         Transition::Up => "online",
         Transition::Down => "left",
@@ -83,6 +87,29 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, tr: Transition, o: &Outcome, l
             format!("backend {} has no server available!", be.name()),
         );
     }
+}
+
+/// `option log-health-checks`: one check's result, when it or the health changed.
+pub fn check_result(be: &BackendRt, srv: &ServerRt, o: &Outcome, h: &Health, log: &Logger) {
+    let mut m = String::with_capacity(192);
+    let verdict = if o.status.passed() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let _ = write!(
+        m,
+        "Health check for {}server {}/{} {verdict}, ",
+        if srv.is_backup() { "backup " } else { "" },
+        be.name(),
+        srv.name()
+    );
+    o.describe(&mut m);
+    let (n, of) = h.counter();
+    let state = if h.is_up() { "UP" } else { "DOWN" };
+    let _ = write!(m, ", status: {n}/{of} {state}.");
+    stderr("[WARNING]", &m);
+    log.send(LOG_NOTICE, m);
 }
 
 /// HAProxy's foreground message format: `[LEVEL]    (pid) : text`.
