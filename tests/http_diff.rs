@@ -180,6 +180,9 @@ const SAME: &[(&str, &str)] = &[
     ("connect_http10_other_host", "CONNECT x:80 HTTP/1.0\r\nHost: y:80\r\n\r\n"),
     // Absolute form: ports compared with absent = the scheme's default; a default or empty
     // target port is removed and Host set to the target's host.
+    // A non-zero Content-Length is dropped: what follows the head is tunnel data.
+    ("connect_cl", "CONNECT x:80 HTTP/1.1\r\nHost: x:80\r\nContent-Length: 3\r\n\r\nabc"),
+    ("connect_cl0", "CONNECT x:80 HTTP/1.1\r\nHost: x:80\r\nContent-Length: 0\r\n\r\n"),
     ("abs_upper_scheme", "GET HTTP://x:80/p HTTP/1.1\r\nHost: x:80\r\n\r\n"),
     ("abs_upper_host", "GET Http://X:80/p HTTP/1.1\r\nHost: x:80\r\n\r\n"),
     ("abs_host_port_only", "GET http://x/p HTTP/1.1\r\nHost: x:80\r\n\r\n"),

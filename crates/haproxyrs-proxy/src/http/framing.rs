@@ -163,6 +163,11 @@ pub fn analyze_request(msg: &mut Message) -> Result<RequestFraming, FramingError
         if version == Version::Http10 {
             f.insecure_te = true;
         }
+    } else if cl.is_some_and(|n| n > 0) && msg.method() == b"CONNECT" {
+        // 2.6 drops a CONNECT's non-zero Content-Length: what follows the head is tunnel
+        // data, not a body (`Content-Length: 0` is forwarded as is).
+        msg.remove_all(b"content-length");
+        f.body = Some(BodyKind::Empty);
     } else if let Some(n) = cl {
         let canonical = msg.find(b"content-length").count() == 1
             && !msg
@@ -354,6 +359,16 @@ mod tests {
         assert_eq!(
             (m.uri(), m.first(b"host")),
             (&b"a:443"[..], Some(&b"a"[..]))
+        );
+        let (f, m) = req(b"CONNECT a:80 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n").unwrap();
+        assert_eq!(
+            (f.body, m.first(b"content-length")),
+            (Some(BodyKind::Empty), None)
+        );
+        let (f, m) = req(b"CONNECT a:80 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(
+            (f.body, m.first(b"content-length")),
+            (Some(BodyKind::Length(0)), Some(&b"0"[..]))
         );
         let (_, m) = req(b"GET / HTTP/1.1\r\nHost: a:80\r\n\r\n").unwrap();
         assert_eq!(m.first(b"host"), Some(&b"a:80"[..]));
