@@ -178,7 +178,8 @@ fn transition_logs_match_haproxy() {
          backend be4\n  server t {{{{dead}}}} check inter 100\n  server u {{{{o}}}} check inter 100 backup\n\
          backend be5\n  server a {{{{o}}}} check inter 100\n  server bk {{{{dead}}}} check inter 100 backup\n\
          backend be6\n  option httpchk\n  server late {{{{late}}}} check inter 100 rise 2\n\
-         backend be7\n  option log-health-checks\n  server d {{{{dead}}}} check inter 100\n  server a {{{{o}}}} check inter 100\n"
+         backend be7\n  option log-health-checks\n  server d {{{{dead}}}} check inter 100\n  server a {{{{o}}}} check inter 100\n\
+         backend be8\n  server u {{{{dir}}}}/no.sock check inter 100\n  server v {{{{o}}}} check inter 100\n"
     );
     let run = |flavor| {
         let p = ProxyBuilder::new(flavor, &cfg)
@@ -196,6 +197,7 @@ fn transition_logs_match_haproxy() {
             "backend be6 has no server available!",
             "Server be7/d is DOWN.",
             "Health check for server be7/a succeeded",
+            "be8/u is DOWN",
         ] {
             wait_line(&p, needle);
         }
@@ -210,7 +212,7 @@ fn transition_logs_match_haproxy() {
     };
     let theirs = run(Flavor::Haproxy);
     let ours = run(Flavor::Haproxyrs);
-    assert_eq!(theirs.0.len(), 12, "{:?}", theirs.0);
+    assert_eq!(theirs.0.len(), 13, "{:?}", theirs.0);
     assert_eq!(ours.0, theirs.0, "log lines differ");
     assert_eq!(ours.1, theirs.1, "stderr lines differ");
 }

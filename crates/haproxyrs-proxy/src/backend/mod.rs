@@ -524,13 +524,10 @@ async fn connect_server(
                     format!("server address '{host}' is not resolved"),
                 ))
             }
-            ir::ServerAddr::Abns(name) => {
-                use std::os::linux::net::SocketAddrExt;
-                let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
-                let s = std::os::unix::net::UnixStream::connect_addr(&a)?;
-                s.set_nonblocking(true)?;
-                (Stream::Unix(UnixStream::from_std(s)?), ConnAddr::Unix(None))
-            }
+            ir::ServerAddr::Abns(name) => (
+                Stream::Unix(crate::runtime::conn::connect_abns(name)?),
+                ConnAddr::Unix(None),
+            ),
         };
         if let Some(pp) = server.cfg.send_proxy {
             let mut hdr = Vec::with_capacity(64);

@@ -46,13 +46,7 @@ async fn connect(target: &Target) -> io::Result<Box<dyn Conn>> {
     Ok(match target {
         Target::Inet(sa) => Box::new(tokio::net::TcpStream::connect(sa).await?),
         Target::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
-        Target::Abns(name) => {
-            use std::os::linux::net::SocketAddrExt;
-            let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
-            let s = std::os::unix::net::UnixStream::connect_addr(&a)?;
-            s.set_nonblocking(true)?;
-            Box::new(tokio::net::UnixStream::from_std(s)?)
-        }
+        Target::Abns(name) => Box::new(crate::runtime::conn::connect_abns(name)?),
     })
 }
 
@@ -72,7 +66,14 @@ async fn run_inner(target: &Target, kind: &Kind, t: Timing, start: Instant) -> O
     };
     let mut conn = match tokio::time::timeout_at(connect_by, connect(target)).await {
         Err(_) => return Outcome::new(Status::L4Timeout),
-        Ok(Err(e)) => return Outcome::new(Status::L4Con).info(io_error_text(&e)),
+        Ok(Err(e)) => {
+            return match target {
+                Target::Inet(_) => Outcome::new(Status::L4Con).info(io_error_text(&e)),
+                // A unix connect fails at once, in the call: 2.6 words it as a socket error.
+                Target::Unix(_) | Target::Abns(_) => Outcome::new(Status::SockErr)
+                    .info(format!("General socket error ({})", io_error_text(&e))),
+            };
+        }
         Ok(Ok(c)) => c,
     };
     let Kind::Http(hc) = kind else {

@@ -12,6 +12,8 @@ pub enum Status {
     L4Timeout,
     /// Connection refused, reset, unreachable...
     L4Con,
+    /// The connect call itself failed (unix sockets: 2.6 reports those as socket errors).
+    SockErr,
     /// The response passed the expectations.
     L7Ok,
     L7Timeout,
@@ -31,6 +33,7 @@ impl Status {
             Status::L4Ok => "Layer4 check passed",
             Status::L4Timeout => "Layer4 timeout",
             Status::L4Con => "Layer4 connection problem",
+            Status::SockErr => "Socket error",
             Status::L7Ok => "Layer7 check passed",
             Status::L7Timeout => "Layer7 timeout",
             Status::L7Rsp => "Layer7 invalid response",

@@ -165,6 +165,15 @@ impl Stream {
     }
 }
 
+/// Connects to an abstract unix socket (`abns@name`); the connect itself does not block.
+pub fn connect_abns(name: &str) -> io::Result<UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let s = std::os::unix::net::UnixStream::connect_addr(&a)?;
+    s.set_nonblocking(true)?;
+    UnixStream::from_std(s)
+}
+
 impl AsRawFd for Stream {
     fn as_raw_fd(&self) -> RawFd {
         match self {
