@@ -140,6 +140,9 @@ fn mask_number_after(text: &str, marker: &str) -> String {
         return text.to_string();
     };
     let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return text.to_string();
+    }
     format!("{}N{}", &text[..at], &text[at + digits..])
 }
 
@@ -169,6 +172,8 @@ fn transition_logs_match_haproxy() {
     let s500 = Backend::http_reply("e", Reply::new(500, "x"));
     let s200 = Backend::http_reply("o", Reply::new(200, "fine"));
     let late = refused_addr();
+    let mute = Backend::sink("mute");
+    let reset = Backend::resetter("reset");
     // One transitioning server per backend: the counts in each line do not depend on
     // which check runs first.
     let cfg = format!(
@@ -179,13 +184,17 @@ fn transition_logs_match_haproxy() {
          backend be5\n  server a {{{{o}}}} check inter 100\n  server bk {{{{dead}}}} check inter 100 backup\n\
          backend be6\n  option httpchk\n  server late {{{{late}}}} check inter 100 rise 2\n\
          backend be7\n  option log-health-checks\n  server d {{{{dead}}}} check inter 100\n  server a {{{{o}}}} check inter 100\n\
-         backend be8\n  server u {{{{dir}}}}/no.sock check inter 100\n  server v {{{{o}}}} check inter 100\n"
+         backend be8\n  server u {{{{dir}}}}/no.sock check inter 100\n  server v {{{{o}}}} check inter 100\n\
+         backend be9\n  option httpchk\n  server z {{{{mute}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n\
+         backend be10\n  option httpchk\n  server c {{{{reset}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n"
     );
     let run = |flavor| {
         let p = ProxyBuilder::new(flavor, &cfg)
             .var("dead", refused_addr())
             .var("late", late)
             .var("e", s500.addr_str())
+            .var("mute", mute.addr_str())
+            .var("reset", reset.addr_str())
             .var("o", s200.addr_str())
             .start();
         for needle in [
@@ -198,6 +207,8 @@ fn transition_logs_match_haproxy() {
             "Server be7/d is DOWN.",
             "Health check for server be7/a succeeded",
             "be8/u is DOWN",
+            "be9/z is DOWN",
+            "be10/c is DOWN",
         ] {
             wait_line(&p, needle);
         }
@@ -212,7 +223,7 @@ fn transition_logs_match_haproxy() {
     };
     let theirs = run(Flavor::Haproxy);
     let ours = run(Flavor::Haproxyrs);
-    assert_eq!(theirs.0.len(), 13, "{:?}", theirs.0);
+    assert_eq!(theirs.0.len(), 15, "{:?}", theirs.0);
     assert_eq!(ours.0, theirs.0, "log lines differ");
     assert_eq!(ours.1, theirs.1, "stderr lines differ");
 }

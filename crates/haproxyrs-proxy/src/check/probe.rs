@@ -89,7 +89,7 @@ async fn run_inner(target: &Target, kind: &Kind, t: Timing, start: Instant) -> O
 /// Sends the request and reads as much of the response as the expectations need.
 async fn exchange(conn: &mut Box<dyn Conn>, hc: &HttpCheck) -> Outcome {
     if let Err(e) = conn.write_all(&http::request(hc)).await {
-        return Outcome::new(Status::L4Con).info(io_error_text(&e));
+        return Outcome::new(Status::SockErr).info(io_error_text(&e));
     }
     let body_needed = http::needs_body(hc);
     let mut buf = Vec::with_capacity(1024);
@@ -121,7 +121,8 @@ async fn exchange(conn: &mut Box<dyn Conn>, hc: &HttpCheck) -> Outcome {
                 if let Some(h) = &head {
                     return http::evaluate(hc, h, &buf[h.body_at..]);
                 }
-                return Outcome::new(Status::L7Rsp).info(io_error_text(&e));
+                // A reset before a response: 2.6's socket error.
+                return Outcome::new(Status::SockErr).info(io_error_text(&e));
             }
         };
         buf.truncate(at + n);

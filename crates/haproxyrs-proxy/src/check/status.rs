@@ -12,7 +12,8 @@ pub enum Status {
     L4Timeout,
     /// Connection refused, reset, unreachable...
     L4Con,
-    /// The connect call itself failed (unix sockets: 2.6 reports those as socket errors).
+    /// A socket error: the connect call itself failed (unix sockets), or the connection
+    /// was reset before a response.
     SockErr,
     /// The response passed the expectations.
     L7Ok,
