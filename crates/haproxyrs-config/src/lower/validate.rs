@@ -166,6 +166,10 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
     {
         fetch_refs(cx, p, &names);
     }
+    let mut default_rules_used = false;
+    for p in &proxies {
+        check_ports(cx, p, &mut default_rules_used);
+    }
     for p in &proxies {
         let Some(app) = &p.fcgi_app else { continue };
         if !named_sections
@@ -453,6 +457,41 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
         cx.warn_plain(format!(
             "{who} uses http-check rules without 'option httpchk', so the rules are ignored."
         ));
+    }
+}
+
+/// A checked server needs a port to check: its own or `port`. 2.6 words the alert by the
+/// proxy's check rule set: HTTP and protocol checks have rules ("nor tcp_check rule..."),
+/// and so does the rule set proxies without any check option share, once an earlier proxy
+/// has used it (`default_rules_used`); `option tcp-check` alone has none.
+fn check_ports(cx: &mut Cx, p: &ProxyDraft, default_rules_used: &mut bool) {
+    let kind = match p.kind {
+        crate::ast::SectionKind::Backend => "backend",
+        crate::ast::SectionKind::Listen => "proxy",
+        _ => return,
+    };
+    let has_rules = match &p.health_check {
+        None => std::mem::replace(default_rules_used, true),
+        Some(ir::HealthCheck::Tcp) => false,
+        Some(_) => true,
+    };
+    let rule_part = if has_rules {
+        " nor tcp_check rule 'connect' with port information"
+    } else {
+        ""
+    };
+    for s in &p.servers {
+        let Some(c) = &s.server.check else { continue };
+        // Only a literal address is checked: 2.6 lets a host name through (an SRV record
+        // or a resolver may bring the port).
+        let port_less =
+            s.host.is_none() && matches!(s.server.addr, ServerAddr::Inet { port: None, .. });
+        if port_less && c.port.is_none() {
+            cx.alert_plain(format!(
+                "config: {kind} '{}': server '{}' has neither service port nor check port{rule_part}.",
+                p.name, s.server.name
+            ));
+        }
     }
 }
 
