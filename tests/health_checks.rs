@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::support::backends::{Backend, Reply};
 use crate::support::client::get;
@@ -17,6 +18,25 @@ const HEAD: &str = "global\n  log stdout format raw local0\ndefaults\n  mode htt
 
 fn refused_addr() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], reserve_port()))
+}
+
+/// A listener whose accept queue is full and never drained: connects to it hang (their
+/// SYNs are dropped), the way to a layer-4 timeout on loopback. Keep the returned
+/// connections alive as long as the listener.
+fn full_listener() -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    // SAFETY: listen(2) on a socket we own, to shrink its backlog.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let addr = l.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Ok(c) => held.push(c),
+            Err(_) => return (l, held),
+        }
+    }
+    panic!("the accept queue of {addr} never filled");
 }
 
 fn wait_line(p: &Proxy, needle: &str) {
@@ -174,6 +194,7 @@ fn transition_logs_match_haproxy() {
     let late = refused_addr();
     let mute = Backend::sink("mute");
     let reset = Backend::resetter("reset");
+    let (full, _held) = full_listener();
     // One transitioning server per backend: the counts in each line do not depend on
     // which check runs first.
     let cfg = format!(
@@ -186,7 +207,8 @@ fn transition_logs_match_haproxy() {
          backend be7\n  option log-health-checks\n  server d {{{{dead}}}} check inter 100\n  server a {{{{o}}}} check inter 100\n\
          backend be8\n  server u {{{{dir}}}}/no.sock check inter 100\n  server v {{{{o}}}} check inter 100\n\
          backend be9\n  option httpchk\n  server z {{{{mute}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n\
-         backend be10\n  option httpchk\n  server c {{{{reset}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n"
+         backend be10\n  option httpchk\n  server c {{{{reset}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n\
+         backend be11\n  timeout connect 150ms\n  timeout check 1s\n  server f {{{{full}}}} check inter 300\n  server v {{{{o}}}} check inter 100\n"
     );
     let run = |flavor| {
         let p = ProxyBuilder::new(flavor, &cfg)
@@ -195,6 +217,7 @@ fn transition_logs_match_haproxy() {
             .var("e", s500.addr_str())
             .var("mute", mute.addr_str())
             .var("reset", reset.addr_str())
+            .var("full", full.local_addr().unwrap())
             .var("o", s200.addr_str())
             .start();
         for needle in [
@@ -209,6 +232,7 @@ fn transition_logs_match_haproxy() {
             "be8/u is DOWN",
             "be9/z is DOWN",
             "be10/c is DOWN",
+            "be11/f is DOWN",
         ] {
             wait_line(&p, needle);
         }
@@ -223,7 +247,7 @@ fn transition_logs_match_haproxy() {
     };
     let theirs = run(Flavor::Haproxy);
     let ours = run(Flavor::Haproxyrs);
-    assert_eq!(theirs.0.len(), 15, "{:?}", theirs.0);
+    assert_eq!(theirs.0.len(), 16, "{:?}", theirs.0);
     assert_eq!(ours.0, theirs.0, "log lines differ");
     assert_eq!(ours.1, theirs.1, "stderr lines differ");
 }

@@ -121,6 +121,37 @@ mod tests {
     }
 
     #[test]
+    fn intervals_follow_the_health() {
+        let ms = Duration::from_millis;
+        let c = ServerCheck {
+            inter: ms(1000),
+            fastinter: Some(ms(100)),
+            downinter: Some(ms(5000)),
+            rise: 2,
+            fall: 3,
+            port: None,
+            addr: None,
+        };
+        let mut h = Health::new(2, 3);
+        assert_eq!(h.interval(&c), ms(100)); // starting: transitional
+        h.record(true);
+        assert_eq!(h.interval(&c), ms(1000)); // full health
+        h.record(false);
+        assert_eq!(h.interval(&c), ms(100)); // going down
+        h.record(false);
+        h.record(false);
+        assert_eq!(h.interval(&c), ms(5000)); // down
+        h.record(true);
+        assert_eq!(h.interval(&c), ms(100)); // coming back
+        let plain = ServerCheck {
+            fastinter: None,
+            downinter: None,
+            ..c
+        };
+        assert_eq!(h.interval(&plain), ms(1000));
+    }
+
+    #[test]
     fn rise_and_fall_of_one() {
         let mut h = Health::new(1, 1);
         assert_eq!(h.record(true), None);
