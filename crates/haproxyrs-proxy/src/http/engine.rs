@@ -147,6 +147,11 @@ pub trait Engine: Send + Sync + 'static {
         true
     }
 
+    /// The local address of a server connection, when the log shows it (`%bi`, `%bp`).
+    fn backend_src(&self, _conn: &Self::Conn) -> Option<std::net::SocketAddr> {
+        None
+    }
+
     /// Transactions currently holding a slot of `server` of `backend` (`%sc`).
     fn server_conns(&self, _backend: BackendId, _server: usize) -> u32 {
         0

@@ -24,6 +24,12 @@ pub struct HttpLogRecord<'a> {
     pub backend_id: Option<BackendId>,
     /// `<NOSRV>` when no server was reached.
     pub server: &'a str,
+    /// The server by index in its backend (`%si`, `%sp`).
+    pub server_id: Option<usize>,
+    /// The server connection's local address, when the engine learnt it (`%bi`, `%bp`).
+    pub backend_src: Option<SocketAddr>,
+    /// The stream's number (`%rt`).
+    pub stream_id: u64,
     /// `%Th` (accept to the PROXY header's end; 0 after the first transaction) and `%Ti`
     /// (idle before the request's first byte), in milliseconds.
     pub t_handshake: i64,
@@ -36,6 +42,9 @@ pub struct HttpLogRecord<'a> {
     pub t_active: i64,
     /// `%Tt`: from the stream's creation (`accept_date`) to the end.
     pub t_total: i64,
+    /// From the stream's creation to the response head, -1 without one (`%Td` is
+    /// `t_total - t_data`).
+    pub t_data: i64,
     pub status: u16,
     pub bytes_out: u64,
     pub bytes_in: u64,
@@ -74,19 +83,10 @@ impl Capture {
 }
 
 fn write_captures(out: &mut String, caps: &[Capture]) {
-    if caps.is_empty() {
-        return;
+    if !caps.is_empty() {
+        crate::log::render::captures(out, caps, Default::default(), false);
+        out.push(' ');
     }
-    out.push('{');
-    for (i, c) in caps.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        if c.present {
-            out.push_str(&String::from_utf8_lossy(&c.value));
-        }
-    }
-    out.push_str("} ");
 }
 
 /// Render the default `option httplog` line (without the syslog header).
@@ -119,14 +119,11 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     );
     write_captures(out, r.captured_req);
     write_captures(out, r.captured_resp);
-    match r.request_line {
-        Some(l) => {
-            out.push('"');
-            out.push_str(&String::from_utf8_lossy(l));
-            out.push('"');
-        }
-        None => out.push_str("\"<BADREQ>\""),
-    }
+    let quoted = haproxyrs_config::ir::sample::LogFlags {
+        quote: true,
+        ..Default::default()
+    };
+    crate::log::render::request_line(out, r.request_line, quoted);
 }
 
 #[cfg(test)]
@@ -152,6 +149,9 @@ mod tests {
             backend: "be",
             backend_id: None,
             server: "s1",
+            server_id: Some(0),
+            backend_src: None,
+            stream_id: 0,
             t_handshake: 0,
             t_idle: 0,
             t_request: 0,
@@ -160,6 +160,7 @@ mod tests {
             t_response: 1,
             t_active: 1,
             t_total: 1,
+            t_data: 1,
             status: 200,
             bytes_out: 248,
             bytes_in: 0,

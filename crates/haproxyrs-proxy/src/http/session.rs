@@ -371,6 +371,12 @@ struct TxnLog {
     term: [u8; 2],
     backend: Option<BackendId>,
     server: Option<usize>,
+    /// The server connection's local address, if the engine tells it (`%bi`, `%bp`).
+    backend_src: Option<std::net::SocketAddr>,
+    /// From `created` to the response head (`%Td`), -1 without one.
+    t_data: i64,
+    /// The stream's number (`%rt`).
+    stream_id: u64,
     bad: bool,
 }
 
@@ -517,6 +523,9 @@ where
             term: *b"--",
             backend: None,
             server: None,
+            backend_src: None,
+            t_data: -1,
+            stream_id: crate::log::record::next_stream_id(),
             bad: false,
         };
         let head = match self.read_head(&mut log).await {
@@ -813,6 +822,7 @@ where
             }
         };
         log.server = Some(server);
+        log.backend_src = self.eng.backend_src(&conn);
         self.cookie_ok = persist == Some(server);
         self.proxy.stats.record(reused);
         // 7. Exchange. A reused connection may have been closed by the server while idle:
@@ -1032,7 +1042,9 @@ where
                 }
             }
         };
-        log.t_response = sent_at.elapsed().as_millis() as i64;
+        let now = Instant::now();
+        log.t_response = now.saturating_duration_since(sent_at).as_millis() as i64;
+        log.t_data = now.saturating_duration_since(log.created).as_millis() as i64;
         self.resp.load_response(&self.sin, &resp_head, &self.fields);
         self.sin.drain(..resp_head.len);
         let caps = &fe.http.capture_response;
@@ -1255,6 +1267,9 @@ where
             frontend: &fe.name,
             backend,
             server,
+            server_id: log.server.filter(|_| log.backend.is_some()),
+            backend_src: log.backend_src,
+            stream_id: log.stream_id,
             t_handshake: ms(log.idle_from.saturating_duration_since(log.created)),
             t_idle: ms(log.start.saturating_duration_since(log.idle_from)),
             t_request: log.t_request,
@@ -1263,6 +1278,7 @@ where
             t_response: log.t_response,
             t_active: ms(now.saturating_duration_since(log.start)),
             t_total: ms(now.saturating_duration_since(log.created)),
+            t_data: log.t_data,
             status: log.status,
             bytes_out: log.bytes_out,
             bytes_in: log.bytes_in,
