@@ -9,10 +9,16 @@ use std::time::SystemTime;
 
 use haproxyrs_config::ir::BackendId;
 
+use haproxyrs_config::ir::sample::VarScope;
+
+use crate::sample::{Phase, Sample, SampleSource};
+
 /// One finished transaction.
 #[derive(Clone, Debug)]
 pub struct HttpLogRecord<'a> {
     pub client: SocketAddr,
+    /// The address the client connected to.
+    pub dst: SocketAddr,
     /// When the transaction's stream was created (`%t`): the connection's accept for the
     /// first request, the end of the previous transaction for the next ones.
     pub accept_date: SystemTime,
@@ -61,6 +67,50 @@ pub struct HttpLogRecord<'a> {
     pub captured_resp: &'a [Capture],
     /// The request line, `None` for `<BADREQ>`.
     pub request_line: Option<&'a [u8]>,
+    /// The transaction's variables (`%[var(txn.x)]`).
+    pub vars: &'a [(String, Vec<u8>)],
+}
+
+/// `%[sample]` in a log line sees what 2.6 still knows when it logs: the addresses, the
+/// method, the status of a server's response, the captures, the variables and the proxies'
+/// names. The request's headers are gone (the config refuses such fetches there).
+impl SampleSource for HttpLogRecord<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.client)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.dst)
+    }
+    fn method(&self) -> Option<&[u8]> {
+        let line = self.request_line?;
+        line.split(|&c| c == b' ').next()
+    }
+    fn phase(&self) -> Phase {
+        Phase::Response
+    }
+    fn status(&self) -> Option<u16> {
+        // 2.6 has no response message for the ones it made itself.
+        (self.t_response >= 0).then_some(self.status)
+    }
+    fn captured_header(&self, response: bool, index: usize) -> Option<&[u8]> {
+        let caps = if response {
+            self.captured_resp
+        } else {
+            self.captured_req
+        };
+        caps.get(index)
+            .filter(|c| c.present)
+            .map(|c| c.value.as_slice())
+    }
+    fn frontend_name(&self) -> Option<&str> {
+        Some(self.frontend)
+    }
+    fn backend_name(&self) -> Option<&str> {
+        self.backend_id.map(|_| self.backend)
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'_>> {
+        crate::http::samples::find_var(self.vars, scope, name)
+    }
 }
 
 /// One captured header value, kept in a buffer reused from request to request.
@@ -143,6 +193,7 @@ mod tests {
         ];
         let r = HttpLogRecord {
             client: "127.0.0.1:55786".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
             accept_date: t,
             request_date: t,
             frontend: "fe",
@@ -171,6 +222,7 @@ mod tests {
             captured_req: &caps,
             captured_resp: &[],
             request_line: Some(b"GET / HTTP/1.1"),
+            vars: &[],
         };
         let mut s = String::new();
         render_httplog(&r, &mut s);

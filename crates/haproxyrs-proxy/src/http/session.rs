@@ -380,6 +380,16 @@ struct TxnLog {
     bad: bool,
 }
 
+impl TxnLog {
+    /// The request begins (its first byte, or the timeout waiting for it): dated, and
+    /// numbered as 2.6 numbers the stream its H1 layer creates then.
+    fn begin(&mut self) {
+        self.date = SystemTime::now();
+        self.start = Instant::now();
+        self.stream_id = crate::log::record::next_stream_id();
+    }
+}
+
 impl<C, E> Session<'_, C, E>
 where
     C: ClientIo,
@@ -444,8 +454,7 @@ where
             .or(timeouts.client);
         let mut deadline: Option<Instant> = None;
         if !self.cin.is_empty() {
-            log.date = SystemTime::now();
-            log.start = Instant::now();
+            log.begin();
         }
         loop {
             if !self.cin.is_empty() {
@@ -476,8 +485,7 @@ where
                     // The request starts with its first byte (`%tr`, `%TR`, `%Ta`), not
                     // with the idle time before it, as 2.6 logs keep-alive requests.
                     if idle {
-                        log.date = SystemTime::now();
-                        log.start = Instant::now();
+                        log.begin();
                     }
                 }
                 Err(None) => {
@@ -487,8 +495,7 @@ where
                         return None;
                     }
                     if idle {
-                        log.date = SystemTime::now();
-                        log.start = Instant::now();
+                        log.begin();
                     }
                     return Some(Err(408));
                 }
@@ -525,7 +532,7 @@ where
             server: None,
             backend_src: None,
             t_data: -1,
-            stream_id: crate::log::record::next_stream_id(),
+            stream_id: 0,
             bad: false,
         };
         let head = match self.read_head(&mut log).await {
@@ -1261,6 +1268,7 @@ where
         let since_created = log.start.saturating_duration_since(log.created);
         let rec = HttpLogRecord {
             client: self.src,
+            dst: self.dst,
             accept_date: log.date.checked_sub(since_created).unwrap_or(log.date),
             request_date: log.date,
             backend_id: log.backend,
@@ -1289,6 +1297,7 @@ where
             captured_req: if log.bad { &[] } else { &self.cap_req },
             captured_resp: if log.bad { &[] } else { &self.cap_resp },
             request_line: (!log.bad).then_some(self.logline.as_slice()),
+            vars: if log.bad { &[] } else { &self.req.vars },
         };
         self.eng.log(&rec);
     }

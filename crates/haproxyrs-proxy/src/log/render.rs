@@ -2,24 +2,19 @@
 //! log-format strings too: [`tcplog`] and [`httplog`] build them once, so `option tcplog`,
 //! `option httplog` and a user's `log-format` go through the same code.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use haproxyrs_config::ir;
-use haproxyrs_config::ir::sample::{LogFlags, LogFormatExpr, LogFormatPart, LogVar, SampleExpr};
+use haproxyrs_config::ir::sample::{LogFlags, LogFormatExpr, LogFormatPart, LogVar};
 
 use super::record::LogRecord;
 use crate::http::log::Capture;
 use crate::runtime::conn::ConnAddr;
-
-/// Renders `%[sample]` parts; the HTTP engine implements it over its transaction.
-pub trait SampleRender {
-    /// Appends the sample's value; false when it has none (then `-` is printed).
-    fn render_sample(&self, expr: &SampleExpr, flags: LogFlags, out: &mut String) -> bool;
-}
+use crate::sample::SampleSource;
 
 /// Whether `format` prints the server connection's local address (`%bi`, `%bp`), which
 /// costs a system call to learn.
@@ -36,15 +31,6 @@ pub fn shows_backend_src(format: &ir::LogFormat) -> bool {
             }
         )
     })
-}
-
-/// For sessions without sample context: every `%[...]` renders as `-`.
-pub struct NoSamples;
-
-impl SampleRender for NoSamples {
-    fn render_sample(&self, _expr: &SampleExpr, _flags: LogFlags, _out: &mut String) -> bool {
-        false
-    }
 }
 
 /// `option tcplog`: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
@@ -110,23 +96,32 @@ fn build(parts: &[P]) -> LogFormatExpr {
 }
 
 /// Renders `expr` for `rec` into `out`.
+/// `%[sample]` parts are fetched from `samples` (`-` for every one without).
 pub fn render(
     expr: &LogFormatExpr,
     rec: &LogRecord<'_>,
-    samples: &dyn SampleRender,
+    samples: Option<&dyn SampleSource>,
     out: &mut String,
 ) {
     for part in &expr.parts {
         match part {
             LogFormatPart::Literal(s) => out.push_str(s),
-            LogFormatPart::Sample { expr, flags } => {
-                if !samples.render_sample(expr, *flags, out) {
-                    out.push_str(if flags.quote { "\"\"" } else { "-" });
-                }
-            }
+            LogFormatPart::Sample { expr, flags } => match samples {
+                Some(src) => SAMPLE.with_borrow_mut(|buf| {
+                    buf.clear();
+                    crate::sample::render_sample_log(expr, *flags, src, buf);
+                    push_utf8(out, buf);
+                }),
+                None => text(out, None, *flags, Enc::None),
+            },
             LogFormatPart::Var { var: v, flags } => var(*v, *flags, rec, out),
         }
     }
+}
+
+thread_local! {
+    /// A `%[sample]`'s bytes before they join the line.
+    static SAMPLE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How a text variable's bytes are written: 2.6 writes `#XX` for the control characters,
@@ -412,8 +407,8 @@ fn var(v: LogVar, flags: LogFlags, r: &LogRecord<'_>, out: &mut String) {
         LogCounter => counter(out, r.log_count, flags),
         Method | Path | PathOnly | Query | Uri | HttpVersion => {
             let Some(line) = r.request_line else {
-                // A bad request: 2.6 prints nothing for them but `-`.
-                return text(out, None, flags, Enc::Url);
+                // A bad request: 2.6 prints `<BADREQ>` for each part.
+                return request_line(out, None, flags);
             };
             let (m, u, ver) = request_parts(line);
             let path = || {
@@ -640,7 +635,7 @@ mod tests {
         r.term = TermFlags::default();
         (r.actconn, r.feconn) = (2, 1);
         let mut s = String::new();
-        render(&tcplog(), &r, &NoSamples, &mut s);
+        render(&tcplog(), &r, None, &mut s);
         let (head, tail) = s.split_once(']').unwrap();
         assert!(head.starts_with("127.0.0.1:41116 ["), "{s}");
         assert!(head.ends_with(".099"), "{s}");
@@ -650,7 +645,7 @@ mod tests {
         r.retries = 3;
         r.term = TermFlags::new(b'S', b'C');
         s.clear();
-        render(&tcplog(), &r, &NoSamples, &mut s);
+        render(&tcplog(), &r, None, &mut s);
         assert!(
             s.ends_with(" l1 l1/<NOSRV> 1/0/0 6 SC 2/1/0/0/+3 0/0"),
             "{s}"

@@ -254,7 +254,7 @@ impl Engine for RtEngine {
             ir::LogFormat::Custom(expr) => {
                 let mut rec = self.to_record(&r);
                 rec.log_count = log_count;
-                log::render(expr, &rec, &log::NoSamples, &mut line);
+                log::render(expr, &rec, Some(&r), &mut line);
             }
             _ => http::log::render_httplog(&r, &mut line),
         }

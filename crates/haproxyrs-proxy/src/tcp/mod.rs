@@ -254,9 +254,9 @@ fn emit_end_log(fe: &FrontendRt, rec: &mut LogRecord<'_>, samples: &TcpSource<'_
         ir::LogFormat::Default => {}
         // HAProxy falls back to tcplog for httplog on a TCP frontend.
         ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
-            TCPLOG.with(|f| log::render(f, rec, samples, &mut line))
+            TCPLOG.with(|f| log::render(f, rec, Some(samples), &mut line))
         }
-        ir::LogFormat::Custom(expr) => log::render(expr, rec, samples, &mut line),
+        ir::LogFormat::Custom(expr) => log::render(expr, rec, Some(samples), &mut line),
     }
     fe.logger.send(log::sink::LEVEL_INFO, line);
 }
