@@ -145,7 +145,10 @@ pub async fn accept_loop(
 ) {
     let mut last_warn: Option<Instant> = None;
     loop {
+        // `biased`: the permits and the accept are tried first, so a busy listener does not
+        // register a waiter on the phase channel (and draw a random number) per connection.
         let permits = tokio::select! {
+            biased;
             p = async {
                 let bind = permit(&limits.bind).await;
                 let frontend = permit(&limits.frontend).await;
@@ -155,6 +158,7 @@ pub async fn accept_loop(
             _ = phase.changed() => break,
         };
         let accepted = tokio::select! {
+            biased;
             r = listener.accept() => r,
             _ = phase.changed() => break,
         };
