@@ -72,8 +72,9 @@ pub struct HttpLogRecord<'a> {
 }
 
 /// `%[sample]` in a log line sees what 2.6 still knows when it logs: the addresses, the
-/// method, the status of a server's response, the captures, the variables and the proxies'
-/// names. The request's headers are gone (the config refuses such fetches there).
+/// method, the captures, the variables and the proxies' names. The request's headers are
+/// gone (the config refuses such fetches there), and so is the response once forwarded
+/// (`status` has no value).
 impl SampleSource for HttpLogRecord<'_> {
     fn src(&self) -> Option<SocketAddr> {
         Some(self.client)
@@ -87,10 +88,6 @@ impl SampleSource for HttpLogRecord<'_> {
     }
     fn phase(&self) -> Phase {
         Phase::Response
-    }
-    fn status(&self) -> Option<u16> {
-        // 2.6 has no response message for the ones it made itself.
-        (self.t_response >= 0).then_some(self.status)
     }
     fn captured_header(&self, response: bool, index: usize) -> Option<&[u8]> {
         let caps = if response {

@@ -103,9 +103,14 @@ pub fn render(
     samples: Option<&dyn SampleSource>,
     out: &mut String,
 ) {
+    // 2.6 writes a run of spaces as one, and none at the start of the line.
+    let mut after_space = true;
     for part in &expr.parts {
         match part {
-            LogFormatPart::Literal(s) => out.push_str(s),
+            LogFormatPart::Literal(s) => {
+                after_space = literal(out, s, after_space);
+                continue;
+            }
             LogFormatPart::Sample { expr, flags } => match samples {
                 Some(src) => SAMPLE.with_borrow_mut(|buf| {
                     buf.clear();
@@ -116,7 +121,29 @@ pub fn render(
             },
             LogFormatPart::Var { var: v, flags } => var(*v, *flags, rec, out),
         }
+        after_space = false;
     }
+}
+
+/// Appends a literal with its runs of spaces as one space (none first when `after_space`);
+/// returns whether it ended with a space.
+fn literal(out: &mut String, s: &str, mut after_space: bool) -> bool {
+    if !(after_space && s.starts_with(' ')) && !s.contains("  ") {
+        out.push_str(s);
+        return s.ends_with(' ') || (s.is_empty() && after_space);
+    }
+    for c in s.chars() {
+        if c == ' ' {
+            if after_space {
+                continue;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+        out.push(c);
+    }
+    after_space
 }
 
 thread_local! {
@@ -607,6 +634,26 @@ fn utc_tm(t: SystemTime) -> (i32, usize, u32, u32, u32, u32, u32, i64) {
 mod tests {
     use super::*;
     use crate::log::record::TermFlags;
+
+    #[test]
+    fn spaces_collapse_as_in_haproxy() {
+        let (c, f) = (ConnAddr::Unknown, ConnAddr::Unknown);
+        let r = LogRecord::new(&c, &f, SystemTime::UNIX_EPOCH, "fe");
+        let expr = LogFormatExpr {
+            parts: vec![
+                LogFormatPart::Literal("  a  b ".into()),
+                LogFormatPart::Literal("  c".into()),
+                LogFormatPart::Var {
+                    var: LogVar::FrontendName,
+                    flags: LogFlags::default(),
+                },
+                LogFormatPart::Literal("   ".into()),
+            ],
+        };
+        let mut s = String::new();
+        render(&expr, &r, None, &mut s);
+        assert_eq!(s, "a b cfe ");
+    }
 
     #[test]
     fn dates_with_zone() {
