@@ -128,7 +128,7 @@ pub fn render(
 /// Appends a literal with its runs of spaces as one space (none first when `after_space`);
 /// returns whether it ended with a space.
 fn literal(out: &mut String, s: &str, mut after_space: bool) -> bool {
-    if !(after_space && s.starts_with(' ')) && !s.contains("  ") {
+    if !(s.contains("  ") || after_space && s.starts_with(' ')) {
         out.push_str(s);
         return s.ends_with(' ') || (s.is_empty() && after_space);
     }
