@@ -223,3 +223,43 @@ fn tcp_log_format_matches_haproxy() {
     }
     assert_eq!(ours, tcp_lines(Flavor::Haproxy));
 }
+
+/// `option httplog clf`: the Common Log Format line of 2.6, request date in UTC. Masked by
+/// position: the date, the client port, its milliseconds, the timers and `%ac %fc` (whether
+/// the previous connection is gone yet is a race).
+#[test]
+fn httplog_clf_matches_haproxy() {
+    let cfg = HTTP.replace("log-format \"{{format}}\"", "option httplog clf");
+    let run = |flavor: Flavor| -> Vec<String> {
+        let app = Backend::http_with("app", |_| Reply::new(200, "hello"));
+        let p = ProxyBuilder::new(flavor, &cfg)
+            .var("app", app.addr_str())
+            .var("slow", app.addr_str())
+            .label(&format!("log_format-clf-{}", flavor.name()))
+            .start();
+        ["/a?q=1", "/none"]
+            .iter()
+            .map(|path| {
+                let req = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
+                let line = p.log_line_of(&req, &format!("\"GET {path} HTTP/1.1\""));
+                line.split(' ')
+                    .enumerate()
+                    .map(|(i, w)| match i {
+                        3 | 4 | 12 | 13 | 17..=21 | 23 | 24 => "*",
+                        _ => w,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let ours = run(Flavor::Haproxyrs);
+    assert!(
+        ours[0].starts_with("127.0.0.1 - - * * \"GET /a?q=1 HTTP/1.1\" 200 "),
+        "{ours:?}"
+    );
+    if !crate::support::haproxy::haproxy_available("httplog_clf_matches_haproxy") {
+        return;
+    }
+    assert_eq!(ours, run(Flavor::Haproxy));
+}

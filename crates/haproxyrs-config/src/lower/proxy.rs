@@ -32,9 +32,14 @@ pub enum LogFormatDraft {
     #[default]
     Default,
     TcpLog(Span),
-    HttpLog(Span),
+    /// `option httplog`; with `clf`, the Common Log Format as a log-format expression.
+    HttpLog(Span, Option<ir::sample::LogFormatExpr>),
     Custom(ir::sample::LogFormatExpr, Span),
 }
+
+/// `option httplog clf`: the Common Log Format line 2.6 writes (client, request date in
+/// UTC, request, status, size), then its own fields, every one quoted but the numbers.
+pub const CLF_LOG_FORMAT: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
 
 /// A `use_backend` line before backend names are resolved.
 #[derive(Clone, Debug)]
@@ -1010,13 +1015,11 @@ pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
     match &d.log_format {
         LogFormatDraft::Default => LogFormat::Default,
         LogFormatDraft::TcpLog(_) => LogFormat::TcpLog,
-        LogFormatDraft::HttpLog(_) => {
-            if d.mode == Mode::Http {
-                LogFormat::HttpLog
-            } else {
-                LogFormat::TcpLog
-            }
-        }
+        LogFormatDraft::HttpLog(_, clf) => match (d.mode, clf) {
+            (Mode::Http, Some(expr)) => LogFormat::Custom(expr.clone()),
+            (Mode::Http, None) => LogFormat::HttpLog,
+            _ => LogFormat::TcpLog,
+        },
         LogFormatDraft::Custom(expr, _) => LogFormat::Custom(expr.clone()),
     }
 }

@@ -414,7 +414,7 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
                 "cookie will be ignored for {who} (needs 'mode http')."
             ));
         }
-        if let LogFormatDraft::HttpLog(span) = &p.log_format {
+        if let LogFormatDraft::HttpLog(span, _) = &p.log_format {
             if p.has_fe() {
                 cx.warn(span, format!("'option httplog' not usable with {who} (needs 'mode http'). Falling back to 'option tcplog'."));
             }
