@@ -2,7 +2,8 @@
 //! HTTP mode knows, with `+Q`/`+X`/`+E`, `%o`, `%[sample]` fetches valid at log time and
 //! captures, over a keep-alive connection (`%rt`/`%lc` count on), a request without a
 //! server (503), a malformed one (400) and a server timeout (504); and the variables TCP
-//! mode accepts. Each field is `key=value`; what must differ between two runs is masked
+//! mode accepts; `unique-id-format` (`%ID`, made as the request goes to the server for
+//! `unique-id-header`, else at log time). Each field is `key=value`; what must differ between two runs is masked
 //! by key: client, frontend and server connection ports (ephemeral), dates, timers (they
 //! measure this machine) and the pid.
 
@@ -43,6 +44,8 @@ frontend fe
     capture request header X-A len 20
     capture response header Content-Length len 5
     log-format \"{{format}}\"
+    unique-id-format %{+X}o\\ %ci_%fi_%rt_%b_%s_%[src]_%ST
+    unique-id-header X-Unique-ID
     http-request set-var(txn.x) str(hello)
     use_backend none if { path /none }
     use_backend slow if { path /slow }
@@ -144,7 +147,17 @@ fn http_lines(flavor: Flavor) -> Vec<String> {
         // One at a time: the lines' order and the counters are the requests'.
         wait_lines(&p, n);
     }
-    wait_lines(&p, n).iter().map(|l| mask(l)).collect()
+    // `unique-id-header`: the server received the ID the log shows.
+    let sent = app
+        .requests()
+        .first()
+        .and_then(|m| m.header("x-unique-id").map(str::to_string));
+    let lines = wait_lines(&p, n);
+    assert!(
+        sent.is_some_and(|id| lines[0].contains(&format!(" ID={id} "))),
+        "{lines:#?}"
+    );
+    lines.iter().map(|l| mask(l)).collect()
 }
 
 #[test]
@@ -190,6 +203,7 @@ defaults
 frontend fe
     bind {{fe0}}
     log-format \"{{format}}\"
+    unique-id-format %{+X}o\\ %ci_%fi_%rt_%b_%s_%[src]
     default_backend be
 
 backend be

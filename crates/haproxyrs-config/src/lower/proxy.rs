@@ -71,6 +71,9 @@ pub struct ProxyDraft {
     pub default_backend: Option<(String, Span)>,
     pub logs: Vec<LogEntry>,
     pub log_format: LogFormatDraft,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id_format: Option<ir::sample::LogFormatExpr>,
+    pub unique_id_header: Option<String>,
     pub options: ProxyOptions,
     /// Where `option forwardfor` / `originalto` / other HTTP-only options were set, for the
     /// "requires HTTP mode" warnings.
@@ -120,6 +123,8 @@ impl ProxyDraft {
             default_backend: None,
             logs: Vec::new(),
             log_format: LogFormatDraft::Default,
+            unique_id_format: None,
+            unique_id_header: None,
             options: ProxyOptions::default(),
             http_only_options: Vec::new(),
             http_reuse: HttpReuse::Safe,
@@ -925,6 +930,35 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         Err(msg) => cx
             .diags
             .push(super::sample::log_format_directive_error(&line.span, &msg)),
+    }
+}
+
+pub fn unique_id_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    let Some(fmt) = args.first().filter(|w| !w.text.is_empty()) else {
+        cx.alert(&line.span, "unique-id-format expects an argument.");
+        return;
+    };
+    if args.len() > 1 {
+        cx.alert(
+            &line.span,
+            "unique-id-format expects only one argument, don't forget to escape spaces!",
+        );
+        return;
+    }
+    match super::sample::parse_log_format(&fmt.text, None, cx.env) {
+        Ok(expr) => d.unique_id_format = Some(expr),
+        Err(msg) => cx.diags.push(super::sample::format_directive_error(
+            &line.span,
+            "unique-id",
+            &msg,
+        )),
+    }
+}
+
+pub fn unique_id_header(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    match args.first().filter(|w| !w.text.is_empty()) {
+        Some(name) => d.unique_id_header = Some(name.text.clone()),
+        None => cx.alert(&line.span, "unique-id-header expects an argument."),
     }
 }
 

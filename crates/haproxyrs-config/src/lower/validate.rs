@@ -100,6 +100,8 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             default_backend,
             logs,
             log_format: proxy::log_format_of(p),
+            unique_id_format: p.unique_id_format.clone(),
+            unique_id_header: p.unique_id_header.clone(),
             options: p.options.clone(),
             disabled: p.disabled,
         });

@@ -162,6 +162,12 @@ pub trait Engine: Send + Sync + 'static {
         !fe.logs.is_empty()
     }
 
+    /// Render the frontend's `unique-id-format` for the transaction so far into `out`;
+    /// false without one.
+    fn unique_id(&self, _record: &super::log::HttpLogRecord<'_>, _out: &mut String) -> bool {
+        false
+    }
+
     /// Emit a finished transaction's log line.
     fn log(&self, _record: &super::log::HttpLogRecord<'_>) {}
 }

@@ -69,6 +69,8 @@ pub struct HttpLogRecord<'a> {
     pub request_line: Option<&'a [u8]>,
     /// The transaction's variables (`%[var(txn.x)]`).
     pub vars: &'a [(String, Vec<u8>)],
+    /// The unique ID made for `unique-id-header`; else the log makes one (`%ID`).
+    pub unique_id: Option<&'a str>,
 }
 
 /// `%[sample]` in a log line sees what 2.6 still knows when it logs: the addresses, the
@@ -220,6 +222,7 @@ mod tests {
             captured_resp: &[],
             request_line: Some(b"GET / HTTP/1.1"),
             vars: &[],
+            unique_id: None,
         };
         let mut s = String::new();
         render_httplog(&r, &mut s);

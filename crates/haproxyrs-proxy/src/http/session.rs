@@ -209,6 +209,8 @@ pub struct Session<'p, C, E: Engine> {
     opened: Instant,
     /// The current transaction's backend count (`%bc`), released before its log line.
     assigned: Option<E::Assigned>,
+    /// The transaction's unique ID, when `unique-id-header` made it (reused buffer).
+    uid: String,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -249,6 +251,7 @@ pub async fn serve<C, E>(
         accepted,
         opened: Instant::now(),
         assigned: None,
+        uid: String::new(),
     };
     while s.one_request().await == End::KeepAlive {}
     // The session's server connection outlives it in the shared idle list, offered there
@@ -377,6 +380,8 @@ struct TxnLog {
     t_data: i64,
     /// The stream's number (`%rt`).
     stream_id: u64,
+    /// `uid` holds this transaction's unique ID.
+    uid: bool,
     bad: bool,
 }
 
@@ -533,6 +538,7 @@ where
             backend_src: None,
             t_data: -1,
             stream_id: 0,
+            uid: false,
             bad: false,
         };
         let head = match self.read_head(&mut log).await {
@@ -737,6 +743,18 @@ where
                 };
                 self.req.add(ff.header.as_bytes(), &buf[..n]);
             }
+        }
+        if let Some(name) = &fe.unique_id_header {
+            // 2.6 makes the ID as the request goes to the backend; the log shows that one.
+            let mut uid = std::mem::take(&mut self.uid);
+            uid.clear();
+            self.logline.clear();
+            request_line(&self.req, &mut self.logline);
+            log.uid = self.eng.unique_id(&self.log_record(log), &mut uid);
+            if log.uid {
+                self.req.add(name.as_bytes(), uid.as_bytes());
+            }
+            self.uid = uid;
         }
         let persist = be
             .cookie
@@ -1248,6 +1266,12 @@ where
         if !log.bad {
             request_line(&self.req, &mut self.logline);
         }
+        let rec = self.log_record(log);
+        self.eng.log(&rec);
+    }
+
+    /// The transaction's log record as it stands (`logline` holds the request line).
+    fn log_record(&self, log: &TxnLog) -> HttpLogRecord<'_> {
         let cfg = &self.proxy.config;
         let fe = self.fe();
         let backend = log
@@ -1266,7 +1290,7 @@ where
         let ms = |d: Duration| d.as_millis().min(i64::MAX as u128) as i64;
         let now = Instant::now();
         let since_created = log.start.saturating_duration_since(log.created);
-        let rec = HttpLogRecord {
+        HttpLogRecord {
             client: self.src,
             dst: self.dst,
             accept_date: log.date.checked_sub(since_created).unwrap_or(log.date),
@@ -1298,8 +1322,8 @@ where
             captured_resp: if log.bad { &[] } else { &self.cap_resp },
             request_line: (!log.bad).then_some(self.logline.as_slice()),
             vars: if log.bad { &[] } else { &self.req.vars },
-        };
-        self.eng.log(&rec);
+            unique_id: log.uid.then_some(self.uid.as_str()),
+        }
     }
 }
 

@@ -16,6 +16,26 @@ use crate::http::log::Capture;
 use crate::runtime::conn::ConnAddr;
 use crate::sample::SampleSource;
 
+/// Calls `f` with `rec` holding its unique ID (`%ID`): the one it has, else one made now
+/// from `format` (`unique-id-format`) as 2.6 makes it at log time, in a reused buffer.
+pub fn with_unique_id<R>(
+    format: Option<&LogFormatExpr>,
+    rec: &LogRecord<'_>,
+    samples: Option<&dyn SampleSource>,
+    f: impl FnOnce(&LogRecord<'_>) -> R,
+) -> R {
+    let Some(format) = format.filter(|_| rec.unique_id.is_none()) else {
+        return f(rec);
+    };
+    UNIQUE_ID.with_borrow_mut(|id| {
+        id.clear();
+        render(format, rec, samples, id);
+        let mut with_id = rec.clone();
+        with_id.unique_id = Some(id.as_str());
+        f(&with_id)
+    })
+}
+
 /// Whether `format` prints the server connection's local address (`%bi`, `%bp`), which
 /// costs a system call to learn.
 pub fn shows_backend_src(format: &ir::LogFormat) -> bool {
@@ -149,6 +169,8 @@ fn literal(out: &mut String, s: &str, mut after_space: bool) -> bool {
 thread_local! {
     /// A `%[sample]`'s bytes before they join the line.
     static SAMPLE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// A unique ID made for a log line.
+    static UNIQUE_ID: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// How a text variable's bytes are written: 2.6 writes `#XX` for the control characters,

@@ -235,6 +235,14 @@ impl Engine for RtEngine {
         conn.local
     }
 
+    fn unique_id(&self, record: &http::log::HttpLogRecord<'_>, out: &mut String) -> bool {
+        let Some(format) = &self.fe.cfg().unique_id_format else {
+            return false;
+        };
+        log::render(format, &self.to_record(record), Some(record), out);
+        true
+    }
+
     fn log(&self, record: &http::log::HttpLogRecord<'_>) {
         let cfg = self.fe.cfg();
         if !self.fe.logger.is_enabled() || matches!(cfg.log_format, ir::LogFormat::Default) {
@@ -254,7 +262,14 @@ impl Engine for RtEngine {
             ir::LogFormat::Custom(expr) => {
                 let mut rec = self.to_record(&r);
                 rec.log_count = log_count;
-                log::render(expr, &rec, Some(&r), &mut line);
+                // A request the parser refused is logged without a stream, so without ID.
+                let uid_format = cfg
+                    .unique_id_format
+                    .as_ref()
+                    .filter(|_| r.request_line.is_some());
+                log::render::with_unique_id(uid_format, &rec, Some(&r), |rec| {
+                    log::render(expr, rec, Some(&r), &mut line)
+                });
             }
             _ => http::log::render_httplog(&r, &mut line),
         }
@@ -295,7 +310,12 @@ impl RtEngine {
         rec.ta = r.t_active;
         rec.tt = r.t_total;
         rec.t_data = r.t_data;
-        rec.status = i32::from(r.status);
+        // 0: no status yet (a unique ID made before the response).
+        rec.status = if r.status == 0 {
+            -1
+        } else {
+            i32::from(r.status)
+        };
         rec.bytes_out = r.bytes_out;
         rec.bytes_in = r.bytes_in;
         [
@@ -312,6 +332,7 @@ impl RtEngine {
         rec.captured_request = r.captured_req;
         rec.captured_response = r.captured_resp;
         rec.stream_id = r.stream_id;
+        rec.unique_id = r.unique_id;
         rec
     }
 }

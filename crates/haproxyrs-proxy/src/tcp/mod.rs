@@ -256,7 +256,12 @@ fn emit_end_log(fe: &FrontendRt, rec: &mut LogRecord<'_>, samples: &TcpSource<'_
         ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
             TCPLOG.with(|f| log::render(f, rec, Some(samples), &mut line))
         }
-        ir::LogFormat::Custom(expr) => log::render(expr, rec, Some(samples), &mut line),
+        ir::LogFormat::Custom(expr) => {
+            let uid_format = cfg.unique_id_format.as_ref();
+            log::render::with_unique_id(uid_format, rec, Some(samples), |rec| {
+                log::render(expr, rec, Some(samples), &mut line)
+            })
+        }
     }
     fe.logger.send(log::sink::LEVEL_INFO, line);
 }
