@@ -140,73 +140,9 @@ pub fn list_has(msg: &Message, name: &[u8], token: &[u8]) -> bool {
     })
 }
 
-/// Strip `:port` from `authority` when it is the scheme's default port.
-fn strip_default_port<'a>(authority: &'a [u8], default: &[u8]) -> &'a [u8] {
-    match authority.iter().rposition(|&b| b == b':') {
-        Some(c) if &authority[c + 1..] == default && !authority[c + 1..].contains(&b']') => {
-            &authority[..c]
-        }
-        _ => authority,
-    }
-}
-
-/// Absolute-form targets and CONNECT authorities, as 2.6 treats them (observed): the default
-/// port of the scheme (`http` 80, `https` 443, CONNECT 443) is dropped from the target and
-/// from Host; the target's authority must then equal Host (a mismatch is refused), and Host
-/// is set to it.
-fn normalize_authority(msg: &mut Message) -> Result<(), FramingError> {
-    if msg.method() == b"CONNECT" {
-        let host = msg.find(b"host").next();
-        if let Some(i) = host {
-            let h = msg.value(i);
-            let n = strip_default_port(h, b"443").len();
-            if n != h.len() {
-                let v = h[..n].to_vec();
-                msg.set_value(i, &v);
-            }
-        }
-        return Ok(());
-    }
-    // Origin-form targets (nearly all requests) have no authority: no copy for them.
-    let Some(s) = super::message::find(msg.uri(), b"://") else {
-        return Ok(());
-    };
-    let uri = msg.uri().to_vec();
-    let scheme = &uri[..s];
-    let default: &[u8] = if scheme.eq_ignore_ascii_case(b"http") {
-        b"80"
-    } else if scheme.eq_ignore_ascii_case(b"https") {
-        b"443"
-    } else {
-        b""
-    };
-    let after = &uri[s + 3..];
-    let end = after
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(after.len());
-    let authority = strip_default_port(&after[..end], default);
-    let host = msg.find(b"host").next();
-    if let Some(i) = host {
-        if !strip_default_port(msg.value(i), default).eq_ignore_ascii_case(authority) {
-            return Err(FramingError::Invalid);
-        }
-        if msg.value(i) != authority {
-            msg.set_value(i, authority);
-        }
-    }
-    if authority.len() != end {
-        let mut new = Vec::with_capacity(uri.len());
-        new.extend_from_slice(&uri[..s + 3]);
-        new.extend_from_slice(authority);
-        new.extend_from_slice(&after[end..]);
-        msg.set_uri(&new);
-    }
-    Ok(())
-}
-
 /// Analyse a request head; also normalises it: duplicate identical Content-Length fields
-/// are merged into one, CL is dropped under chunked, a duplicate identical Host is merged.
+/// are merged into one, CL is dropped under chunked; the target's authority is checked
+/// against Host and normalised (see [`super::authority`]).
 pub fn analyze_request(msg: &mut Message) -> Result<RequestFraming, FramingError> {
     let version = msg.version.unwrap_or(Version::Http11);
     let mut f = RequestFraming::default();
@@ -215,7 +151,7 @@ pub fn analyze_request(msg: &mut Message) -> Result<RequestFraming, FramingError
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
         return Err(FramingError::Invalid);
     }
-    normalize_authority(msg)?;
+    super::authority::check(msg)?;
     let te = request_transfer_encoding(msg)?;
     let cl = content_length(msg)?;
     if te {
@@ -227,6 +163,11 @@ pub fn analyze_request(msg: &mut Message) -> Result<RequestFraming, FramingError
         if version == Version::Http10 {
             f.insecure_te = true;
         }
+    } else if cl.is_some_and(|n| n > 0) && msg.method() == b"CONNECT" {
+        // 2.6 drops a CONNECT's non-zero Content-Length: what follows the head is tunnel
+        // data, not a body (`Content-Length: 0` is forwarded as is).
+        msg.remove_all(b"content-length");
+        f.body = Some(BodyKind::Empty);
     } else if let Some(n) = cl {
         let canonical = msg.find(b"content-length").count() == 1
             && !msg
@@ -418,6 +359,16 @@ mod tests {
         assert_eq!(
             (m.uri(), m.first(b"host")),
             (&b"a:443"[..], Some(&b"a"[..]))
+        );
+        let (f, m) = req(b"CONNECT a:80 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n").unwrap();
+        assert_eq!(
+            (f.body, m.first(b"content-length")),
+            (Some(BodyKind::Empty), None)
+        );
+        let (f, m) = req(b"CONNECT a:80 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(
+            (f.body, m.first(b"content-length")),
+            (Some(BodyKind::Length(0)), Some(&b"0"[..]))
         );
         let (_, m) = req(b"GET / HTTP/1.1\r\nHost: a:80\r\n\r\n").unwrap();
         assert_eq!(m.first(b"host"), Some(&b"a:80"[..]));

@@ -121,6 +121,27 @@ impl Message {
         self.uri = self.push_bytes(u);
     }
 
+    /// Remove `cut` (offsets within the request target) from the target, copying within
+    /// the buffer only when something follows the cut.
+    pub fn cut_uri(&mut self, cut: Range<usize>) {
+        let u = self.uri.clone();
+        let (cut_start, cut_end) = (u.start + cut.start, u.start + cut.end);
+        if cut_end == u.end {
+            self.uri = u.start..cut_start;
+            return;
+        }
+        let start = self.data.len();
+        self.data.extend_from_within(u.start..cut_start);
+        self.data.extend_from_within(cut_end..u.end);
+        self.uri = start..self.data.len();
+    }
+
+    /// Keep the first `len` bytes of field `i`'s value.
+    pub fn truncate_value(&mut self, i: usize, len: usize) {
+        let v = &mut self.fields[i].value;
+        v.end = v.start + len.min(v.end - v.start);
+    }
+
     /// Path of the request target: from the first `/` after an authority (absolute form),
     /// up to `?`.
     pub fn path_range(&self) -> Range<usize> {

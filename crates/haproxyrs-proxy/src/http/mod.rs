@@ -2,6 +2,7 @@
 //!
 //! - [`head`]: request/status line and header fields, parsed in place with HAProxy 2.6's limits.
 //! - [`message`]: a parsed head held for rules, rewritable without per-request allocation.
+//! - [`authority`]: request-target authority against `Host` (CONNECT, absolute form).
 //! - [`framing`]: body length and connection semantics; the anti-smuggling rules.
 //! - [`body`]: Content-Length / chunked / close-delimited body state machine.
 //! - [`encode`]: canonical re-emission (lower-case names, `h1-case-adjust`).
@@ -9,6 +10,7 @@
 //!
 //! The codec entry points are `pub` so fuzz targets can drive them directly.
 
+pub mod authority;
 pub mod balance_key;
 pub mod body;
 pub mod encode;
