@@ -903,18 +903,27 @@ pub fn log(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     }
 }
 
-pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+/// The one argument of a format directive (`log-format`, `unique-id-format`), or 2.6's
+/// ALERT about it.
+fn format_arg<'w>(cx: &mut Cx, line: &Line, args: &'w [Word], what: &str) -> Option<&'w Word> {
     let Some(fmt) = args.first().filter(|w| !w.text.is_empty()) else {
-        cx.alert(&line.span, "log-format expects an argument.");
-        return;
+        cx.alert(&line.span, format!("{what} expects an argument."));
+        return None;
     };
     if args.len() > 1 {
         cx.alert(
             &line.span,
-            "log-format expects only one argument, don't forget to escape spaces!",
+            format!("{what} expects only one argument, don't forget to escape spaces!"),
         );
-        return;
+        return None;
     }
+    Some(fmt)
+}
+
+pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    let Some(fmt) = format_arg(cx, line, args, "log-format") else {
+        return;
+    };
     if d.kind == SectionKind::Backend {
         cx.warn(
             &line.span,
@@ -934,17 +943,9 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 }
 
 pub fn unique_id_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
-    let Some(fmt) = args.first().filter(|w| !w.text.is_empty()) else {
-        cx.alert(&line.span, "unique-id-format expects an argument.");
+    let Some(fmt) = format_arg(cx, line, args, "unique-id-format") else {
         return;
     };
-    if args.len() > 1 {
-        cx.alert(
-            &line.span,
-            "unique-id-format expects only one argument, don't forget to escape spaces!",
-        );
-        return;
-    }
     match super::sample::parse_log_format(&fmt.text, None, cx.env) {
         Ok(expr) => d.unique_id_format = Some(expr),
         Err(msg) => cx.diags.push(super::sample::format_directive_error(

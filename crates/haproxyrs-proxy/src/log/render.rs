@@ -14,6 +14,7 @@ use haproxyrs_config::ir::sample::{LogFlags, LogFormatExpr, LogFormatPart, LogVa
 use super::record::LogRecord;
 use crate::http::log::Capture;
 use crate::runtime::conn::ConnAddr;
+use crate::sample::source::int_to_buf;
 use crate::sample::SampleSource;
 
 /// Calls `f` with `rec` holding its unique ID (`%ID`): the one it has, else one made now
@@ -252,28 +253,14 @@ fn text(out: &mut String, s: Option<&[u8]>, flags: LogFlags, enc: Enc) {
 }
 
 /// Appends `n` in decimal without `core::fmt`.
-pub(crate) fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &c in &buf[i..] {
-        out.push(char::from(c));
-    }
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    push_i64(out, i64::try_from(n).unwrap_or(i64::MAX));
 }
 
 /// Appends `n` in decimal, negative ones with their sign.
 pub(crate) fn push_i64(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    push_u64(out, n.unsigned_abs());
+    let mut buf = [0u8; 24];
+    out.push_str(std::str::from_utf8(int_to_buf(n, &mut buf)).unwrap_or_default());
 }
 
 /// `%04X` as 2.6 prints `+X` numbers: upper case, at least four digits.
