@@ -123,6 +123,7 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
             shared: Arc::clone(&shared),
             logger: Logger::new(&log_hub, &fe.logs),
             feconn: AtomicU32::new(0),
+            log_count: AtomicU64::new(0),
             http: (fe.mode == ir::Mode::Http)
                 .then(|| Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))),
         });
