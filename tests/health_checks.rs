@@ -39,9 +39,15 @@ fn full_listener() -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
     panic!("the accept queue of {addr} never filled");
 }
 
+/// Waits for a log line on stdout (where both programs log; the stderr copy of a line
+/// can come first).
 fn wait_line(p: &Proxy, needle: &str) {
-    if !p.wait_output(needle, WAIT) {
-        p.fail(&format!("no output line with {needle:?}"));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !p.stdout().contains(needle) {
+        if std::time::Instant::now() >= deadline {
+            p.fail(&format!("no log line with {needle:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -269,4 +275,56 @@ fn check_port_and_addr_redirect_the_check() {
         "Server be/s1 is DOWN, reason: Layer4 connection problem",
     );
     assert_eq!(get(p.fe(0), "/").status(), 503, "{}", p.context());
+}
+
+#[test]
+fn tcp_check_rules_match_haproxy() {
+    crate::require_haproxy!("tcp_check_rules_match_haproxy");
+    let echo = Backend::echo("echo");
+    let banner = Backend::banner("banner", b"+OK ready\r\n");
+    let mute = Backend::sink("mute");
+    let refused = refused_addr();
+    let be = |name: &str, server: &str, rules: &str| {
+        format!("backend {name}\n  mode tcp\n  option tcp-check\n  option log-health-checks\n  timeout check 200ms\n{rules}  server s {{{{{server}}}}} check inter 100\n")
+    };
+    let cfg = [
+        HEAD.to_string(),
+        be("timeout", "echo", "  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n"),
+        be("echoed", "echo", "  tcp-check comment ping\n  tcp-check send PING\\r\\n\n  tcp-check expect string PING\n"),
+        be("banner", "banner", "  tcp-check expect string +OK\n  tcp-check send QUIT\\r\\n\n  tcp-check expect string QUIT\n  tcp-check expect binary 51554954\n"),
+        be("connect", "echo", &format!("  tcp-check connect port {}\n  tcp-check send x\n", refused.port())),
+        be("unwanted", "echo", "  tcp-check send-binary 2b4f4b0d0a\n  tcp-check expect ! rstring ^\\+OK\n"),
+        be("connectonly", "echo", "  tcp-check connect\n"),
+        be("mute", "mute", "  tcp-check send PING\\r\\n\n  tcp-check expect binary 2b504f4e47\n"),
+        be("initial", "refused", "  tcp-check send PING\\r\\n\n"),
+        // A send starts a new response: PING is not seen again.
+        be("resend", "echo", "  tcp-check send PING\\r\\n\n  tcp-check expect string PING\n  tcp-check send X\\r\\n\n  tcp-check expect ! string PING\n"),
+        "backend be\n  server s {{echo}}\n".to_string(),
+    ]
+    .concat();
+    let run = |flavor| {
+        let p = ProxyBuilder::new(flavor, &cfg)
+            .var("echo", echo.addr_str())
+            .var("banner", banner.addr_str())
+            .var("mute", mute.addr_str())
+            .var("refused", refused)
+            .start();
+        for be in [
+            "timeout",
+            "echoed",
+            "banner",
+            "connect",
+            "unwanted",
+            "connectonly",
+            "mute",
+            "initial",
+            "resend",
+        ] {
+            wait_line(&p, &format!("Health check for server {be}/s "));
+        }
+        transitions(&p, "stdout")
+    };
+    let theirs = run(Flavor::Haproxy);
+    let ours = run(Flavor::Haproxyrs);
+    assert_eq!(ours, theirs, "log lines differ");
 }

@@ -468,7 +468,9 @@ pub enum CookieMode {
 /// `option httpchk` / `option tcp-check` / `http-check ...`, plus defaults for `check`.
 #[derive(Clone, Debug)]
 pub enum HealthCheck {
-    Tcp,
+    /// A TCP connect (no option, or `option tcp-check` without rules), or the
+    /// `tcp-check` rules `option tcp-check` runs.
+    Tcp(Vec<TcpCheckRule>),
     /// A protocol-specific check (`option mysql-check`, `pgsql-check`, `redis-check`,
     /// `ldap-check`, `smtpchk`, `ssl-hello-chk`, `spop-check`, `external-check`), by name.
     Protocol(String),
@@ -487,6 +489,33 @@ pub struct HttpCheck {
     /// `http-check send body STRING`.
     pub body: String,
     pub expects: Vec<HttpCheckExpect>,
+}
+
+/// One `tcp-check` rule.
+#[derive(Clone, Debug)]
+pub enum TcpCheckRule {
+    /// `connect [port N]`: a new connection (the server's port without `port`).
+    Connect {
+        port: Option<u16>,
+    },
+    /// `send` / `send-binary`: bytes to write.
+    Send(Vec<u8>),
+    Expect(TcpCheckExpect),
+    /// `comment`: counts as a step in the logs, does nothing.
+    Comment,
+}
+
+#[derive(Clone, Debug)]
+pub struct TcpCheckExpect {
+    pub negate: bool,
+    pub kind: TcpExpectKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum TcpExpectKind {
+    String(String),
+    Rstring(regex::bytes::Regex),
+    Binary(Vec<u8>),
 }
 
 /// One `http-check expect [!] KIND PATTERN`.

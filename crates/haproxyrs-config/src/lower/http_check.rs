@@ -148,10 +148,15 @@ fn parse_codes(text: &str) -> Option<Vec<(u16, u16)>> {
 }
 
 /// The backend's health check: `option httpchk`'s request amended by `http-check send`,
-/// with the expectations.
+/// with the expectations; or `option tcp-check` with its rules.
 pub fn build(d: &ProxyDraft) -> Option<ir::HealthCheck> {
-    let Some(ir::HealthCheck::Http(base)) = &d.health_check else {
-        return d.health_check.clone();
+    let base = match &d.health_check {
+        Some(ir::HealthCheck::Http(base)) => base,
+        Some(ir::HealthCheck::Tcp(_)) => {
+            let rules = super::tcp_check::build(&d.tcp_check_rules).unwrap_or_default();
+            return Some(ir::HealthCheck::Tcp(rules));
+        }
+        other => return other.clone(),
     };
     let mut hc = base.clone();
     if let Some(s) = &d.http_check_send {

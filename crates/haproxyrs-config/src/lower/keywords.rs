@@ -7,7 +7,7 @@ use crate::ast::{Line, SectionKind, Word};
 use crate::ir::Userlist;
 
 use super::proxy::ProxyDraft;
-use super::{balance, checks, global, http_check, proxy, rules, sections, Cx};
+use super::{balance, checks, global, http_check, proxy, rules, sections, tcp_check, Cx};
 
 /// Section kinds as bits, so an entry can name all the sections it is valid in.
 pub mod sec {
@@ -422,15 +422,15 @@ pub static KEYWORDS: &[Keyword] = &[
     k("stick store-request", LB, R, Handler::Proxy(checks::stick), ""),
     k("stick store-response", LB, R, Handler::Proxy(checks::stick), ""),
     k("stick-table", FLB, R, Handler::Proxy(checks::stick_table), "stick tables and their limits are not implemented"),
-    k("tcp-check comment", DLB, P, Handler::Proxy(checks::check_comment), "health checks"),
-    k("tcp-check connect", DLB, P, Handler::Proxy(checks::check_connect), "health checks"),
-    k("tcp-check expect", DLB, P, Handler::Proxy(checks::tcp_check_expect), "health checks"),
-    k("tcp-check send", DLB, P, Handler::Proxy(checks::tcp_check_send), "health checks"),
-    k("tcp-check send-lf", DLB, P, Handler::Proxy(checks::tcp_check_send), "health checks"),
-    k("tcp-check send-binary", DLB, P, Handler::Proxy(checks::tcp_check_send), "health checks"),
-    k("tcp-check send-binary-lf", DLB, P, Handler::Proxy(checks::tcp_check_send), "health checks"),
-    k("tcp-check set-var", DLB, P, AnyArgs, "health checks"),
-    k("tcp-check unset-var", DLB, P, AnyArgs, "health checks"),
+    k("tcp-check comment", DLB, S, Handler::Proxy(tcp_check::comment), ""),
+    k("tcp-check connect", DLB, S, Handler::Proxy(tcp_check::connect), "port; other options get a NOTICE and the rules are not run"),
+    k("tcp-check expect", DLB, S, Handler::Proxy(tcp_check::expect), "[!] string, rstring, binary; others get a NOTICE and the rules are not run"),
+    k("tcp-check send", DLB, S, Handler::Proxy(tcp_check::send), ""),
+    k("tcp-check send-lf", DLB, P, Handler::Proxy(tcp_check::send_lf), "health checks: the rules are not run"),
+    k("tcp-check send-binary", DLB, S, Handler::Proxy(tcp_check::send), ""),
+    k("tcp-check send-binary-lf", DLB, P, Handler::Proxy(tcp_check::send_lf), "health checks: the rules are not run"),
+    k("tcp-check set-var", DLB, P, Handler::Proxy(tcp_check::not_run), "health checks: the rules are not run"),
+    k("tcp-check unset-var", DLB, P, Handler::Proxy(tcp_check::not_run), "health checks: the rules are not run"),
     k("tcp-request", DFLB, S, Handler::Proxy(rules::delegated_tcp), "TCP rules: per-action status"),
     k("tcp-response", DLB, S, Handler::Proxy(rules::delegated_tcp), "TCP rules: per-action status"),
     k("timeout check", DLB, S, Handler::Proxy(proxy::timeout), ""),

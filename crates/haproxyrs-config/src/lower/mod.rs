@@ -34,6 +34,7 @@ pub mod proxy;
 pub mod rules;
 pub mod sections;
 pub mod server;
+pub mod tcp_check;
 pub mod tcp_rules;
 pub mod units;
 pub mod validate;

@@ -264,7 +264,7 @@ fn apply_option(
             if !no_extra(cx, line, name, rest) {
                 return;
             }
-            d.health_check = Some(HealthCheck::Tcp);
+            d.health_check = Some(HealthCheck::Tcp(Vec::new()));
         }
         "ssl-hello-chk" | "redis-check" | "ldap-check" | "spop-check" | "external-check" => {
             if !no_extra(cx, line, name, rest) {

@@ -84,6 +84,8 @@ pub struct ProxyDraft {
     pub http_check_rules: bool,
     pub http_check_send: Option<super::http_check::SendDraft>,
     pub http_check_expects: Vec<ir::HttpCheckExpect>,
+    /// `tcp-check` rules in order; `None` for one haproxyrs cannot run.
+    pub tcp_check_rules: Vec<Option<ir::TcpCheckRule>>,
     pub fullconn: Option<u32>,
     pub stats: Option<StatsPage>,
     pub disabled: bool,
@@ -135,6 +137,7 @@ impl ProxyDraft {
             http_check_rules: false,
             http_check_send: None,
             http_check_expects: Vec::new(),
+            tcp_check_rules: Vec::new(),
             fullconn: None,
             stats: None,
             disabled: false,

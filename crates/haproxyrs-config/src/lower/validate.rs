@@ -474,7 +474,16 @@ fn check_ports(cx: &mut Cx, p: &ProxyDraft, default_rules_used: &mut bool) {
     };
     let has_rules = match &p.health_check {
         None => std::mem::replace(default_rules_used, true),
-        Some(ir::HealthCheck::Tcp) => false,
+        Some(ir::HealthCheck::Tcp(_)) => {
+            let connect_port = p
+                .tcp_check_rules
+                .iter()
+                .any(|r| matches!(r, Some(ir::TcpCheckRule::Connect { port: Some(_) })));
+            if connect_port {
+                return;
+            }
+            !p.tcp_check_rules.is_empty()
+        }
         Some(_) => true,
     };
     let rule_part = if has_rules {

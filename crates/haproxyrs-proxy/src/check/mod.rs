@@ -1,6 +1,6 @@
 //! Health checks: one task per server with `check`, on the runtime's control thread, away
-//! from the traffic path. Each task probes its server ([`probe`]: a TCP connect, or an
-//! `option httpchk` request), feeds the result to the server's health counter
+//! from the traffic path. Each task probes its server ([`probe`]: a TCP connect, an
+//! `option httpchk` request, or `option tcp-check` rules ([`tcp_rules`])), feeds the result to the server's health counter
 //! ([`health`]), and on a transition changes the server's state through
 //! [`BackendRt::set_server_state`] (which rebuilds the balancer) and logs it as 2.6 does
 //! ([`report`]). First checks are spread over the shortest interval, as 2.6 spreads them;
@@ -12,6 +12,7 @@ pub mod http;
 pub mod probe;
 pub mod report;
 pub mod status;
+pub mod tcp_rules;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,9 @@ pub fn spawn(backends: &[Arc<BackendRt>], hub: &LogHub, spread_checks: u32) {
         let cfg = be.cfg();
         let kind = match &cfg.health_check {
             Some(ir::HealthCheck::Http(h)) => Kind::Http(Arc::new(h.clone())),
+            Some(ir::HealthCheck::Tcp(rules)) if !rules.is_empty() => {
+                Kind::Rules(Arc::new(rules.clone()))
+            }
             // Protocol checks are not implemented: their connect step still runs.
             _ => Kind::Tcp,
         };

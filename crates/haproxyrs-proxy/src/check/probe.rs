@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use haproxyrs_config::ir::HttpCheck;
+use haproxyrs_config::ir::{HttpCheck, TcpCheckRule};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
@@ -29,6 +29,8 @@ pub enum Target {
 pub enum Kind {
     Tcp,
     Http(Arc<HttpCheck>),
+    /// `option tcp-check` with rules.
+    Rules(Arc<Vec<TcpCheckRule>>),
 }
 
 /// The timeouts of one check.
@@ -39,10 +41,10 @@ pub struct Timing {
     pub check: Option<Duration>,
 }
 
-trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(super) trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
-async fn connect(target: &Target) -> io::Result<Box<dyn Conn>> {
+pub(super) async fn connect(target: &Target) -> io::Result<Box<dyn Conn>> {
     Ok(match target {
         Target::Inet(sa) => Box::new(tokio::net::TcpStream::connect(sa).await?),
         Target::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
@@ -58,28 +60,47 @@ pub async fn run(target: &Target, kind: &Kind, t: Timing) -> Outcome {
     o
 }
 
-async fn run_inner(target: &Target, kind: &Kind, t: Timing, start: Instant) -> Outcome {
+/// Opens a check connection within 2.6's connect deadline; `Err` is the failed check.
+pub(super) async fn open(
+    target: &Target,
+    t: Timing,
+    start: Instant,
+) -> Result<Box<dyn Conn>, Outcome> {
     let total = start + t.inter;
     let connect_by = match (t.check, t.connect) {
         (Some(_), Some(c)) => total.min(start + c),
         _ => total,
     };
-    let mut conn = match tokio::time::timeout_at(connect_by, connect(target)).await {
-        Err(_) => return Outcome::new(Status::L4Timeout),
-        Ok(Err(e)) => {
-            return match target {
-                Target::Inet(_) => Outcome::new(Status::L4Con).info(io_error_text(&e)),
-                // A unix connect fails at once, in the call: 2.6 words it as a socket error.
-                Target::Unix(_) | Target::Abns(_) => Outcome::new(Status::SockErr)
-                    .info(format!("General socket error ({})", io_error_text(&e))),
-            };
-        }
-        Ok(Ok(c)) => c,
+    match tokio::time::timeout_at(connect_by, connect(target)).await {
+        Err(_) => Err(Outcome::new(Status::L4Timeout)),
+        Ok(Err(e)) => Err(match target {
+            Target::Inet(_) => Outcome::new(Status::L4Con).info(io_error_text(&e)),
+            // A unix connect fails at once, in the call: 2.6 words it as a socket error.
+            Target::Unix(_) | Target::Abns(_) => Outcome::new(Status::SockErr)
+                .info(format!("General socket error ({})", io_error_text(&e))),
+        }),
+        Ok(Ok(c)) => Ok(c),
+    }
+}
+
+/// The deadline of what follows a connection: `timeout check` from now, else the end of
+/// the check's `inter`.
+pub(super) fn after_connect(t: Timing, start: Instant) -> Instant {
+    t.check.map_or(start + t.inter, |c| Instant::now() + c)
+}
+
+async fn run_inner(target: &Target, kind: &Kind, t: Timing, start: Instant) -> Outcome {
+    if let Kind::Rules(rules) = kind {
+        return super::tcp_rules::run(target, rules, t, start).await;
+    }
+    let mut conn = match open(target, t, start).await {
+        Ok(c) => c,
+        Err(o) => return o,
     };
     let Kind::Http(hc) = kind else {
         return Outcome::new(Status::L4Ok);
     };
-    let deadline = t.check.map_or(total, |c| Instant::now() + c);
+    let deadline = after_connect(t, start);
     match tokio::time::timeout_at(deadline, exchange(&mut conn, hc)).await {
         Err(_) => Outcome::new(Status::L7Timeout),
         Ok(o) => o,
