@@ -293,6 +293,11 @@ pub fn log_send_hostname(cx: &mut Cx, _line: &Line, args: &[Word]) {
     cx.global.log_send_hostname = Some(args.first().map(|w| w.text.clone()).unwrap_or_default());
 }
 
+pub fn daemon(cx: &mut Cx, line: &Line, args: &[Word]) {
+    super::proxy::generic_args(cx, line, Handler::NoArg, args, "daemon");
+    cx.global.daemon = true;
+}
+
 pub fn zero_warning(cx: &mut Cx, line: &Line, args: &[Word]) {
     super::proxy::generic_args(cx, line, Handler::NoArg, args, "zero-warning");
     cx.global.zero_warning = true;

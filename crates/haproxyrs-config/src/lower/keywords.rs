@@ -182,7 +182,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("cluster-secret", G, P, OneArg, ""),
     k("cpu-map", G, P, OneArg, ""),
     k("crt-base", G, P, Handler::Global(global::crt_base), "TLS is not implemented"),
-    k("daemon", G, P, NoArg, "haproxyrs stays in the foreground"),
+    k("daemon", G, S, Handler::Global(global::daemon), "-d and -db keep the foreground; -D forks even without it"),
     k("default-path", G, P, OneArg, ""),
     k("description", G, S, Handler::Global(global::description), ""),
     k("expose-experimental-directives", G, S, NoArg, ""),
