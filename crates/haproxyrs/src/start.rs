@@ -147,32 +147,39 @@ fn background(
     pidfile: Option<&Path>,
     out: &mut Reporter<'_>,
 ) -> Result<Option<Opened>, i32> {
-    let mut alert = |msg: String| {
+    let alert = |out: &mut Reporter<'_>, msg: String| {
         out.plain(Level::Alert, &format!("[haproxyrs.main()] {msg}"));
         1
     };
     let pid_file = match pidfile {
         Some(path) => Some(
             daemon::PidFile::create(path)
-                .map_err(|_| alert(format!("Cannot create pidfile {}", path.display())))?,
+                .map_err(|_| alert(out, format!("Cannot create pidfile {}", path.display())))?,
         ),
         None => None,
     };
     // Opened before any chroot, which may hide /dev.
-    let devnull = daemon::open_devnull().map_err(|e| alert(format!("/dev/null: {e}")))?;
-    match daemon::fork().map_err(|e| alert(e.to_string()))? {
+    let devnull = daemon::open_devnull().map_err(|e| alert(out, format!("/dev/null: {e}")))?;
+    match daemon::fork().map_err(|e| alert(out, e.to_string()))? {
         daemon::Side::Parent(pid) => {
             if let (Some(f), Some(path)) = (pid_file, pidfile) {
                 if let Err(e) = f.write_pid(pid) {
-                    alert(format!("Cannot write pidfile {} : {e}", path.display()));
+                    alert(
+                        out,
+                        format!("Cannot write pidfile {} : {e}", path.display()),
+                    );
                 }
             }
             Ok(None)
         }
         daemon::Side::Child => {
             drop(pid_file);
-            opened.drop_privileges().map_err(|e| alert(e.to_string()))?;
-            daemon::detach(&devnull).map_err(|e| alert(e.to_string()))?;
+            // Messages from now on carry the background pid, as in 2.6.
+            out.refresh_pid();
+            opened
+                .drop_privileges()
+                .map_err(|e| alert(out, e.to_string()))?;
+            daemon::detach(&devnull).map_err(|e| alert(out, e.to_string()))?;
             Ok(Some(opened))
         }
     }

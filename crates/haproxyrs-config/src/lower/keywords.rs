@@ -216,7 +216,7 @@ pub static KEYWORDS: &[Keyword] = &[
     k("nbthread", G, S, Handler::Global(global::nbthread), ""),
     k("node", G, S, Handler::Global(global::node), ""),
     k("numa-cpu-mapping", G, P, NoArg, ""),
-    k("pidfile", G, S, Handler::Global(global::pidfile), ""),
+    k("pidfile", G, S, Handler::Global(global::pidfile), "written in daemon mode only, as 2.6; -p wins"),
     k("pp2-never-send-local", G, P, NoArg, ""),
     k("presetenv", G, S, Preprocessor, "applied while reading the file"),
     k("resetenv", G, S, Preprocessor, "applied while reading the file"),
