@@ -20,6 +20,7 @@ mod http_rules;
 mod http_tunnel;
 mod http_tutorial;
 mod log_counters;
+mod log_format;
 mod preprocess;
 mod samples;
 mod tcp_relay;

@@ -175,3 +175,21 @@ fn logged_keep_alive_requests_do_not_allocate() {
     );
     assert_no_allocation(allocs_per_keep_alive_request(&extra), 0.5);
 }
+
+/// A custom `log-format` showing most variables (names, addresses in both notations, every
+/// timer, dates, counters, the request line and its parts, captured headers, quoted and
+/// escaped text): rendered from a record that borrows what it shows.
+#[test]
+fn custom_log_format_requests_do_not_allocate() {
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let extra = format!(
+        "    log 127.0.0.1:{} local0\n    capture request header Host len 10\n    \
+         capture response header Content-Length len 5\n    log-format \"%ci:%cp %{{+X}}ci \
+         [%t] %T %tr %trl %Ts %ms %ft %b/%s %si:%sp %fi:%fp %H \
+         %Th/%Ti/%TR/%Tq/%Tw/%Tc/%Tr/%Ta/%Td/%Tt %ST %B %U %ts %tsc \
+         %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %hrl %{{+Q}}r %HM %HU %HP %HQ %HV %{{+E}}HU \
+         %rt %lc %{{+X}}rt %pid %CC %CS %ID\"\n",
+        sink.local_addr().unwrap().port()
+    );
+    assert_no_allocation(allocs_per_keep_alive_request(&extra), 0.5);
+}

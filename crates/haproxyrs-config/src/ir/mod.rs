@@ -284,6 +284,10 @@ pub struct Frontend {
     pub default_backend: Option<BackendId>,
     pub logs: Vec<LogTarget>,
     pub log_format: LogFormat,
+    /// `unique-id-format` (`%ID`, `%[unique-id]`) and the request header that carries it
+    /// to the server (`unique-id-header`).
+    pub unique_id_format: Option<sample::LogFormatExpr>,
+    pub unique_id_header: Option<String>,
     pub options: ProxyOptions,
     pub disabled: bool,
 }

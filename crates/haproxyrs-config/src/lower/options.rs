@@ -213,6 +213,7 @@ fn apply_option(
         }
         "originalto" => mark_http(d, "originalto", true),
         "httplog" | "httpslog" => {
+            let mut clf = None;
             if let Some(x) = rest.first() {
                 if x.text != "clf" {
                     cx.alert(
@@ -221,8 +222,10 @@ fn apply_option(
                     );
                     return;
                 }
+                clf = super::sample::parse_log_format(super::proxy::CLF_LOG_FORMAT, None, cx.env)
+                    .ok();
             }
-            d.log_format = LogFormatDraft::HttpLog(line.span.clone());
+            d.log_format = LogFormatDraft::HttpLog(line.span.clone(), clf);
         }
         "tcplog" => {
             if !no_extra(cx, line, name, rest) {

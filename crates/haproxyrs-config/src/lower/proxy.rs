@@ -32,9 +32,14 @@ pub enum LogFormatDraft {
     #[default]
     Default,
     TcpLog(Span),
-    HttpLog(Span),
+    /// `option httplog`; with `clf`, the Common Log Format as a log-format expression.
+    HttpLog(Span, Option<ir::sample::LogFormatExpr>),
     Custom(ir::sample::LogFormatExpr, Span),
 }
+
+/// `option httplog clf`: the Common Log Format line 2.6 writes (client, request date in
+/// UTC, request, status, size), then its own fields, every one quoted but the numbers.
+pub const CLF_LOG_FORMAT: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
 
 /// A `use_backend` line before backend names are resolved.
 #[derive(Clone, Debug)]
@@ -66,6 +71,9 @@ pub struct ProxyDraft {
     pub default_backend: Option<(String, Span)>,
     pub logs: Vec<LogEntry>,
     pub log_format: LogFormatDraft,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id_format: Option<ir::sample::LogFormatExpr>,
+    pub unique_id_header: Option<String>,
     pub options: ProxyOptions,
     /// Where `option forwardfor` / `originalto` / other HTTP-only options were set, for the
     /// "requires HTTP mode" warnings.
@@ -115,6 +123,8 @@ impl ProxyDraft {
             default_backend: None,
             logs: Vec::new(),
             log_format: LogFormatDraft::Default,
+            unique_id_format: None,
+            unique_id_header: None,
             options: ProxyOptions::default(),
             http_only_options: Vec::new(),
             http_reuse: HttpReuse::Safe,
@@ -893,18 +903,27 @@ pub fn log(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     }
 }
 
-pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+/// The one argument of a format directive (`log-format`, `unique-id-format`), or 2.6's
+/// ALERT about it.
+fn format_arg<'w>(cx: &mut Cx, line: &Line, args: &'w [Word], what: &str) -> Option<&'w Word> {
     let Some(fmt) = args.first().filter(|w| !w.text.is_empty()) else {
-        cx.alert(&line.span, "log-format expects an argument.");
-        return;
+        cx.alert(&line.span, format!("{what} expects an argument."));
+        return None;
     };
     if args.len() > 1 {
         cx.alert(
             &line.span,
-            "log-format expects only one argument, don't forget to escape spaces!",
+            format!("{what} expects only one argument, don't forget to escape spaces!"),
         );
-        return;
+        return None;
     }
+    Some(fmt)
+}
+
+pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    let Some(fmt) = format_arg(cx, line, args, "log-format") else {
+        return;
+    };
     if d.kind == SectionKind::Backend {
         cx.warn(
             &line.span,
@@ -920,6 +939,27 @@ pub fn log_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         Err(msg) => cx
             .diags
             .push(super::sample::log_format_directive_error(&line.span, &msg)),
+    }
+}
+
+pub fn unique_id_format(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    let Some(fmt) = format_arg(cx, line, args, "unique-id-format") else {
+        return;
+    };
+    match super::sample::parse_log_format(&fmt.text, None, cx.env) {
+        Ok(expr) => d.unique_id_format = Some(expr),
+        Err(msg) => cx.diags.push(super::sample::format_directive_error(
+            &line.span,
+            "unique-id",
+            &msg,
+        )),
+    }
+}
+
+pub fn unique_id_header(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
+    match args.first().filter(|w| !w.text.is_empty()) {
+        Some(name) => d.unique_id_header = Some(name.text.clone()),
+        None => cx.alert(&line.span, "unique-id-header expects an argument."),
     }
 }
 
@@ -1010,13 +1050,11 @@ pub(crate) fn log_format_of(d: &ProxyDraft) -> LogFormat {
     match &d.log_format {
         LogFormatDraft::Default => LogFormat::Default,
         LogFormatDraft::TcpLog(_) => LogFormat::TcpLog,
-        LogFormatDraft::HttpLog(_) => {
-            if d.mode == Mode::Http {
-                LogFormat::HttpLog
-            } else {
-                LogFormat::TcpLog
-            }
-        }
+        LogFormatDraft::HttpLog(_, clf) => match (d.mode, clf) {
+            (Mode::Http, Some(expr)) => LogFormat::Custom(expr.clone()),
+            (Mode::Http, None) => LogFormat::HttpLog,
+            _ => LogFormat::TcpLog,
+        },
         LogFormatDraft::Custom(expr, _) => LogFormat::Custom(expr.clone()),
     }
 }

@@ -353,9 +353,14 @@ fn last_top_level_comma(text: &str) -> Option<usize> {
 
 /// `Parsing [file:line]: failed to parse log-format : {msg}` (the `log-format` directive).
 pub fn log_format_directive_error(span: &Span, msg: &str) -> Diagnostic {
+    format_directive_error(span, "log-format", msg)
+}
+
+/// The same for another format directive (`unique-id` for `unique-id-format`).
+pub fn format_directive_error(span: &Span, what: &str, msg: &str) -> Diagnostic {
     Diagnostic::new(
         crate::diag::Level::Alert,
-        format!("Parsing [{span}]: failed to parse log-format : {msg}"),
+        format!("Parsing [{span}]: failed to parse {what} : {msg}"),
     )
     .with_span(span)
 }

@@ -100,6 +100,8 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             default_backend,
             logs,
             log_format: proxy::log_format_of(p),
+            unique_id_format: p.unique_id_format.clone(),
+            unique_id_header: p.unique_id_header.clone(),
             options: p.options.clone(),
             disabled: p.disabled,
         });
@@ -414,7 +416,7 @@ fn warnings(cx: &mut Cx, p: &ProxyDraft, global_logs: &[LogTarget]) {
                 "cookie will be ignored for {who} (needs 'mode http')."
             ));
         }
-        if let LogFormatDraft::HttpLog(span) = &p.log_format {
+        if let LogFormatDraft::HttpLog(span, _) = &p.log_format {
             if p.has_fe() {
                 cx.warn(span, format!("'option httplog' not usable with {who} (needs 'mode http'). Falling back to 'option tcplog'."));
             }

@@ -6,7 +6,6 @@
 //! header when the server asks for it.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -498,19 +497,10 @@ async fn connect_server(
 ) -> Result<(Stream, ConnAddr), (io::Error, bool)> {
     let fut = async {
         let (mut stream, addr) = match &server.cfg.addr {
-            ir::ServerAddr::Inet {
-                ip,
-                port,
-                port_offset,
-            } => {
-                let base = match port {
-                    Some(p) => i32::from(*p),
-                    None => i32::from(req.dst.port().unwrap_or(0)) + port_offset,
-                };
-                let port = u16::try_from(base).map_err(|_| {
+            ir::ServerAddr::Inet { .. } => {
+                let sa = server.inet_addr(req.dst.port()).ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "server port out of range")
                 })?;
-                let sa = SocketAddr::new(*ip, port);
                 let s = crate::runtime::conn::TcpConn::connect(sa).await?;
                 (Stream::Tcp(s), ConnAddr::Inet(sa))
             }

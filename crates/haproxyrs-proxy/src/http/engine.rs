@@ -147,6 +147,11 @@ pub trait Engine: Send + Sync + 'static {
         true
     }
 
+    /// The local address of a server connection, when the log shows it (`%bi`, `%bp`).
+    fn backend_src(&self, _conn: &Self::Conn) -> Option<std::net::SocketAddr> {
+        None
+    }
+
     /// Transactions currently holding a slot of `server` of `backend` (`%sc`).
     fn server_conns(&self, _backend: BackendId, _server: usize) -> u32 {
         0
@@ -155,6 +160,12 @@ pub trait Engine: Send + Sync + 'static {
     /// Whether transactions of this frontend are logged at all (saves building the record).
     fn log_enabled(&self, fe: &haproxyrs_config::ir::Frontend) -> bool {
         !fe.logs.is_empty()
+    }
+
+    /// Render the frontend's `unique-id-format` for the transaction so far into `out`;
+    /// false without one.
+    fn unique_id(&self, _record: &super::log::HttpLogRecord<'_>, _out: &mut String) -> bool {
+        false
     }
 
     /// Emit a finished transaction's log line.

@@ -9,10 +9,16 @@ use std::time::SystemTime;
 
 use haproxyrs_config::ir::BackendId;
 
+use haproxyrs_config::ir::sample::VarScope;
+
+use crate::sample::{Phase, Sample, SampleSource};
+
 /// One finished transaction.
 #[derive(Clone, Debug)]
 pub struct HttpLogRecord<'a> {
     pub client: SocketAddr,
+    /// The address the client connected to.
+    pub dst: SocketAddr,
     /// When the transaction's stream was created (`%t`): the connection's accept for the
     /// first request, the end of the previous transaction for the next ones.
     pub accept_date: SystemTime,
@@ -24,6 +30,12 @@ pub struct HttpLogRecord<'a> {
     pub backend_id: Option<BackendId>,
     /// `<NOSRV>` when no server was reached.
     pub server: &'a str,
+    /// The server by index in its backend (`%si`, `%sp`).
+    pub server_id: Option<usize>,
+    /// The server connection's local address, when the engine learnt it (`%bi`, `%bp`).
+    pub backend_src: Option<SocketAddr>,
+    /// The stream's number (`%rt`).
+    pub stream_id: u64,
     /// `%Th` (accept to the PROXY header's end; 0 after the first transaction) and `%Ti`
     /// (idle before the request's first byte), in milliseconds.
     pub t_handshake: i64,
@@ -36,6 +48,9 @@ pub struct HttpLogRecord<'a> {
     pub t_active: i64,
     /// `%Tt`: from the stream's creation (`accept_date`) to the end.
     pub t_total: i64,
+    /// From the stream's creation to the response head, -1 without one (`%Td` is
+    /// `t_total - t_data`).
+    pub t_data: i64,
     pub status: u16,
     pub bytes_out: u64,
     pub bytes_in: u64,
@@ -52,6 +67,49 @@ pub struct HttpLogRecord<'a> {
     pub captured_resp: &'a [Capture],
     /// The request line, `None` for `<BADREQ>`.
     pub request_line: Option<&'a [u8]>,
+    /// The transaction's variables (`%[var(txn.x)]`).
+    pub vars: &'a [(String, Vec<u8>)],
+    /// The unique ID made for `unique-id-header`; else the log makes one (`%ID`).
+    pub unique_id: Option<&'a str>,
+}
+
+/// `%[sample]` in a log line sees what 2.6 still knows when it logs: the addresses, the
+/// method, the captures, the variables and the proxies' names. The request's headers are
+/// gone (the config refuses such fetches there), and so is the response once forwarded
+/// (`status` has no value).
+impl SampleSource for HttpLogRecord<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.client)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.dst)
+    }
+    fn method(&self) -> Option<&[u8]> {
+        let line = self.request_line?;
+        line.split(|&c| c == b' ').next()
+    }
+    fn phase(&self) -> Phase {
+        Phase::Response
+    }
+    fn captured_header(&self, response: bool, index: usize) -> Option<&[u8]> {
+        let caps = if response {
+            self.captured_resp
+        } else {
+            self.captured_req
+        };
+        caps.get(index)
+            .filter(|c| c.present)
+            .map(|c| c.value.as_slice())
+    }
+    fn frontend_name(&self) -> Option<&str> {
+        Some(self.frontend)
+    }
+    fn backend_name(&self) -> Option<&str> {
+        self.backend_id.map(|_| self.backend)
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'_>> {
+        crate::http::samples::find_var(self.vars, scope, name)
+    }
 }
 
 /// One captured header value, kept in a buffer reused from request to request.
@@ -74,19 +132,10 @@ impl Capture {
 }
 
 fn write_captures(out: &mut String, caps: &[Capture]) {
-    if caps.is_empty() {
-        return;
+    if !caps.is_empty() {
+        crate::log::render::captures(out, caps, Default::default(), false);
+        out.push(' ');
     }
-    out.push('{');
-    for (i, c) in caps.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        if c.present {
-            out.push_str(&String::from_utf8_lossy(&c.value));
-        }
-    }
-    out.push_str("} ");
 }
 
 /// Render the default `option httplog` line (without the syslog header).
@@ -119,14 +168,11 @@ pub fn render_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
     );
     write_captures(out, r.captured_req);
     write_captures(out, r.captured_resp);
-    match r.request_line {
-        Some(l) => {
-            out.push('"');
-            out.push_str(&String::from_utf8_lossy(l));
-            out.push('"');
-        }
-        None => out.push_str("\"<BADREQ>\""),
-    }
+    let quoted = haproxyrs_config::ir::sample::LogFlags {
+        quote: true,
+        ..Default::default()
+    };
+    crate::log::render::request_line(out, r.request_line, quoted);
 }
 
 #[cfg(test)]
@@ -146,12 +192,16 @@ mod tests {
         ];
         let r = HttpLogRecord {
             client: "127.0.0.1:55786".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
             accept_date: t,
             request_date: t,
             frontend: "fe",
             backend: "be",
             backend_id: None,
             server: "s1",
+            server_id: Some(0),
+            backend_src: None,
+            stream_id: 0,
             t_handshake: 0,
             t_idle: 0,
             t_request: 0,
@@ -160,6 +210,7 @@ mod tests {
             t_response: 1,
             t_active: 1,
             t_total: 1,
+            t_data: 1,
             status: 200,
             bytes_out: 248,
             bytes_in: 0,
@@ -170,6 +221,8 @@ mod tests {
             captured_req: &caps,
             captured_resp: &[],
             request_line: Some(b"GET / HTTP/1.1"),
+            vars: &[],
+            unique_id: None,
         };
         let mut s = String::new();
         render_httplog(&r, &mut s);

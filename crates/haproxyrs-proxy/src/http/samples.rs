@@ -95,19 +95,26 @@ impl SampleSource for Txn<'_> {
         self.config.userlists.iter().find(|u| u.name == name)
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'_>> {
-        let prefix = match scope {
-            VarScope::Proc => "proc.",
-            VarScope::Sess => "sess.",
-            VarScope::Txn => "txn.",
-            VarScope::Req => "req.",
-            VarScope::Res => "res.",
-        };
-        self.req
-            .vars
-            .iter()
-            .find(|(k, _)| k.strip_prefix(prefix) == Some(name))
-            .map(|(_, v)| Sample::Str(v))
+        find_var(&self.req.vars, scope, name)
     }
+}
+
+/// The variable `scope.name` among a transaction's (stored with their scope's prefix).
+pub(crate) fn find_var<'v>(
+    vars: &'v [(String, Vec<u8>)],
+    scope: VarScope,
+    name: &str,
+) -> Option<Sample<'v>> {
+    let prefix = match scope {
+        VarScope::Proc => "proc.",
+        VarScope::Sess => "sess.",
+        VarScope::Txn => "txn.",
+        VarScope::Req => "req.",
+        VarScope::Res => "res.",
+    };
+    vars.iter()
+        .find(|(k, _)| k.strip_prefix(prefix) == Some(name))
+        .map(|(_, v)| Sample::Str(v))
 }
 
 /// Evaluate `cond` with the ACLs of the proxy whose rule it is.

@@ -209,6 +209,8 @@ pub struct Session<'p, C, E: Engine> {
     opened: Instant,
     /// The current transaction's backend count (`%bc`), released before its log line.
     assigned: Option<E::Assigned>,
+    /// The transaction's unique ID, when `unique-id-header` made it (reused buffer).
+    uid: String,
 }
 
 /// Serve one accepted client connection until it closes.
@@ -249,6 +251,7 @@ pub async fn serve<C, E>(
         accepted,
         opened: Instant::now(),
         assigned: None,
+        uid: String::new(),
     };
     while s.one_request().await == End::KeepAlive {}
     // The session's server connection outlives it in the shared idle list, offered there
@@ -371,7 +374,25 @@ struct TxnLog {
     term: [u8; 2],
     backend: Option<BackendId>,
     server: Option<usize>,
+    /// The server connection's local address, if the engine tells it (`%bi`, `%bp`).
+    backend_src: Option<std::net::SocketAddr>,
+    /// From `created` to the response head (`%Td`), -1 without one.
+    t_data: i64,
+    /// The stream's number (`%rt`).
+    stream_id: u64,
+    /// `uid` holds this transaction's unique ID.
+    uid: bool,
     bad: bool,
+}
+
+impl TxnLog {
+    /// The request begins (its first byte, or the timeout waiting for it): dated, and
+    /// numbered as 2.6 numbers the stream its H1 layer creates then.
+    fn begin(&mut self) {
+        self.date = SystemTime::now();
+        self.start = Instant::now();
+        self.stream_id = crate::log::record::next_stream_id();
+    }
 }
 
 impl<C, E> Session<'_, C, E>
@@ -438,8 +459,7 @@ where
             .or(timeouts.client);
         let mut deadline: Option<Instant> = None;
         if !self.cin.is_empty() {
-            log.date = SystemTime::now();
-            log.start = Instant::now();
+            log.begin();
         }
         loop {
             if !self.cin.is_empty() {
@@ -470,8 +490,7 @@ where
                     // The request starts with its first byte (`%tr`, `%TR`, `%Ta`), not
                     // with the idle time before it, as 2.6 logs keep-alive requests.
                     if idle {
-                        log.date = SystemTime::now();
-                        log.start = Instant::now();
+                        log.begin();
                     }
                 }
                 Err(None) => {
@@ -481,8 +500,7 @@ where
                         return None;
                     }
                     if idle {
-                        log.date = SystemTime::now();
-                        log.start = Instant::now();
+                        log.begin();
                     }
                     return Some(Err(408));
                 }
@@ -517,6 +535,10 @@ where
             term: *b"--",
             backend: None,
             server: None,
+            backend_src: None,
+            t_data: -1,
+            stream_id: 0,
+            uid: false,
             bad: false,
         };
         let head = match self.read_head(&mut log).await {
@@ -722,6 +744,18 @@ where
                 self.req.add(ff.header.as_bytes(), &buf[..n]);
             }
         }
+        if let Some(name) = &fe.unique_id_header {
+            // 2.6 makes the ID as the request goes to the backend; the log shows that one.
+            let mut uid = std::mem::take(&mut self.uid);
+            uid.clear();
+            self.logline.clear();
+            request_line(&self.req, &mut self.logline);
+            log.uid = self.eng.unique_id(&self.log_record(log), &mut uid);
+            if log.uid {
+                self.req.add(name.as_bytes(), uid.as_bytes());
+            }
+            self.uid = uid;
+        }
         let persist = be
             .cookie
             .as_ref()
@@ -813,6 +847,7 @@ where
             }
         };
         log.server = Some(server);
+        log.backend_src = self.eng.backend_src(&conn);
         self.cookie_ok = persist == Some(server);
         self.proxy.stats.record(reused);
         // 7. Exchange. A reused connection may have been closed by the server while idle:
@@ -1032,7 +1067,9 @@ where
                 }
             }
         };
-        log.t_response = sent_at.elapsed().as_millis() as i64;
+        let now = Instant::now();
+        log.t_response = now.saturating_duration_since(sent_at).as_millis() as i64;
+        log.t_data = now.saturating_duration_since(log.created).as_millis() as i64;
         self.resp.load_response(&self.sin, &resp_head, &self.fields);
         self.sin.drain(..resp_head.len);
         let caps = &fe.http.capture_response;
@@ -1229,6 +1266,12 @@ where
         if !log.bad {
             request_line(&self.req, &mut self.logline);
         }
+        let rec = self.log_record(log);
+        self.eng.log(&rec);
+    }
+
+    /// The transaction's log record as it stands (`logline` holds the request line).
+    fn log_record(&self, log: &TxnLog) -> HttpLogRecord<'_> {
         let cfg = &self.proxy.config;
         let fe = self.fe();
         let backend = log
@@ -1247,14 +1290,18 @@ where
         let ms = |d: Duration| d.as_millis().min(i64::MAX as u128) as i64;
         let now = Instant::now();
         let since_created = log.start.saturating_duration_since(log.created);
-        let rec = HttpLogRecord {
+        HttpLogRecord {
             client: self.src,
+            dst: self.dst,
             accept_date: log.date.checked_sub(since_created).unwrap_or(log.date),
             request_date: log.date,
             backend_id: log.backend,
             frontend: &fe.name,
             backend,
             server,
+            server_id: log.server.filter(|_| log.backend.is_some()),
+            backend_src: log.backend_src,
+            stream_id: log.stream_id,
             t_handshake: ms(log.idle_from.saturating_duration_since(log.created)),
             t_idle: ms(log.start.saturating_duration_since(log.idle_from)),
             t_request: log.t_request,
@@ -1263,6 +1310,7 @@ where
             t_response: log.t_response,
             t_active: ms(now.saturating_duration_since(log.start)),
             t_total: ms(now.saturating_duration_since(log.created)),
+            t_data: log.t_data,
             status: log.status,
             bytes_out: log.bytes_out,
             bytes_in: log.bytes_in,
@@ -1273,8 +1321,9 @@ where
             captured_req: if log.bad { &[] } else { &self.cap_req },
             captured_resp: if log.bad { &[] } else { &self.cap_resp },
             request_line: (!log.bad).then_some(self.logline.as_slice()),
-        };
-        self.eng.log(&rec);
+            vars: if log.bad { &[] } else { &self.req.vars },
+            unique_id: log.uid.then_some(self.uid.as_str()),
+        }
     }
 }
 

@@ -151,6 +151,8 @@ fn config(
         default_backend: Some(BackendId(0)),
         logs: Vec::new(),
         log_format: Default::default(),
+        unique_id_format: None,
+        unique_id_header: None,
         options: Default::default(),
         disabled: false,
     };

@@ -14,5 +14,5 @@ pub mod render;
 pub mod sink;
 
 pub use record::{LogRecord, TermFlags};
-pub use render::{render, NoSamples, SampleRender};
+pub use render::render;
 pub use sink::{LogHub, Logger};

@@ -28,6 +28,8 @@ pub struct FrontendRt {
     pub logger: Logger,
     /// Current connections on this frontend (`%fc`).
     pub feconn: AtomicU32,
+    /// Lines this frontend logged (`%lc`).
+    pub log_count: AtomicU64,
     /// HTTP-mode state (idle server connections, error pages); `None` in TCP mode.
     pub http: Option<Arc<super::http_glue::HttpFrontend>>,
 }
@@ -63,6 +65,10 @@ impl FrontendRt {
     }
     pub fn feconn(&self) -> u32 {
         self.feconn.load(Ordering::Relaxed)
+    }
+    /// `%lc` for the line being logged: the lines logged before it.
+    pub fn next_log_count(&self) -> u64 {
+        self.log_count.fetch_add(1, Ordering::Relaxed)
     }
 }
 

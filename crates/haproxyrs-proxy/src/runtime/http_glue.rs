@@ -25,6 +25,8 @@ use crate::tcp::relay_io::RelayIo;
 /// A server connection of the HTTP engine.
 pub struct RtConn {
     stream: Stream,
+    /// The local address, learnt only for a log format that shows it (`%bi`, `%bp`).
+    local: Option<SocketAddr>,
     /// The server slot: parked while the connection idles (see [`Engine::park`]).
     slot: Option<SlotGuard>,
     /// We sent a FIN (end of a tunnel): close gracefully so nothing queued is lost.
@@ -32,8 +34,13 @@ pub struct RtConn {
 }
 
 impl RtConn {
-    fn new(stream: Stream, slot: Option<SlotGuard>) -> RtConn {
+    fn new(stream: Stream, slot: Option<SlotGuard>, local: bool) -> RtConn {
         RtConn {
+            local: if local {
+                stream.local_addr().socket_addr()
+            } else {
+                None
+            },
             stream,
             slot,
             shut: false,
@@ -158,7 +165,11 @@ impl Engine for RtEngine {
         match be.connect(&req).await {
             Ok(sc) => Ok(Connected {
                 server: sc.server.idx,
-                conn: RtConn::new(sc.stream, Some(sc.slot)),
+                conn: RtConn::new(
+                    sc.stream,
+                    Some(sc.slot),
+                    log::render::shows_backend_src(&self.fe.cfg().log_format),
+                ),
                 retries: sc.retries,
                 redispatched: sc.redispatched,
                 queued: sc.queue_time,
@@ -220,6 +231,18 @@ impl Engine for RtEngine {
         self.fe.logger.is_enabled() && !matches!(fe.log_format, ir::LogFormat::Default)
     }
 
+    fn backend_src(&self, conn: &RtConn) -> Option<SocketAddr> {
+        conn.local
+    }
+
+    fn unique_id(&self, record: &http::log::HttpLogRecord<'_>, out: &mut String) -> bool {
+        let Some(format) = &self.fe.cfg().unique_id_format else {
+            return false;
+        };
+        log::render(format, &self.to_record(record), Some(record), out);
+        true
+    }
+
     fn log(&self, record: &http::log::HttpLogRecord<'_>) {
         let cfg = self.fe.cfg();
         if !self.fe.logger.is_enabled() || matches!(cfg.log_format, ir::LogFormat::Default) {
@@ -233,11 +256,20 @@ impl Engine for RtEngine {
         if let Some(b) = r.backend_id {
             r.conns[2] = self.fe.backend(b).conns();
         }
+        let log_count = self.fe.next_log_count();
         let mut line = self.fe.logger.line();
         match &cfg.log_format {
             ir::LogFormat::Custom(expr) => {
-                let rec = to_record(&r, &self.src, &self.dst);
-                log::render(expr, &rec, &log::NoSamples, &mut line);
+                let mut rec = self.to_record(&r);
+                rec.log_count = log_count;
+                // A request the parser refused is logged without a stream, so without ID.
+                let uid_format = cfg
+                    .unique_id_format
+                    .as_ref()
+                    .filter(|_| r.request_line.is_some());
+                log::render::with_unique_id(uid_format, &rec, Some(&r), |rec| {
+                    log::render(expr, rec, Some(&r), &mut line)
+                });
             }
             _ => http::log::render_httplog(&r, &mut line),
         }
@@ -245,44 +277,64 @@ impl Engine for RtEngine {
     }
 }
 
-/// The runtime's log record for a custom `log-format` line of an HTTP transaction.
-fn to_record(r: &http::log::HttpLogRecord<'_>, src: &ConnAddr, dst: &ConnAddr) -> log::LogRecord {
-    let mut rec = log::LogRecord::new(src.clone(), dst.clone(), r.accept_date, r.frontend);
-    rec.request_date = Some(r.request_date);
-    rec.backend = Some(r.backend.to_owned());
-    rec.server = (r.server != "<NOSRV>").then(|| r.server.to_owned());
-    rec.th = r.t_handshake;
-    rec.ti = r.t_idle;
-    rec.treq = r.t_request;
-    // `%Tq`: accept to the whole request head (handshake, idle and request time).
-    rec.tq = if r.t_request < 0 {
-        -1
-    } else {
-        r.t_handshake + r.t_idle + r.t_request
-    };
-    rec.tw = r.t_queue;
-    rec.tc = r.t_connect;
-    rec.tr = r.t_response;
-    rec.ta = r.t_active;
-    rec.tt = r.t_total;
-    rec.status = i32::from(r.status);
-    rec.bytes_out = r.bytes_out;
-    rec.bytes_in = r.bytes_in;
-    [
-        rec.actconn,
-        rec.feconn,
-        rec.beconn,
-        rec.srvconn,
-        rec.retries,
-    ] = r.conns;
-    [rec.srv_queue, rec.backend_queue] = r.queues;
-    rec.redispatched = r.redispatched;
-    rec.term = log::TermFlags::new(r.term[0], r.term[1]);
-    rec.request_line = r
-        .request_line
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .or_else(|| Some("<BADREQ>".into()));
-    rec
+impl RtEngine {
+    /// The log record of an HTTP transaction for a custom `log-format` line: borrowed
+    /// from the transaction's, nothing copied.
+    fn to_record<'a>(&'a self, r: &http::log::HttpLogRecord<'a>) -> log::LogRecord<'a> {
+        let mut rec = log::LogRecord::new(&self.src, &self.dst, r.accept_date, r.frontend);
+        rec.request_date = Some(r.request_date);
+        rec.backend = Some(r.backend);
+        rec.server = (r.server != "<NOSRV>").then_some(r.server);
+        if let (Some(b), Some(s)) = (r.backend_id, r.server_id) {
+            let dst_port = self.dst.port();
+            rec.server_addr = self
+                .fe
+                .backend(b)
+                .servers
+                .get(s)
+                .and_then(|s| s.inet_addr(dst_port));
+        }
+        rec.backend_src = r.backend_src;
+        rec.th = r.t_handshake;
+        rec.ti = r.t_idle;
+        rec.treq = r.t_request;
+        // `%Tq`: accept to the whole request head (handshake, idle and request time).
+        rec.tq = if r.t_request < 0 {
+            -1
+        } else {
+            r.t_handshake + r.t_idle + r.t_request
+        };
+        rec.tw = r.t_queue;
+        rec.tc = r.t_connect;
+        rec.tr = r.t_response;
+        rec.ta = r.t_active;
+        rec.tt = r.t_total;
+        rec.t_data = r.t_data;
+        // 0: no status yet (a unique ID made before the response).
+        rec.status = if r.status == 0 {
+            -1
+        } else {
+            i32::from(r.status)
+        };
+        rec.bytes_out = r.bytes_out;
+        rec.bytes_in = r.bytes_in;
+        [
+            rec.actconn,
+            rec.feconn,
+            rec.beconn,
+            rec.srvconn,
+            rec.retries,
+        ] = r.conns;
+        [rec.srv_queue, rec.backend_queue] = r.queues;
+        rec.redispatched = r.redispatched;
+        rec.term = log::TermFlags::new(r.term[0], r.term[1]);
+        rec.request_line = r.request_line;
+        rec.captured_request = r.captured_req;
+        rec.captured_response = r.captured_resp;
+        rec.stream_id = r.stream_id;
+        rec.unique_id = r.unique_id;
+        rec
+    }
 }
 
 fn sock(a: &ConnAddr) -> SocketAddr {

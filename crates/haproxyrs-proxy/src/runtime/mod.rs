@@ -202,6 +202,7 @@ impl Opened {
                         shared: Arc::clone(&shared),
                         logger: Logger::new(&log_hub, &fe.logs),
                         feconn: AtomicU32::new(0),
+                        log_count: AtomicU64::new(0),
                         http: (fe.mode == ir::Mode::Http).then(|| {
                             Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))
                         }),

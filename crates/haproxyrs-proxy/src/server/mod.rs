@@ -3,6 +3,7 @@
 //! without a lock. The [`SlotGuard`] returned by [`ServerRt::try_take_slot`] holds one
 //! connection slot and gives it back on drop.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -75,6 +76,25 @@ impl ServerRt {
             total: AtomicU64::new(0),
             lc_seq: AtomicU64::new(idx as u64),
             slot_freed: Notify::new(),
+        }
+    }
+
+    /// The address connected to for a client that reached `dst_port` (port-less and
+    /// `+offset` servers follow it); `None` for unix and unresolved servers.
+    pub fn inet_addr(&self, dst_port: Option<u16>) -> Option<SocketAddr> {
+        match &self.cfg.addr {
+            ir::ServerAddr::Inet {
+                ip,
+                port,
+                port_offset,
+            } => {
+                let port = match port {
+                    Some(p) => *p,
+                    None => u16::try_from(i32::from(dst_port.unwrap_or(0)) + port_offset).ok()?,
+                };
+                Some(SocketAddr::new(*ip, port))
+            }
+            _ => None,
         }
     }
 

@@ -71,6 +71,8 @@ struct Outcome {
     backend: Option<Arc<BackendRt>>,
     server: Option<Arc<ServerRt>>,
     server_addr: ConnAddr,
+    /// The server connection's local address, when the log format shows it.
+    backend_src: Option<std::net::SocketAddr>,
     tw: i64,
     tc: i64,
     retries: u32,
@@ -91,6 +93,7 @@ impl Outcome {
             backend: None,
             server: None,
             server_addr: ConnAddr::Unknown,
+            backend_src: None,
             tw: -1,
             tc: -1,
             retries: 0,
@@ -140,20 +143,23 @@ impl Outcome {
 /// Logs the end of a session (`option tcplog`, `log-format`), with the client connection
 /// still open, as HAProxy counts it in `%ac`/`%fc`.
 fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
+    // The session's stream number (`%rt`), taken whether it is logged or not.
+    let stream_id = log::record::next_stream_id();
     if !fe.logger.is_enabled() {
         return;
     }
     let cfg = fe.cfg();
-    let mut rec = LogRecord::new(
-        conn.peer.clone(),
-        conn.local.clone(),
-        conn.accept_date,
-        &cfg.name,
-    );
-    rec.backend = out.backend.as_ref().map(|b| b.name().to_owned());
-    rec.server = out.server.as_ref().map(|s| s.name().to_owned());
-    rec.server_addr = out.server_addr.clone();
+    let mut rec = LogRecord::new(&conn.peer, &conn.local, conn.accept_date, &cfg.name);
+    rec.stream_id = stream_id;
+    rec.backend = out.backend.as_ref().map(|b| b.name());
+    rec.server = out.server.as_ref().map(|s| s.name());
+    rec.server_addr = out.server_addr.socket_addr();
+    rec.backend_src = out.backend_src;
     (rec.tw, rec.tc) = (out.tw, out.tc);
+    // `%Td` runs from the connection's establishment.
+    if out.tc >= 0 {
+        rec.t_data = out.tw.max(0) + out.tc;
+    }
     rec.retries = out.retries;
     rec.redispatched = out.redispatched;
     rec.term = out.term;
@@ -177,7 +183,7 @@ fn log_end(fe: &FrontendRt, conn: &ClientConn, out: &Outcome) {
         backend: out.backend.as_ref().map(|b| b.name()),
         ..TcpSource::of_conn(fe, conn)
     };
-    emit_end_log(fe, &rec, &src);
+    emit_end_log(fe, &mut rec, &src);
 }
 
 /// Content rules and backend choice.
@@ -230,7 +236,7 @@ async fn choose_backend(
 
 /// Logs the end-of-session line in the frontend's format (the default format logs at
 /// accept time instead, see [`emit_connect_log`]).
-fn emit_end_log(fe: &FrontendRt, rec: &LogRecord, samples: &TcpSource<'_>) {
+fn emit_end_log(fe: &FrontendRt, rec: &mut LogRecord<'_>, samples: &TcpSource<'_>) {
     if !fe.logger.is_enabled() {
         return;
     }
@@ -241,14 +247,21 @@ fn emit_end_log(fe: &FrontendRt, rec: &LogRecord, samples: &TcpSource<'_>) {
     if matches!(cfg.log_format, ir::LogFormat::Default) {
         return;
     }
+    rec.log_count = fe.next_log_count();
+    let rec = &*rec;
     let mut line = fe.logger.line();
     match &cfg.log_format {
         ir::LogFormat::Default => {}
         // HAProxy falls back to tcplog for httplog on a TCP frontend.
         ir::LogFormat::TcpLog | ir::LogFormat::HttpLog => {
-            TCPLOG.with(|f| log::render(f, rec, samples, &mut line))
+            TCPLOG.with(|f| log::render(f, rec, Some(samples), &mut line))
         }
-        ir::LogFormat::Custom(expr) => log::render(expr, rec, samples, &mut line),
+        ir::LogFormat::Custom(expr) => {
+            let uid_format = cfg.unique_id_format.as_ref();
+            log::render::with_unique_id(uid_format, rec, Some(samples), |rec| {
+                log::render(expr, rec, Some(samples), &mut line)
+            })
+        }
     }
     fe.logger.send(log::sink::LEVEL_INFO, line);
 }

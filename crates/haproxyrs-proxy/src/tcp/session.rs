@@ -186,10 +186,15 @@ fn finish(fe: &FrontendRt, c: Connected, end: RelayEnd) {
     } = c;
     let (bytes_in, bytes_out) = relay.bytes();
     let [cause, phase] = end.term();
+    // `%bi`/`%bp`: a system call, made only for a format that shows them.
+    let backend_src = crate::log::render::shows_backend_src(&fe.cfg().log_format)
+        .then(|| server.local_addr().socket_addr())
+        .flatten();
     let out = Outcome {
         backend: Some(backend),
         server: Some(Arc::clone(slot.server())),
         server_addr,
+        backend_src,
         tw: i64::from(tw),
         tc: i64::from(tc),
         retries,

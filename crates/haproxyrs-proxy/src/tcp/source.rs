@@ -6,9 +6,6 @@ use std::net::SocketAddr;
 
 use haproxyrs_config::ir::sample::{Acl, Condition};
 
-use haproxyrs_config::ir::sample::{LogFlags, SampleExpr};
-
-use crate::log::SampleRender;
 use crate::runtime::conn::{ClientConn, ConnAddr};
 use crate::runtime::frontend::{FrontendRt, Shared};
 use crate::sample::{self, Match, SampleSource};
@@ -82,17 +79,5 @@ impl SampleSource for TcpSource<'_> {
         let id = sh.config.backend_by_name(name)?;
         let s = sh.backends[id.0].server_by_name(server)?;
         Some(s.is_usable())
-    }
-}
-
-impl SampleRender for TcpSource<'_> {
-    /// `%[...]` in a TCP `log-format`, through the sample engine.
-    fn render_sample(&self, expr: &SampleExpr, flags: LogFlags, out: &mut String) -> bool {
-        let mut bytes = Vec::new();
-        if !sample::render_sample(expr, flags, self, &mut bytes) {
-            return false;
-        }
-        out.push_str(&String::from_utf8_lossy(&bytes));
-        true
     }
 }
