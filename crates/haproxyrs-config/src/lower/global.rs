@@ -253,7 +253,10 @@ pub fn pidfile(cx: &mut Cx, line: &Line, args: &[Word]) {
         args,
         "'pidfile' expects a file name as an argument.",
     ) {
-        cx.global.pidfile = Some(PathBuf::from(v));
+        // As 2.6, the first one stays (2.6 also prints a non-fatal ALERT for the others).
+        if cx.global.pidfile.is_none() {
+            cx.global.pidfile = Some(PathBuf::from(v));
+        }
     }
 }
 

@@ -515,3 +515,15 @@ fn daemon_keyword_sets_daemon_and_takes_no_argument() {
         "{d:?}"
     );
 }
+
+#[test]
+fn first_pidfile_wins() {
+    let (c, d) = load(&format!(
+        "global\n    pidfile /run/a.pid\n    pidfile /run/b.pid\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(
+        c.global.pidfile.as_deref(),
+        Some(std::path::Path::new("/run/a.pid"))
+    );
+}
