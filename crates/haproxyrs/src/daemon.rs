@@ -59,13 +59,17 @@ fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(1, |d| d.count())
 }
 
+fn single_threaded() -> Result<(), DaemonError> {
+    match thread_count() {
+        0 | 1 => Ok(()),
+        n => Err(DaemonError::Threads(n)),
+    }
+}
+
 /// Forks once, refusing while other threads run (their locks would be held forever in
 /// the child).
 pub fn fork() -> Result<Side, DaemonError> {
-    let threads = thread_count();
-    if threads > 1 {
-        return Err(DaemonError::Threads(threads));
-    }
+    single_threaded()?;
     // SAFETY: the process is single-threaded (checked above), so the child gets a
     // consistent copy of every lock and allocator state.
     match unsafe { libc::fork() } {
@@ -104,6 +108,19 @@ pub fn open_devnull() -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_threaded_process_is_not_forked() {
+        // The test harness runs this test on a thread of its own: at least two.
+        let other = std::thread::spawn(std::thread::park);
+        assert!(
+            matches!(single_threaded(), Err(DaemonError::Threads(n)) if n >= 2),
+            "{:?}",
+            single_threaded()
+        );
+        other.thread().unpark();
+        let _ = other.join();
+    }
 
     #[test]
     fn pid_file_replaces_and_holds_one_line() {
