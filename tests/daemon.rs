@@ -199,10 +199,11 @@ fn daemon_run(
     let mut s = Start::new(flavor, template, None, args);
     let exit = s.exit_code(WAIT);
     let background = s.pid_in(pid_file);
-    let pid_file_ok = background.map(|p| p != s.pid && alive(p) && session_of(p) == Some(p));
-    let output_closed = exit.is_some() && s.output_closed();
+    // A served request also means the background process has finished detaching.
     let resp = std::panic::catch_unwind(|| client::get(s.addr, "/")).ok();
     let response = resp.map(|m| (m.status(), String::from_utf8_lossy(&m.body).into_owned()));
+    let pid_file_ok = background.map(|p| p != s.pid && alive(p) && session_of(p) == Some(p));
+    let output_closed = exit.is_some() && s.output_closed();
     // The process that serves: the background one, else the one we started.
     let serving = match (exit, background) {
         (Some(_), Some(p)) if p > 0 => p,
