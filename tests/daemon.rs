@@ -1,6 +1,7 @@
 //! Daemon mode (`daemon`, `-D`), side by side with HAProxy 2.6: the command returns 0 once
 //! the proxy is up, the pid file names the background process (another pid, its own
-//! session), requests are served, SIGTERM/SIGINT/SIGUSR1 to that pid stop it; `-db` keeps
+//! session), requests are served, SIGTERM/SIGINT/SIGUSR1 to that pid stop it (SIGUSR1 after
+//! the open sessions, as in the foreground); `-db` keeps
 //! the `daemon` keyword in the foreground but not `-D`; a bind error or an unwritable pid
 //! file gives exit 1 and leaves no process.
 //!
@@ -346,4 +347,56 @@ fn daemon_start_failures_exit_1_and_leave_no_process() {
         }
     });
     drop(taken);
+}
+
+/// SIGUSR1 to the background pid is a soft stop, as in the foreground (`tcp_runtime.rs`):
+/// the listener closes, an established session still works and the process waits for it,
+/// then exits once it ends.
+#[test]
+fn soft_stop_of_the_background_process_waits_for_sessions() {
+    use crate::support::backends::Backend;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let echo = Backend::echo("e");
+    let cfg = format!(
+        "defaults\n    mode tcp\n    timeout client 10s\n    timeout server 10s\n    \
+         timeout connect 3s\nlisten l\n    bind {{bind}}\n    server s {}\n",
+        echo.addr_str()
+    );
+    let echo_once = |s: &mut TcpStream, msg: &[u8]| {
+        s.write_all(msg).expect("write");
+        let mut b = vec![0u8; msg.len()];
+        s.read_exact(&mut b).expect("read the echo");
+        assert_eq!(b, msg);
+    };
+    both(|flavor| {
+        let mut s = Start::new(flavor, &cfg, None, &["-D", "-p", "run.pid"]);
+        assert_eq!(s.exit_code(WAIT), Some(0), "{}", s.context());
+        let pid = s.pid_in("run.pid").expect("pid file");
+        let mut a = TcpStream::connect_timeout(&s.addr, WAIT).expect("connect");
+        a.set_read_timeout(Some(WAIT)).expect("timeout");
+        echo_once(&mut a, b"before");
+        // SAFETY: plain kill(2) on the pid from this test's pid file.
+        unsafe {
+            libc::kill(pid, libc::SIGUSR1);
+        }
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect_timeout(&s.addr, Duration::from_secs(1)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "{}: listener still open after SIGUSR1",
+                flavor.name()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        echo_once(&mut a, b"after");
+        assert!(alive(pid), "{}: exited with a session open", flavor.name());
+        drop(a);
+        assert!(
+            wait_gone(pid, WAIT),
+            "{}: no exit after the last session",
+            flavor.name()
+        );
+    });
 }
