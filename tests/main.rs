@@ -9,6 +9,7 @@ mod balance_seq;
 mod cli;
 mod config_invalid;
 mod corpus;
+mod daemon;
 mod diff;
 mod http_diff;
 mod http_log;

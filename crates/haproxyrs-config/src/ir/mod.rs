@@ -84,6 +84,7 @@ pub struct Global {
     pub maxconn: u32,
     /// `nbthread`; `None` = one per CPU.
     pub nbthread: Option<usize>,
+    /// `daemon`: start in the background (unless `-d`/`-db`).
     pub daemon: bool,
     pub logs: Vec<LogTarget>,
     /// `tune.bufsize`, default 16384.
@@ -94,6 +95,7 @@ pub struct Global {
     pub max_http_headers: usize,
     /// `h1-case-adjust <from> <to>`: (lower-case name, spelling to send).
     pub h1_case_adjust: Vec<(String, String)>,
+    /// `pidfile` (`-p` wins): written with the background pid in daemon mode only.
     pub pidfile: Option<PathBuf>,
     /// `stats socket` lines (runtime API), kept for the stats work.
     pub stats_sockets: Vec<Bind>,

@@ -212,7 +212,7 @@ fn certificates_are_checked_and_tls_refused() {
 #[test]
 fn parsed_only_keywords_are_notices_not_warnings() {
     let cfg = format!(
-        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check\n"
+        "global\n    cpu-map 1 0\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check\n"
     );
     let (c, d) = load(&cfg);
     assert!(c.is_some(), "{d:?}");
@@ -224,7 +224,7 @@ fn parsed_only_keywords_are_notices_not_warnings() {
         .map(|x| x.text.as_str())
         .collect();
     assert!(
-        notices.contains(&"parsing [t.cfg:2] : 'daemon' is parsed but not implemented"),
+        notices.contains(&"parsing [t.cfg:2] : 'cpu-map' is parsed but not implemented"),
         "{notices:?}"
     );
     assert!(
@@ -525,4 +525,39 @@ fn smart_accept_is_on_by_default_in_http_mode_only() {
     assert!(!fe("tcp", ""));
     assert!(!fe("http", "    no option tcp-smart-accept\n"));
     assert!(fe("tcp", "    option tcp-smart-accept\n"));
+}
+
+#[test]
+fn daemon_keyword_sets_daemon_and_takes_no_argument() {
+    let (c, d) = load(&format!(
+        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    assert!(c.global.daemon);
+    assert!(!d.items.iter().any(|x| x.unimplemented), "{d:?}");
+    let (c, _) = load(&format!("{TIMEOUTS}listen l\n    bind :80\n"));
+    assert!(!c.expect("config").global.daemon);
+    let (c, d) = load(&format!(
+        "global\n    daemon foo\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    assert!(c.is_none());
+    assert!(
+        d.items
+            .iter()
+            .any(|x| x.text
+                == "parsing [t.cfg:2] : 'daemon' cannot handle unexpected argument 'foo'."),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn first_pidfile_wins() {
+    let (c, d) = load(&format!(
+        "global\n    pidfile /run/a.pid\n    pidfile /run/b.pid\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(
+        c.global.pidfile.as_deref(),
+        Some(std::path::Path::new("/run/a.pid"))
+    );
 }
