@@ -173,7 +173,7 @@ impl ProxyBuilder {
 }
 
 /// Move each listener fd to `FIRST_FD + i` with FD_CLOEXEC cleared (runs in the child).
-fn hand_over_fds(fds: &[RawFd]) -> std::io::Result<()> {
+pub fn hand_over_fds(fds: &[RawFd]) -> std::io::Result<()> {
     // First out of the way (above any target), so dup2 never clobbers a source.
     let mut high = [0 as RawFd; 32];
     assert!(fds.len() <= high.len());
@@ -247,7 +247,7 @@ pub struct Capture {
 }
 
 impl Capture {
-    fn spawn(mut r: impl Read + Send + 'static) -> (Capture, JoinHandle<()>) {
+    pub fn spawn(mut r: impl Read + Send + 'static) -> (Capture, JoinHandle<()>) {
         let c = Capture {
             buf: Arc::default(),
             done: Arc::default(),
@@ -268,6 +268,11 @@ impl Capture {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+    }
+
+    /// Has the writer closed its end (and everything been read)?
+    pub fn is_done(&self) -> bool {
+        *self.done.lock().unwrap()
     }
 
     /// Wait (bounded) until the writer closed its end and everything has been read.

@@ -29,8 +29,6 @@ use haproxyrs_config::ir::Config;
 /// How the binary asks the engines to run (filled from HAProxy's command line).
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// `-d`/`-db`: stay in the foreground (haproxyrs never forks yet).
-    pub foreground: bool,
     /// `-dS`: never use splice(2).
     pub no_splice: bool,
 }
@@ -52,3 +50,14 @@ pub fn run(config: Arc<Config>, opts: RunOptions) -> Result<(), RunError> {
     }
     runtime::run(config, opts)
 }
+
+/// The first half of [`run`]: check and bind everything, start no thread. The caller may
+/// fork (daemon mode), then calls [`Opened::drop_privileges`] and [`Opened::serve`].
+pub fn open(config: Arc<Config>, opts: &RunOptions) -> Result<Opened, RunError> {
+    if opts.no_splice {
+        tcp::relay::disable_splice();
+    }
+    runtime::open(config)
+}
+
+pub use runtime::Opened;

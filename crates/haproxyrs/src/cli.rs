@@ -31,8 +31,10 @@ pub struct Options {
     pub verbose: bool,
     /// `-d`: debug (foreground, verbose).
     pub debug: bool,
-    /// `-db`: stay in the foreground.
+    /// `-db`: stay in the foreground despite the `daemon` keyword (not despite `-D`).
     pub foreground: bool,
+    /// `-D`: go to the background.
+    pub daemon: bool,
     /// `-dW`: any warning is fatal.
     pub zero_warning: bool,
     /// `-dD`: diagnostic mode, shows `.diag` messages.
@@ -179,7 +181,8 @@ pub fn parse(args: &[OsString]) -> Result<Command, CliError> {
             // Other debug switches: disable a poller, splice, getaddrinfo, SO_REUSEPORT,
             // ignore resolution errors, dump libraries... (HAProxy also ignores unknown ones.)
             a if a.starts_with("-d") => o.unimplemented.push(a.to_string()),
-            "-D" | "-W" | "-Ws" => o.unimplemented.push(arg.to_string()),
+            "-D" => o.daemon = true,
+            "-W" | "-Ws" => o.unimplemented.push(arg.to_string()),
             "-f" => o.files.push(value()?),
             "-C" => o.chdir = Some(value()?),
             "-p" => o.pidfile = Some(value()?),

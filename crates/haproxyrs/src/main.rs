@@ -7,9 +7,11 @@
 //! - [`report`]: messages on stderr in HAProxy's shape.
 //! - [`check`]: load + judge a config; `-c` and `-cc`.
 //! - [`start`]: everything between a good config and the running engines.
+//! - [`daemon`]: the fork to the background (`daemon`, `-D`) and the pid file.
 
 mod check;
 mod cli;
+mod daemon;
 mod report;
 mod start;
 mod version;

@@ -29,6 +29,11 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// After a fork: messages name this process.
+    pub fn refresh_pid(&mut self) {
+        self.pid = std::process::id();
+    }
+
     fn emit(&mut self, level: Level, text: String) {
         if self.quiet {
             return;

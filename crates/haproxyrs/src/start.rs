@@ -1,16 +1,19 @@
 //! Starting the proxy (no `-c`): load and judge the config, refuse what haproxyrs does not
 //! implement (command-line flags and security-relevant keywords), apply the process flags
-//! (`-n`, `-m`, `-p`), then hand the IR to the engines.
+//! (`-n`, `-m`), bind every socket, go to the background in daemon mode (`-p`/`pidfile`),
+//! then hand the IR to the engines.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use haproxyrs_config::env::Environment;
 use haproxyrs_config::ir::Config;
 use haproxyrs_config::{Diagnostic, Level};
-use haproxyrs_proxy::RunOptions;
+use haproxyrs_proxy::{Opened, RunOptions};
 
 use crate::check;
 use crate::cli::Options;
+use crate::daemon;
 use crate::report::Reporter;
 
 /// `-m MEGS`: cap the address space, as HAProxy caps its memory.
@@ -33,8 +36,8 @@ fn limit_memory(megs: u64) -> Result<(), String> {
 /// What to do instead of a refused process-management flag.
 fn flag_hint(flag: &str) -> &'static str {
     match flag {
-        "-D" | "-W" | "-Ws" => {
-            " haproxyrs stays in the foreground: run it under a supervisor with -db (systemd: Type=simple)."
+        "-W" | "-Ws" => {
+            " haproxyrs has no master process: use -D (systemd: Type=forking) or -db (Type=simple)."
         }
         f if f.starts_with("-sf") || f.starts_with("-st") || f.starts_with("-x") => {
             " Stop the old process yourself once the new one listens."
@@ -99,29 +102,85 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
             out.plain(Level::Warning, &e);
         }
     }
-    if let Some(path) = &opts.pidfile {
-        if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
-            out.plain(
-                Level::Alert,
-                &format!("[haproxyrs.main()] Cannot create pidfile {path} : {e}"),
-            );
-            return 1;
-        }
-    }
-    // haproxyrs never forks (`-D` is refused above), so it always stays in the foreground.
-    // The update syntax keeps this compiling while the runtime adds options.
-    #[allow(clippy::needless_update)]
+    // As 2.6: `-D` always forks; `-d` and `-db` only override the `daemon` keyword.
+    let daemon = opts.daemon || (config.global.daemon && !opts.foreground && !opts.debug);
+    let pidfile = opts
+        .pidfile
+        .as_ref()
+        .map(std::path::PathBuf::from)
+        .or_else(|| config.global.pidfile.clone());
     let run = RunOptions {
-        foreground: true,
         no_splice: opts.no_splice,
-        ..Default::default()
     };
     log::debug!("starting with {} frontend(s)", config.frontends.len());
-    match haproxyrs_proxy::run(Arc::new(config), run) {
+    let opened = match haproxyrs_proxy::open(Arc::new(config), &run) {
+        Ok(o) => o,
+        Err(e) => {
+            out.plain(Level::Alert, &format!("[haproxyrs.main()] {e}"));
+            return 1;
+        }
+    };
+    let served = if daemon {
+        match background(opened, pidfile.as_deref(), &mut out) {
+            Ok(Some(opened)) => opened.serve(),
+            Ok(None) => return 0,
+            Err(code) => return code,
+        }
+    } else {
+        // As 2.6, the pid file is only written in daemon mode.
+        opened.drop_privileges().and_then(|()| opened.serve())
+    };
+    match served {
         Ok(()) => 0,
         Err(e) => {
             out.plain(Level::Alert, &format!("[haproxyrs.main()] {e}"));
             1
+        }
+    }
+}
+
+/// Daemon mode, between the bound sockets and the threads: `Ok(None)` in the foreground
+/// process (it exits 0), `Ok(Some(..))` in the background process (it serves), `Err(exit
+/// code)` when going to the background fails.
+fn background(
+    opened: Opened,
+    pidfile: Option<&Path>,
+    out: &mut Reporter<'_>,
+) -> Result<Option<Opened>, i32> {
+    let alert = |out: &mut Reporter<'_>, msg: String| {
+        out.plain(Level::Alert, &format!("[haproxyrs.main()] {msg}"));
+        1
+    };
+    let pid_file = match pidfile {
+        Some(path) => Some(
+            daemon::PidFile::create(path)
+                .map_err(|_| alert(out, format!("Cannot create pidfile {}", path.display())))?,
+        ),
+        None => None,
+    };
+    // Opened before any chroot, which may hide /dev.
+    let devnull = daemon::open_devnull().map_err(|e| alert(out, format!("/dev/null: {e}")))?;
+    match daemon::fork().map_err(|e| alert(out, e.to_string()))? {
+        daemon::Side::Parent(pid) => {
+            if let (Some(f), Some(path)) = (pid_file, pidfile) {
+                if let Err(e) = f.write_pid(pid) {
+                    alert(
+                        out,
+                        format!("Cannot write pidfile {} : {e}", path.display()),
+                    );
+                }
+            }
+            Ok(None)
+        }
+        daemon::Side::Child => {
+            drop(pid_file);
+            // Messages from now on carry the background pid, as in 2.6.
+            out.refresh_pid();
+            opened
+                .drop_privileges()
+                .map_err(|e| alert(out, e.to_string()))?;
+            daemon::detach(&devnull).map_err(|e| alert(out, e.to_string()))?;
+            Ok(Some(opened))
         }
     }
 }

@@ -84,6 +84,7 @@ pub struct Global {
     pub maxconn: u32,
     /// `nbthread`; `None` = one per CPU.
     pub nbthread: Option<usize>,
+    /// `daemon`: start in the background (unless `-d`/`-db`).
     pub daemon: bool,
     pub logs: Vec<LogTarget>,
     /// `tune.bufsize`, default 16384.
@@ -94,6 +95,7 @@ pub struct Global {
     pub max_http_headers: usize,
     /// `h1-case-adjust <from> <to>`: (lower-case name, spelling to send).
     pub h1_case_adjust: Vec<(String, String)>,
+    /// `pidfile` (`-p` wins): written with the background pid in daemon mode only.
     pub pidfile: Option<PathBuf>,
     /// `stats socket` lines (runtime API), kept for the stats work.
     pub stats_sockets: Vec<Bind>,
@@ -167,38 +169,71 @@ pub enum Mode {
     Http,
 }
 
-/// A `log` target.
+/// A `log` target: where lines go, and how they are filtered and framed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LogTarget {
-    Stdout {
-        format: LogTransport,
-    },
-    Stderr {
-        format: LogTransport,
-    },
-    /// UDP syslog.
-    Udp {
-        addr: SocketAddr,
-        facility: u8,
-        max_level: u8,
-        format: LogTransport,
-    },
-    /// A unix datagram socket (`/dev/log`).
-    Unix {
-        path: PathBuf,
-        facility: u8,
-        max_level: u8,
-        format: LogTransport,
-    },
+pub struct LogTarget {
+    pub dest: LogDest,
+    /// syslog facility (0 `kern` … 23 `local7`).
+    pub facility: u8,
+    /// Lines less severe than this level are not sent (0 `emerg` … 7 `debug`).
+    pub max_level: u8,
+    /// Lines more severe than this level are sent at this level (`minlevel`; 0: no cap).
+    pub min_level: u8,
+    pub format: LogTransport,
+    /// Longest message sent, framing included (`len`, 80 to 65535, default 1024).
+    pub len: u32,
+    /// `sample RANGES:SIZE`: of each SIZE lines, only those at the positions RANGES cover.
+    pub sample: Option<LogSample>,
 }
 
-/// How a log line is framed on its way out (`log ... format raw|rfc3164|rfc5424|short`).
+/// Where a `log` target writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogDest {
+    Stdout,
+    Stderr,
+    /// UDP syslog.
+    Udp(SocketAddr),
+    /// A unix datagram socket (`/dev/log`).
+    Unix(PathBuf),
+}
+
+/// `sample RANGES:SIZE` on a `log` line: 1-based inclusive position ranges in a window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSample {
+    pub ranges: Vec<(u32, u32)>,
+    pub size: u32,
+}
+
+impl LogSample {
+    /// Whether the line numbered `n` (0-based, per target) is sent.
+    pub fn keeps(&self, n: u64) -> bool {
+        let pos = (n % u64::from(self.size.max(1))) as u32 + 1;
+        self.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&pos))
+    }
+}
+
+/// How a log line is framed on its way out (`log ... format F`), as 2.6 frames each:
+/// the header before the message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogTransport {
+    /// No `format`: `<PRI>Mmm dd hh:mm:ss [HOST ]TAG[PID]: ` (a host only with
+    /// `log-send-hostname`).
     #[default]
+    Unspecified,
+    /// `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: ` (`localhost` without `log-send-hostname`).
     Rfc3164,
+    /// `<PRI>1 ISO-TIME HOST TAG PID - - ` (`-` without `log-send-hostname`).
     Rfc5424,
+    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: `.
+    Local,
+    /// `<LEVEL>`.
     Short,
+    /// `<PRI>`.
+    Priority,
+    /// `<LEVEL>ISO-TIME `.
+    Timed,
+    /// `ISO-TIME `.
+    Iso,
     Raw,
 }
 

@@ -253,7 +253,10 @@ pub fn pidfile(cx: &mut Cx, line: &Line, args: &[Word]) {
         args,
         "'pidfile' expects a file name as an argument.",
     ) {
-        cx.global.pidfile = Some(PathBuf::from(v));
+        // As 2.6, the first one stays (2.6 also prints a non-fatal ALERT for the others).
+        if cx.global.pidfile.is_none() {
+            cx.global.pidfile = Some(PathBuf::from(v));
+        }
     }
 }
 
@@ -291,6 +294,11 @@ pub fn log_tag(cx: &mut Cx, line: &Line, args: &[Word]) {
 
 pub fn log_send_hostname(cx: &mut Cx, _line: &Line, args: &[Word]) {
     cx.global.log_send_hostname = Some(args.first().map(|w| w.text.clone()).unwrap_or_default());
+}
+
+pub fn daemon(cx: &mut Cx, line: &Line, args: &[Word]) {
+    super::proxy::generic_args(cx, line, Handler::NoArg, args, "daemon");
+    cx.global.daemon = true;
 }
 
 pub fn zero_warning(cx: &mut Cx, line: &Line, args: &[Word]) {

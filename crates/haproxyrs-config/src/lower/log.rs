@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::ast::{Line, Word};
-use crate::ir::{LogTarget, LogTransport};
+use crate::ir::{LogDest, LogSample, LogTarget, LogTransport};
 
 use super::bind::{split_host_port, split_prefix};
 use super::Cx;
@@ -37,30 +37,55 @@ pub fn parse_target(cx: &mut Cx, line: &Line, args: &[Word], in_proxy: bool) -> 
         return None;
     }
     let target = words[0];
-    let mut format = LogTransport::Rfc3164;
+    let mut format = LogTransport::Unspecified;
+    let mut len = 1024u32;
+    let mut sample = None;
+    // 2.6 takes these options once each and in this order; anything else where the
+    // facility is expected is reported as an unknown facility.
     let mut i = 1;
-    while i < words.len() {
-        match words[i] {
-            "len" | "sample" => i += 2,
-            "format" => {
-                format = match words.get(i + 1).copied() {
-                    Some("raw") => LogTransport::Raw,
-                    Some("rfc5424") => LogTransport::Rfc5424,
-                    Some("short") => LogTransport::Short,
-                    Some("rfc3164") | Some("local") | Some("iso") | Some("priority")
-                    | Some("timed") => LogTransport::Rfc3164,
-                    other => {
-                        cx.alert(
-                            &line.span,
-                            format!("log : unknown log format '{}'", other.unwrap_or("")),
-                        );
-                        return None;
-                    }
-                };
-                i += 2;
+    if words.get(i) == Some(&"len") {
+        let v = words.get(i + 1).copied().unwrap_or("");
+        match v.parse::<u32>() {
+            Ok(n) if (80..=65535).contains(&n) => len = n,
+            _ => {
+                cx.alert(
+                    &line.span,
+                    format!("log : invalid log length '{v}', must be between 80 and 65535"),
+                );
+                return None;
             }
-            _ => break,
         }
+        i += 2;
+    }
+    if words.get(i) == Some(&"format") {
+        format = match words.get(i + 1).copied() {
+            Some("raw") => LogTransport::Raw,
+            Some("rfc3164") => LogTransport::Rfc3164,
+            Some("rfc5424") => LogTransport::Rfc5424,
+            Some("local") => LogTransport::Local,
+            Some("short") => LogTransport::Short,
+            Some("priority") => LogTransport::Priority,
+            Some("timed") => LogTransport::Timed,
+            Some("iso") => LogTransport::Iso,
+            other => {
+                cx.alert(
+                    &line.span,
+                    format!("log : unknown log format '{}'", other.unwrap_or("")),
+                );
+                return None;
+            }
+        };
+        i += 2;
+    }
+    if words.get(i) == Some(&"sample") {
+        match parse_sample(words.get(i + 1).copied().unwrap_or("")) {
+            Ok(s) => sample = Some(s),
+            Err(msg) => {
+                cx.alert(&line.span, format!("log : {msg}"));
+                return None;
+            }
+        }
+        i += 2;
     }
     let Some(facility) = words.get(i).copied() else {
         cx.alert(&line.span, usage);
@@ -86,13 +111,17 @@ pub fn parse_target(cx: &mut Cx, line: &Line, args: &[Word], in_proxy: bool) -> 
             }
         }
     }
+    let mut min_level = 0u8;
     if let Some(min) = words.get(i + 2) {
-        if !LEVELS.contains(min) {
-            cx.alert(
-                &line.span,
-                format!("log : unknown optional minimum log level '{min}'"),
-            );
-            return None;
+        match LEVELS.iter().position(|l| l == min) {
+            Some(l) => min_level = l as u8,
+            None => {
+                cx.alert(
+                    &line.span,
+                    format!("log : unknown optional minimum log level '{min}'"),
+                );
+                return None;
+            }
         }
     }
     if let Some(extra) = words.get(i + 3) {
@@ -102,24 +131,27 @@ pub fn parse_target(cx: &mut Cx, line: &Line, args: &[Word], in_proxy: bool) -> 
         );
         return None;
     }
-    let facility = fac as u8;
+    let to = |dest| LogTarget {
+        dest,
+        facility: fac as u8,
+        max_level,
+        min_level,
+        format,
+        len,
+        sample: sample.clone(),
+    };
     match target {
-        "stdout" => return Some(LogTarget::Stdout { format }),
-        "stderr" => return Some(LogTarget::Stderr { format }),
+        "stdout" => return Some(to(LogDest::Stdout)),
+        "stderr" => return Some(to(LogDest::Stderr)),
         _ => {}
     }
     let (family, rest) = split_prefix(target);
     if family == Some("unix") || (family.is_none() && rest.starts_with('/')) {
-        return Some(LogTarget::Unix {
-            path: PathBuf::from(rest),
-            facility,
-            max_level,
-            format,
-        });
+        return Some(to(LogDest::Unix(PathBuf::from(rest))));
     }
     if target.starts_with("ring@") || family == Some("fd") {
         cx.unimplemented(&line.span, &format!("log {target}"));
-        return Some(LogTarget::Stderr { format });
+        return Some(to(LogDest::Stderr));
     }
     let (host, port) = match split_host_port(rest) {
         Some((h, p)) if rest.parse::<IpAddr>().is_err() || rest.starts_with('[') => (h, p),
@@ -150,10 +182,28 @@ pub fn parse_target(cx: &mut Cx, line: &Line, args: &[Word], in_proxy: bool) -> 
             }
         },
     };
-    Some(LogTarget::Udp {
-        addr: SocketAddr::new(ip, port),
-        facility,
-        max_level,
-        format,
-    })
+    Some(to(LogDest::Udp(SocketAddr::new(ip, port))))
+}
+
+/// `sample RANGES:SIZE`, as 2.6 checks it: ranges `N` or `N-M` (1-based, N <= M) separated
+/// by commas, and a size that covers the highest range end.
+fn parse_sample(arg: &str) -> Result<LogSample, String> {
+    let Some((ranges, size)) = arg.split_once(':') else {
+        return Err("Missing sample size".into());
+    };
+    let mut out = Vec::new();
+    for r in ranges.split(',') {
+        let (lo, hi) = r.split_once('-').unwrap_or((r, r));
+        match (lo.parse::<u32>(), hi.parse::<u32>()) {
+            (Ok(lo), Ok(hi)) if lo >= 1 && lo <= hi => out.push((lo, hi)),
+            _ => return Err(format!("wrong sample range '{r}'")),
+        }
+    }
+    let top = out.iter().map(|&(_, hi)| hi).max().unwrap_or(0);
+    match size.parse::<u32>() {
+        Ok(n) if n >= top => Ok(LogSample { ranges: out, size: n }),
+        _ => Err(format!(
+            "sample size {size} should be greater or equal to {top} the maximum of the high ranges limits"
+        )),
+    }
 }

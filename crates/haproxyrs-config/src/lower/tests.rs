@@ -212,7 +212,7 @@ fn certificates_are_checked_and_tls_refused() {
 #[test]
 fn parsed_only_keywords_are_notices_not_warnings() {
     let cfg = format!(
-        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check check-send-proxy\n"
+        "global\n    cpu-map 1 0\n{TIMEOUTS}listen l\n    bind :80\n    server s 10.0.0.1:80 check check-send-proxy\n"
     );
     let (c, d) = load(&cfg);
     assert!(c.is_some(), "{d:?}");
@@ -224,7 +224,7 @@ fn parsed_only_keywords_are_notices_not_warnings() {
         .map(|x| x.text.as_str())
         .collect();
     assert!(
-        notices.contains(&"parsing [t.cfg:2] : 'daemon' is parsed but not implemented"),
+        notices.contains(&"parsing [t.cfg:2] : 'cpu-map' is parsed but not implemented"),
         "{notices:?}"
     );
     assert!(
@@ -285,8 +285,14 @@ fn logs() {
     assert_eq!(c.frontends[0].logs.len(), 2);
     assert_eq!(
         c.frontends[0].logs[1],
-        ir::LogTarget::Stdout {
-            format: ir::LogTransport::Raw
+        ir::LogTarget {
+            dest: ir::LogDest::Stdout,
+            facility: 17,
+            max_level: 7,
+            min_level: 0,
+            format: ir::LogTransport::Raw,
+            len: 1024,
+            sample: None,
         }
     );
     let (_, d) = load("global\n    log 127.0.0.1 foo\n");
@@ -294,6 +300,34 @@ fn logs() {
         texts(&d, Level::Alert),
         vec!["parsing [t.cfg:2] : log : unknown log facility 'foo'"]
     );
+    // `len`, `sample` and the minimum level, with 2.6's errors.
+    let cfg = format!("global\n    log 127.0.0.1 len 300 sample 1-2,4:5 local0 info notice\n{TIMEOUTS}    log global\nlisten l\n    bind :80\n    server s 10.0.0.1:80\n");
+    let (c, d) = load(&cfg);
+    let t = &c.unwrap_or_else(|| panic!("{d:?}")).frontends[0].logs[0];
+    assert_eq!((t.len, t.max_level, t.min_level), (300, 6, 5));
+    let sample = t.sample.as_ref().unwrap();
+    let kept: Vec<u64> = (0..10).filter(|&n| sample.keeps(n)).collect();
+    assert_eq!(kept, [0, 1, 3, 5, 6, 8]);
+    for (arg, msg) in [
+        (
+            "len 79",
+            "invalid log length '79', must be between 80 and 65535",
+        ),
+        ("sample 1", "Missing sample size"),
+        ("sample 2-1:3", "wrong sample range '2-1'"),
+        ("sample 0:2", "wrong sample range '0'"),
+        ("format raw len 200", "unknown log facility 'len'"),
+        (
+            "sample 3:2",
+            "sample size 2 should be greater or equal to 3 the maximum of the high ranges limits",
+        ),
+    ] {
+        let (_, d) = load(&format!("global\n    log 127.0.0.1 {arg} local0\n"));
+        assert_eq!(
+            texts(&d, Level::Alert),
+            vec![format!("parsing [t.cfg:2] : log : {msg}")]
+        );
+    }
 }
 
 /// Lowering must never panic: feed it every keyword of the table with assorted arguments.
@@ -493,4 +527,39 @@ fn smart_accept_is_on_by_default_in_http_mode_only() {
     assert!(!fe("tcp", ""));
     assert!(!fe("http", "    no option tcp-smart-accept\n"));
     assert!(fe("tcp", "    option tcp-smart-accept\n"));
+}
+
+#[test]
+fn daemon_keyword_sets_daemon_and_takes_no_argument() {
+    let (c, d) = load(&format!(
+        "global\n    daemon\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    assert!(c.global.daemon);
+    assert!(!d.items.iter().any(|x| x.unimplemented), "{d:?}");
+    let (c, _) = load(&format!("{TIMEOUTS}listen l\n    bind :80\n"));
+    assert!(!c.expect("config").global.daemon);
+    let (c, d) = load(&format!(
+        "global\n    daemon foo\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    assert!(c.is_none());
+    assert!(
+        d.items
+            .iter()
+            .any(|x| x.text
+                == "parsing [t.cfg:2] : 'daemon' cannot handle unexpected argument 'foo'."),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn first_pidfile_wins() {
+    let (c, d) = load(&format!(
+        "global\n    pidfile /run/a.pid\n    pidfile /run/b.pid\n{TIMEOUTS}listen l\n    bind :80\n"
+    ));
+    let c = c.unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(
+        c.global.pidfile.as_deref(),
+        Some(std::path::Path::new("/run/a.pid"))
+    );
 }

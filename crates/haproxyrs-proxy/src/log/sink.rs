@@ -16,7 +16,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use haproxyrs_config::ir::{self, LogTarget, LogTransport};
+use haproxyrs_config::ir::{self, LogDest, LogTarget, LogTransport};
 
 use super::render::{local_tm, MONTHS};
 
@@ -102,7 +102,8 @@ impl LogHub {
                 targets.push(t.clone());
             }
         }
-        let sinks: Arc<[Sink]> = targets.iter().map(Sink::open).collect();
+        let header = Header::of(&config.global);
+        let sinks: Arc<[Sink]> = targets.iter().map(|t| Sink::open(t, &header)).collect();
         let lines = Arc::new(LinePool::default());
         let (mut tx, mut thread) = (None, None);
         if sinks.iter().any(Sink::is_stream) {
@@ -229,37 +230,62 @@ enum Out {
     Unix(Option<UnixDatagram>, std::path::PathBuf),
 }
 
+/// One open target.
 #[derive(Debug)]
 struct Sink {
     out: Out,
-    facility: u8,
-    max_level: u8,
-    format: LogTransport,
+    target: LogTarget,
+    header: Header,
+    /// Lines offered so far, for `sample`.
+    offered: AtomicU64,
+}
+
+/// What 2.6 puts in a syslog header besides the date: `log-tag` (default `haproxy`), the
+/// pid, and `log-send-hostname` (the system's host name when given without a value).
+#[derive(Clone, Debug)]
+pub struct Header {
+    tag: String,
+    pid: u32,
+    hostname: Option<String>,
+}
+
+impl Header {
+    pub fn of(global: &ir::Global) -> Header {
+        let hostname = global.log_send_hostname.as_ref().map(|h| {
+            if h.is_empty() {
+                system_hostname()
+            } else {
+                h.clone()
+            }
+        });
+        Header {
+            tag: global.log_tag.clone().unwrap_or_else(|| "haproxy".into()),
+            pid: std::process::id(),
+            hostname,
+        }
+    }
+}
+
+fn system_hostname() -> String {
+    let mut b = [0u8; 256];
+    // SAFETY: gethostname writes at most `b.len()` bytes into the buffer.
+    let ok = unsafe { libc::gethostname(b.as_mut_ptr().cast(), b.len()) } == 0;
+    let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    if ok {
+        String::from_utf8_lossy(&b[..n]).into_owned()
+    } else {
+        "localhost".into()
+    }
 }
 
 impl Sink {
-    fn open(t: &LogTarget) -> Sink {
+    fn open(t: &LogTarget, header: &Header) -> Sink {
         // Datagram sockets are non-blocking: a full socket buffer drops the line, as in
         // HAProxy, rather than stall the session that logs it.
-        match t {
-            LogTarget::Stdout { format } => Sink {
-                out: Out::Stdout,
-                facility: 16,
-                max_level: 7,
-                format: *format,
-            },
-            LogTarget::Stderr { format } => Sink {
-                out: Out::Stderr,
-                facility: 16,
-                max_level: 7,
-                format: *format,
-            },
-            LogTarget::Udp {
-                addr,
-                facility,
-                max_level,
-                format,
-            } => {
+        let out = match &t.dest {
+            LogDest::Stdout => Out::Stdout,
+            LogDest::Stderr => Out::Stderr,
+            LogDest::Udp(addr) => {
                 let bind = if addr.is_ipv4() {
                     "0.0.0.0:0"
                 } else {
@@ -268,29 +294,20 @@ impl Sink {
                 let sock = UdpSocket::bind(bind)
                     .and_then(|s| s.set_nonblocking(true).map(|()| s))
                     .ok();
-                Sink {
-                    out: Out::Udp(sock, *addr),
-                    facility: *facility,
-                    max_level: *max_level,
-                    format: *format,
-                }
+                Out::Udp(sock, *addr)
             }
-            LogTarget::Unix {
-                path,
-                facility,
-                max_level,
-                format,
-            } => {
+            LogDest::Unix(path) => {
                 let sock = UnixDatagram::unbound()
                     .and_then(|s| s.set_nonblocking(true).map(|()| s))
                     .ok();
-                Sink {
-                    out: Out::Unix(sock, path.clone()),
-                    facility: *facility,
-                    max_level: *max_level,
-                    format: *format,
-                }
+                Out::Unix(sock, path.clone())
             }
+        };
+        Sink {
+            out,
+            target: t.clone(),
+            header: header.clone(),
+            offered: AtomicU64::new(0),
         }
     }
 
@@ -300,11 +317,17 @@ impl Sink {
     }
 
     fn write(&self, level: u8, text: &str, buf: &mut Vec<u8>) {
-        if level > self.max_level {
+        let t = &self.target;
+        if level > t.max_level {
             return;
         }
+        if let Some(sample) = &t.sample {
+            if !sample.keeps(self.offered.fetch_add(1, Ordering::Relaxed)) {
+                return;
+            }
+        }
         buf.clear();
-        frame(self.format, self.facility, level, text, buf);
+        frame(t, &self.header, level.max(t.min_level), text, buf);
         let _ = match &self.out {
             Out::Stdout => std::io::stdout().lock().write_all(buf),
             Out::Stderr => std::io::stderr().lock().write_all(buf),
@@ -315,45 +338,71 @@ impl Sink {
     }
 }
 
-/// Frames a message for the wire. rfc3164 as HAProxy sends it:
-/// `<PRI>Nov 25 12:45:38 haproxy[PID]: MSG\n`; rfc5424:
-/// `<PRI>1 2026-11-25T12:45:38.100547+00:00 - haproxy PID - - MSG\n`.
-pub fn frame(format: LogTransport, facility: u8, level: u8, text: &str, out: &mut Vec<u8>) {
-    let pri = u32::from(facility) * 8 + u32::from(level);
-    let pid = std::process::id();
-    match format {
-        LogTransport::Rfc3164 => {
-            let (_, mo, d, h, mi, s, _, _) = local_tm(std::time::SystemTime::now());
-            let _ = write!(
-                out,
-                "<{pri}>{} {:2} {:02}:{:02}:{:02} haproxy[{pid}]: ",
-                MONTHS[mo], d, h, mi, s
-            );
+/// Frames a message for `target` as 2.6 does (see [`LogTransport`] for each header), cut
+/// to the target's `len` (which counts the final LF in `raw`, and one byte less otherwise).
+pub fn frame(target: &LogTarget, h: &Header, level: u8, text: &str, out: &mut Vec<u8>) {
+    let pri = u32::from(target.facility) * 8 + u32::from(level);
+    let (tag, pid) = (&h.tag, h.pid);
+    let now = std::time::SystemTime::now();
+    match target.format {
+        LogTransport::Unspecified | LogTransport::Rfc3164 | LogTransport::Local => {
+            let (_, mo, d, hh, mi, ss, _, _) = local_tm(now);
+            let _ = write!(out, "<{pri}>{} {d:2} {hh:02}:{mi:02}:{ss:02} ", MONTHS[mo]);
+            let host = match target.format {
+                LogTransport::Rfc3164 => Some(h.hostname.as_deref().unwrap_or("localhost")),
+                LogTransport::Unspecified => h.hostname.as_deref(),
+                _ => None,
+            };
+            if let Some(host) = host {
+                let _ = write!(out, "{host} ");
+            }
+            let _ = write!(out, "{tag}[{pid}]: ");
         }
         LogTransport::Rfc5424 => {
-            let now = std::time::SystemTime::now();
-            let (y, mo, d, h, mi, s, _, off) = local_tm(now);
-            let us = now
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_micros())
-                .unwrap_or(0);
-            let sign = if off < 0 { '-' } else { '+' };
-            let off = off.abs();
-            let _ = write!(
-                out,
-                "<{pri}>1 {y:04}-{:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}{sign}{:02}:{:02} - haproxy {pid} - - ",
-                mo + 1,
-                off / 3600,
-                (off % 3600) / 60
-            );
+            let _ = write!(out, "<{pri}>1 ");
+            iso_time(now, out);
+            let host = h.hostname.as_deref().unwrap_or("-");
+            let _ = write!(out, " {host} {tag} {pid} - - ");
         }
         LogTransport::Short => {
+            let _ = write!(out, "<{level}>");
+        }
+        LogTransport::Priority => {
             let _ = write!(out, "<{pri}>");
+        }
+        LogTransport::Timed => {
+            let _ = write!(out, "<{level}>");
+            iso_time(now, out);
+            out.push(b' ');
+        }
+        LogTransport::Iso => {
+            iso_time(now, out);
+            out.push(b' ');
         }
         LogTransport::Raw => {}
     }
     out.extend_from_slice(text.as_bytes());
+    let max = target.len as usize + usize::from(target.format != LogTransport::Raw);
+    out.truncate(max.saturating_sub(1));
     out.push(b'\n');
+}
+
+/// `2026-11-25T12:45:38.100547+00:00`, local time.
+fn iso_time(now: std::time::SystemTime, out: &mut Vec<u8>) {
+    let (y, mo, d, h, mi, s, _, off) = local_tm(now);
+    let us = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_micros())
+        .unwrap_or(0);
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.unsigned_abs();
+    let _ = write!(
+        out,
+        "{y:04}-{:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}{sign}{:02}:{:02}",
+        mo + 1,
+        off / 3600,
+        off % 3600 / 60
+    );
 }
 
 fn logger_thread(rx: Receiver<Msg>, sinks: &[Sink], lines: &LinePool) {
@@ -375,30 +424,71 @@ fn logger_thread(rx: Receiver<Msg>, sinks: &[Sink], lines: &LinePool) {
 mod tests {
     use super::*;
 
+    fn target(dest: LogDest, format: LogTransport) -> LogTarget {
+        LogTarget {
+            dest,
+            facility: 16,
+            max_level: 7,
+            min_level: 0,
+            format,
+            len: 1024,
+            sample: None,
+        }
+    }
+
+    fn framed(format: LogTransport, hostname: Option<&str>, level: u8, text: &str) -> String {
+        let h = Header {
+            tag: "haproxy".into(),
+            pid: 42,
+            hostname: hostname.map(str::to_string),
+        };
+        let mut o = Vec::new();
+        frame(&target(LogDest::Stdout, format), &h, level, text, &mut o);
+        String::from_utf8(o).unwrap()
+    }
+
+    /// The headers observed from 2.6 for each `format` (dates masked by shape).
     #[test]
     fn framing() {
-        let mut o = Vec::new();
-        frame(LogTransport::Raw, 16, 6, "hello", &mut o);
-        assert_eq!(o, b"hello\n");
-        o.clear();
-        frame(LogTransport::Short, 16, 6, "hello", &mut o);
-        assert_eq!(o, b"<134>hello\n");
-        o.clear();
-        frame(LogTransport::Rfc3164, 16, 6, "m", &mut o);
-        let s = String::from_utf8(o.clone()).unwrap();
+        assert_eq!(framed(LogTransport::Raw, None, 6, "m"), "m\n");
+        assert_eq!(framed(LogTransport::Short, None, 6, "m"), "<6>m\n");
+        assert_eq!(framed(LogTransport::Priority, None, 6, "m"), "<134>m\n");
+        let date = "<134>Nov 25 12:45:38 ".len();
+        let s = framed(LogTransport::Unspecified, None, 6, "m");
         assert!(
-            s.starts_with("<134>")
-                && s.ends_with(&format!(" haproxy[{}]: m\n", std::process::id())),
+            s.starts_with("<134>") && s[date..] == *"haproxy[42]: m\n",
             "{s}"
         );
-        assert_eq!(
-            s.len(),
-            "<134>Nov 25 12:45:38 haproxy[".len() + std::process::id().to_string().len() + 5
-        );
-        o.clear();
-        frame(LogTransport::Rfc5424, 16, 6, "m", &mut o);
-        let s = String::from_utf8(o).unwrap();
-        assert!(s.starts_with("<134>1 ") && s.contains(" - haproxy "), "{s}");
+        let s = framed(LogTransport::Unspecified, Some("h1"), 6, "m");
+        assert_eq!(&s[date..], "h1 haproxy[42]: m\n");
+        let s = framed(LogTransport::Rfc3164, None, 6, "m");
+        assert_eq!(&s[date..], "localhost haproxy[42]: m\n");
+        let s = framed(LogTransport::Local, Some("h1"), 6, "m");
+        assert_eq!(&s[date..], "haproxy[42]: m\n");
+        let iso = "2026-11-25T12:45:38.100547+00:00".len();
+        let s = framed(LogTransport::Rfc5424, None, 6, "m");
+        assert!(s.starts_with("<134>1 "), "{s}");
+        assert_eq!(&s["<134>1 ".len() + iso..], " - haproxy 42 - - m\n");
+        let s = framed(LogTransport::Timed, None, 6, "m");
+        assert_eq!(&s["<6>".len() + iso..], " m\n");
+        let s = framed(LogTransport::Iso, None, 6, "m");
+        assert_eq!(&s[iso..], " m\n");
+    }
+
+    /// `len` counts the final LF in `raw` and one byte less with a header (2.6: 300 bytes
+    /// on the wire for `len 300 format raw`, 301 for the others).
+    #[test]
+    fn length_limit() {
+        let h = Header::of(&ir::Global::default());
+        let long = "a".repeat(3000);
+        for (format, wire) in [(LogTransport::Raw, 300), (LogTransport::Rfc3164, 301)] {
+            let mut t = target(LogDest::Stdout, format);
+            t.len = 300;
+            let mut o = Vec::new();
+            frame(&t, &h, 6, &long, &mut o);
+            assert_eq!(o.len(), wire, "{format:?}");
+            assert_eq!(o.last(), Some(&b'\n'));
+        }
     }
 
     #[test]
@@ -406,20 +496,24 @@ mod tests {
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .unwrap();
-        let target = LogTarget::Udp {
-            addr: rx.local_addr().unwrap(),
-            facility: 16,
-            max_level: 7,
-            format: LogTransport::Raw,
-        };
+        let mut t = target(LogDest::Udp(rx.local_addr().unwrap()), LogTransport::Raw);
+        t.sample = Some(ir::LogSample {
+            ranges: vec![(2, 2)],
+            size: 2,
+        });
         let mut cfg = ir::Config::default();
-        cfg.global.logs.push(target.clone());
+        cfg.global.logs.push(t.clone());
         let hub = LogHub::start(&cfg);
-        let lg = Logger::new(&hub, &[target]);
-        lg.send(LEVEL_INFO, "line one".into());
+        let lg = Logger::new(&hub, &[t]);
+        // `sample 2:2`: every second line.
+        for line in ["one", "two", "three", "four"] {
+            lg.send(LEVEL_INFO, line.into());
+        }
         let mut b = [0u8; 100];
         let n = rx.recv(&mut b).unwrap();
-        assert_eq!(&b[..n], b"line one\n");
+        assert_eq!(&b[..n], b"two\n");
+        let n = rx.recv(&mut b).unwrap();
+        assert_eq!(&b[..n], b"four\n");
         // Nothing reads on: the socket buffer fills and later lines are dropped, unblocked.
         for _ in 0..(QUEUE * 3) {
             lg.send(LEVEL_INFO, "x".repeat(1000));

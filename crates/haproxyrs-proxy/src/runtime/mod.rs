@@ -58,6 +58,26 @@ pub struct Limits {
 /// A listener handed to a worker: its frontend, bind index, socket and limits.
 type WorkerListener = (Arc<FrontendRt>, usize, listener::RawListener, Limits);
 
+/// A socket opened before any thread exists: frontend index, bind index, worker, socket,
+/// limits.
+#[derive(Debug)]
+struct OpenedListener {
+    fe: usize,
+    bind_idx: usize,
+    worker: usize,
+    raw: listener::RawListener,
+    limits: Limits,
+}
+
+/// The process once every socket is bound and before any thread exists: the point where
+/// `daemon` forks (fork and threads do not mix), then [`Opened::serve`] starts the threads.
+#[derive(Debug)]
+pub struct Opened {
+    config: Arc<ir::Config>,
+    workers: usize,
+    listeners: Vec<OpenedListener>,
+}
+
 /// Number of workers: `nbthread`, else one per CPU.
 pub fn worker_count(config: &ir::Config) -> usize {
     config
@@ -77,6 +97,14 @@ fn semaphore(n: u32) -> Option<Arc<Semaphore>> {
 
 /// Starts every listener and serves until a signal stops the process.
 pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
+    let opened = open(config)?;
+    opened.drop_privileges()?;
+    opened.serve()
+}
+
+/// Checks what the engines cannot run and binds every socket; starts no thread. A bind
+/// error stops the start as in HAProxy.
+pub fn open(config: Arc<ir::Config>) -> Result<Opened, RunError> {
     for fe in &config.frontends {
         for b in &fe.binds {
             if b.ssl {
@@ -99,35 +127,12 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
     }
     let workers = worker_count(&config);
     raise_nofile(config.global.maxconn);
-    let backends = (0..config.backends.len())
-        .map(|i| Arc::new(BackendRt::new(Arc::clone(&config), ir::BackendId(i))))
-        .collect();
-    let shared = Arc::new(Shared {
-        config: Arc::clone(&config),
-        backends,
-        actconn: AtomicU32::new(0),
-        cum_conns: AtomicU64::new(0),
-    });
-    let log_hub = crate::log::LogHub::start(&config);
     let global_limit = Arc::new(Semaphore::new(config.global.maxconn.max(1) as usize));
-
-    // Open every socket first: a bind error stops the start like in HAProxy.
-    let mut per_worker: Vec<Vec<WorkerListener>> = (0..workers).map(|_| Vec::new()).collect();
-    let mut fronts = Vec::new();
-    for (idx, fe) in config.frontends.iter().enumerate() {
+    let mut listeners = Vec::new();
+    for (fe_idx, fe) in config.frontends.iter().enumerate() {
         if fe.disabled {
             continue;
         }
-        let fert = Arc::new(FrontendRt {
-            idx,
-            shared: Arc::clone(&shared),
-            logger: Logger::new(&log_hub, &fe.logs),
-            feconn: AtomicU32::new(0),
-            log_count: AtomicU64::new(0),
-            http: (fe.mode == ir::Mode::Http)
-                .then(|| Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))),
-        });
-        fronts.push(Arc::clone(&fert));
         let fe_limit = semaphore(fe.maxconn);
         for (bind_idx, b) in fe.binds.iter().enumerate() {
             let backlog = if fe.maxconn > 0 {
@@ -143,50 +148,111 @@ pub fn run(config: Arc<ir::Config>, _opts: RunOptions) -> Result<(), RunError> {
                 frontend: fe_limit.clone(),
                 bind: b.maxconn.and_then(semaphore),
             };
-            for (w, ls) in opened.per_worker.into_iter().enumerate() {
-                for l in ls {
-                    per_worker[w].push((Arc::clone(&fert), bind_idx, l, limits.clone()));
+            for (worker, ls) in opened.per_worker.into_iter().enumerate() {
+                for raw in ls {
+                    listeners.push(OpenedListener {
+                        fe: fe_idx,
+                        bind_idx,
+                        worker,
+                        raw,
+                        limits: limits.clone(),
+                    });
                 }
             }
         }
     }
+    Ok(Opened {
+        config,
+        workers,
+        listeners,
+    })
+}
 
-    // Every socket is bound: now `chroot`, `group` and `user` apply, before any session.
-    privileges::drop_privileges(&config.global).map_err(RunError::Refused)?;
-
-    // Signal handlers first: once a worker serves a connection, a signal is never met by
-    // its default action (which would end the process).
-    let sig_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let signals = {
-        let _rt = sig_rt.enter();
-        Signals::install()?
-    };
-    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
-    let mut threads = Vec::new();
-    for (w, listeners) in per_worker.into_iter().enumerate() {
-        let rx = phase_rx.clone();
-        let t = std::thread::Builder::new()
-            .name(format!("worker-{w}"))
-            .spawn(move || worker(w, listeners, rx))
-            .map_err(RunError::Io)?;
-        threads.push(t);
+impl Opened {
+    /// `chroot`, `group` and `user`, once every socket is bound and before any session.
+    pub fn drop_privileges(&self) -> Result<(), RunError> {
+        privileges::drop_privileges(&self.config.global).map_err(RunError::Refused)
     }
 
-    // Health checks run on this control thread's runtime, off the workers' traffic
-    // path; they stop when it is dropped.
-    {
-        let _rt = sig_rt.enter();
-        crate::check::spawn(&shared.backends, &log_hub, config.global.spread_checks);
+    /// Starts the log thread, the signal handlers and the workers; serves until a signal
+    /// stops the process.
+    pub fn serve(self) -> Result<(), RunError> {
+        let Opened {
+            config,
+            workers,
+            listeners,
+        } = self;
+        let backends = (0..config.backends.len())
+            .map(|i| Arc::new(BackendRt::new(Arc::clone(&config), ir::BackendId(i))))
+            .collect();
+        let shared = Arc::new(Shared {
+            config: Arc::clone(&config),
+            backends,
+            actconn: AtomicU32::new(0),
+            cum_conns: AtomicU64::new(0),
+        });
+        let log_hub = crate::log::LogHub::start(&config);
+        let fronts: Vec<Option<Arc<FrontendRt>>> = config
+            .frontends
+            .iter()
+            .enumerate()
+            .map(|(idx, fe)| {
+                (!fe.disabled).then(|| {
+                    Arc::new(FrontendRt {
+                        idx,
+                        shared: Arc::clone(&shared),
+                        logger: Logger::new(&log_hub, &fe.logs),
+                        feconn: AtomicU32::new(0),
+                        log_count: AtomicU64::new(0),
+                        http: (fe.mode == ir::Mode::Http).then(|| {
+                            Arc::new(http_glue::HttpFrontend::new(Arc::clone(&config), idx))
+                        }),
+                    })
+                })
+            })
+            .collect();
+        let mut per_worker: Vec<Vec<WorkerListener>> = (0..workers).map(|_| Vec::new()).collect();
+        for l in listeners {
+            if let Some(fe) = &fronts[l.fe] {
+                per_worker[l.worker].push((Arc::clone(fe), l.bind_idx, l.raw, l.limits));
+            }
+        }
+        let fronts: Vec<Arc<FrontendRt>> = fronts.into_iter().flatten().collect();
+
+        // Signal handlers first: once a worker serves a connection, a signal is never met
+        // by its default action (which would end the process).
+        let sig_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let signals = {
+            let _rt = sig_rt.enter();
+            Signals::install()?
+        };
+        let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+        let mut threads = Vec::new();
+        for (w, listeners) in per_worker.into_iter().enumerate() {
+            let rx = phase_rx.clone();
+            let t = std::thread::Builder::new()
+                .name(format!("worker-{w}"))
+                .spawn(move || worker(w, listeners, rx))
+                .map_err(RunError::Io)?;
+            threads.push(t);
+        }
+
+        // Health checks run on this control thread's runtime, off the workers' traffic
+        // path; they stop when it is dropped.
+        {
+            let _rt = sig_rt.enter();
+            crate::check::spawn(&shared.backends, &log_hub, config.global.spread_checks);
+        }
+        sig_rt.block_on(wait_signals(signals, &phase_tx, &shared, &fronts));
+        let _ = phase_tx.send(Phase::Stopped);
+        for t in threads {
+            let _ = t.join();
+        }
+        log_hub.flush();
+        Ok(())
     }
-    sig_rt.block_on(wait_signals(signals, &phase_tx, &shared, &fronts));
-    let _ = phase_tx.send(Phase::Stopped);
-    for t in threads {
-        let _ = t.join();
-    }
-    log_hub.flush();
-    Ok(())
 }
 
 /// One worker thread: its own current-thread runtime, its listeners' accept loops.
