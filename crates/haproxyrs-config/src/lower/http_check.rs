@@ -68,19 +68,10 @@ pub fn send(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
 
 pub fn expect(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     d.http_check_rules = true;
-    let mut i = 0;
-    let mut negate = false;
-    // Options before the pattern kind; only their presence matters to the check run.
-    while let Some(w) = args.get(i) {
-        match w.text.as_str() {
-            "!" => {
-                negate = true;
-                i += 1;
-            }
-            "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status"
-            | "on-success" | "on-error" | "status-code" => i += 2,
-            _ => break,
-        }
+    let (negate, i, option) = expect_prefix(args);
+    if let Some(o) = option {
+        // The expectation still runs; the option (statuses, messages) does not.
+        cx.unimplemented(&line.span, &format!("http-check expect {o}"));
     }
     let kind = args.get(i).map(|w| w.text.as_str()).unwrap_or("");
     let known = [
@@ -135,6 +126,29 @@ pub fn expect(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
         },
     };
     d.http_check_expects.push(HttpCheckExpect { negate, kind });
+}
+
+/// The words of an `http-check`/`tcp-check` `expect` before its pattern kind: whether a `!`
+/// negates it, where the kind is, and the first option haproxyrs does not run
+/// (`min-recv`, `ok-status`, `on-error`...; `comment` is harmless).
+pub fn expect_prefix(args: &[Word]) -> (bool, usize, Option<&str>) {
+    let (mut negate, mut i, mut option) = (false, 0, None);
+    while let Some(w) = args.get(i) {
+        match w.text.as_str() {
+            "!" => {
+                negate = true;
+                i += 1;
+            }
+            "comment" => i += 2,
+            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success"
+            | "on-error" | "status-code" => {
+                option = option.or(Some(w.text.as_str()));
+                i += 2;
+            }
+            _ => break,
+        }
+    }
+    (negate, i, option)
 }
 
 /// `200,300-399`: codes and inclusive ranges.

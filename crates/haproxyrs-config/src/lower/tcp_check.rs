@@ -88,21 +88,9 @@ pub fn expect(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
     if !checked(cx, d, line, args, checks::tcp_check_expect) {
         return;
     }
-    let mut i = 0;
-    let mut negate = false;
-    while let Some(w) = args.get(i) {
-        match w.text.as_str() {
-            "!" => {
-                negate = true;
-                i += 1;
-            }
-            "comment" => i += 2,
-            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success"
-            | "on-error" | "status-code" => {
-                return unsupported(cx, d, line, &format!("expect {}", w.text))
-            }
-            _ => break,
-        }
+    let (negate, i, option) = super::http_check::expect_prefix(args);
+    if let Some(o) = option {
+        return unsupported(cx, d, line, &format!("expect {o}"));
     }
     let kind = args.get(i).map(|w| w.text.as_str()).unwrap_or("");
     let pat = args.get(i + 1).map(|w| w.text.as_str()).unwrap_or("");
