@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::backends::{Backend, Reply};
+use crate::support::backends::{Backend, BodyFraming, Reply};
 use crate::support::client::get;
 use crate::support::proxy::{reserve_port, Flavor, Proxy, ProxyBuilder};
 use crate::support::WAIT;
@@ -201,6 +201,11 @@ fn transition_logs_match_haproxy() {
     let mute = Backend::sink("mute");
     let reset = Backend::resetter("reset");
     let (full, _held) = full_listener();
+    // "I am alive" in chunks of 3 bytes: the string spans chunk boundaries.
+    let chunked = Backend::http_reply(
+        "chunked",
+        Reply::new(200, "I am alive").framing(BodyFraming::Chunked(3)),
+    );
     // One transitioning server per backend: the counts in each line do not depend on
     // which check runs first.
     let cfg = format!(
@@ -214,6 +219,7 @@ fn transition_logs_match_haproxy() {
          backend be8\n  server u {{{{dir}}}}/no.sock check inter 100\n  server v {{{{o}}}} check inter 100\n\
          backend be9\n  option httpchk\n  server z {{{{mute}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n\
          backend be10\n  option httpchk\n  server c {{{{reset}}}} check inter 100\n  server v {{{{o}}}} check inter 100\n\
+         backend be12\n  option httpchk\n  option log-health-checks\n  http-check expect string alive\n  server ch {{{{chunked}}}} check inter 100\n\
          backend be11\n  timeout connect 150ms\n  timeout check 1s\n  server f {{{{full}}}} check inter 300\n  server v {{{{o}}}} check inter 100\n"
     );
     let run = |flavor| {
@@ -224,6 +230,7 @@ fn transition_logs_match_haproxy() {
             .var("mute", mute.addr_str())
             .var("reset", reset.addr_str())
             .var("full", full.local_addr().unwrap())
+            .var("chunked", chunked.addr_str())
             .var("o", s200.addr_str())
             .start();
         for needle in [
@@ -239,6 +246,7 @@ fn transition_logs_match_haproxy() {
             "be9/z is DOWN",
             "be10/c is DOWN",
             "be11/f is DOWN",
+            "Health check for server be12/ch ",
         ] {
             wait_line(&p, needle);
         }
@@ -253,7 +261,7 @@ fn transition_logs_match_haproxy() {
     };
     let theirs = run(Flavor::Haproxy);
     let ours = run(Flavor::Haproxyrs);
-    assert_eq!(theirs.0.len(), 16, "{:?}", theirs.0);
+    assert_eq!(theirs.0.len(), 17, "{:?}", theirs.0);
     assert_eq!(ours.0, theirs.0, "log lines differ");
     assert_eq!(ours.1, theirs.1, "stderr lines differ");
 }

@@ -46,6 +46,7 @@ pub struct Head {
     /// Where the body starts in the buffer.
     pub body_at: usize,
     pub content_length: Option<usize>,
+    pub chunked: bool,
 }
 
 /// The response is not HTTP/1.
@@ -59,20 +60,67 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, NotHttp> {
     let mut resp = httparse::Response::new(&mut hdrs);
     match resp.parse(buf) {
         Ok(httparse::Status::Complete(n)) => {
-            let content_length = resp
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok());
+            let field = |name: &str| {
+                resp.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                    .and_then(|h| std::str::from_utf8(h.value).ok())
+            };
+            let content_length = field("content-length").and_then(|v| v.trim().parse().ok());
+            let chunked = field("transfer-encoding")
+                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
             Ok(Some(Head {
                 code: resp.code.ok_or(NotHttp)?,
                 reason: resp.reason.unwrap_or("").to_string(),
                 body_at: n,
                 content_length,
+                chunked,
             }))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(_) => Err(NotHttp),
+    }
+}
+
+/// The body read so far (chunked framing removed), and whether it is complete.
+pub fn body<'a>(head: &Head, raw: &'a [u8]) -> (std::borrow::Cow<'a, [u8]>, bool) {
+    use std::borrow::Cow;
+    if matches!(head.code, 100..=199 | 204 | 304) {
+        return (Cow::Borrowed(&[]), true);
+    }
+    if head.chunked {
+        let (data, done) = dechunk(raw);
+        return (Cow::Owned(data), done);
+    }
+    match head.content_length {
+        Some(n) => (Cow::Borrowed(&raw[..n.min(raw.len())]), raw.len() >= n),
+        None => (Cow::Borrowed(raw), false),
+    }
+}
+
+/// Decodes the complete chunks of `raw`; true once the last chunk is seen (or the framing
+/// is broken: what was decoded is all there will be).
+fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::with_capacity(raw.len());
+    loop {
+        let Some(eol) = memchr::memmem::find(raw, b"\r\n") else {
+            return (out, false);
+        };
+        let size_text = std::str::from_utf8(&raw[..eol]).unwrap_or("");
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size_text, 16) else {
+            return (out, true);
+        };
+        if size == 0 {
+            return (out, true);
+        }
+        let data = &raw[eol + 2..];
+        if data.len() < size {
+            out.extend_from_slice(data);
+            return (out, false);
+        }
+        out.extend_from_slice(&data[..size]);
+        raw = data.get(size + 2..).unwrap_or(&[]);
     }
 }
 
@@ -126,7 +174,25 @@ mod tests {
 
     fn verdict(hc: &HttpCheck, resp: &[u8]) -> Outcome {
         let head = parse_head(resp).unwrap().unwrap();
-        evaluate(hc, &head, &resp[head.body_at..])
+        evaluate(hc, &head, &body(&head, &resp[head.body_at..]).0)
+    }
+
+    #[test]
+    fn chunked_bodies_are_decoded() {
+        assert_eq!(
+            dechunk(b"4\r\nal\r\n\r\n3\r\nive\r\n0\r\n\r\n"),
+            (b"al\r\nive".to_vec(), true)
+        );
+        assert_eq!(dechunk(b"5\r\nal"), (b"al".to_vec(), false));
+        let h = hc(
+            "HTTP/1.0",
+            vec![HttpCheckExpect {
+                negate: false,
+                kind: HttpExpectKind::String("alive".into()),
+            }],
+        );
+        let resp = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nali\r\n2\r\nve\r\n0\r\n\r\n";
+        assert_eq!(verdict(&h, resp).status, Status::L7Ok);
     }
 
     #[test]

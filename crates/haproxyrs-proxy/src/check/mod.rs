@@ -59,6 +59,10 @@ pub fn spawn(backends: &[Arc<BackendRt>], hub: &LogHub, spread_checks: u32) {
     let mut jobs = Vec::new();
     for be in backends {
         let cfg = be.cfg();
+        // A disabled proxy is stopped: its servers are not checked.
+        if cfg.disabled {
+            continue;
+        }
         let kind = match &cfg.health_check {
             Some(ir::HealthCheck::Http(h)) => Kind::Http(Arc::new(h.clone())),
             Some(ir::HealthCheck::Tcp(rules)) if !rules.is_empty() => {

@@ -124,10 +124,9 @@ async fn exchange(conn: &mut Box<dyn Conn>, hc: &HttpCheck) -> Outcome {
             }
         }
         if let Some(h) = &head {
-            let have = buf.len() - h.body_at;
-            let complete = !body_needed || h.content_length.is_some_and(|n| have >= n);
-            if complete || buf.len() >= http::MAX_RESPONSE {
-                return http::evaluate(hc, h, &buf[h.body_at..]);
+            let (body, complete) = http::body(h, &buf[h.body_at..]);
+            if !body_needed || complete || buf.len() >= http::MAX_RESPONSE {
+                return http::evaluate(hc, h, &body);
             }
         } else if buf.len() >= http::MAX_RESPONSE {
             return Outcome::new(Status::L7Rsp);
@@ -140,7 +139,7 @@ async fn exchange(conn: &mut Box<dyn Conn>, hc: &HttpCheck) -> Outcome {
             Err(e) => {
                 buf.truncate(at);
                 if let Some(h) = &head {
-                    return http::evaluate(hc, h, &buf[h.body_at..]);
+                    return http::evaluate(hc, h, &http::body(h, &buf[h.body_at..]).0);
                 }
                 // A reset before a response: 2.6's socket error.
                 return Outcome::new(Status::SockErr).info(io_error_text(&e));
@@ -149,7 +148,7 @@ async fn exchange(conn: &mut Box<dyn Conn>, hc: &HttpCheck) -> Outcome {
         buf.truncate(at + n);
         if n == 0 {
             return match &head {
-                Some(h) => http::evaluate(hc, h, &buf[h.body_at..]),
+                Some(h) => http::evaluate(hc, h, &http::body(h, &buf[h.body_at..]).0),
                 None => Outcome::new(Status::L7Rsp),
             };
         }
