@@ -336,3 +336,53 @@ fn tcp_check_rules_match_haproxy() {
     let ours = run(Flavor::Haproxyrs);
     assert_eq!(ours, theirs, "log lines differ");
 }
+
+#[test]
+fn quiet_mode_shows_nothing_once_serving() {
+    crate::require_haproxy!("quiet_mode_shows_nothing_once_serving");
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+    udp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let cfg = format!(
+        "global\n  log {}:{} local0\n{}backend be\n  server s1 {{{{a}}}} check inter 100 fall 1\n",
+        "127.0.0.1",
+        udp.local_addr().unwrap().port(),
+        &HEAD["global\n".len()..]
+    );
+    // (on stdout, on stderr) once the DOWN line reached the UDP target.
+    let shown = |flavor, args: &[&str]| {
+        let quiet = args == ["-q"];
+        let mut b = ProxyBuilder::new(flavor, &cfg).var("a", refused_addr());
+        for a in args {
+            b = b.arg(a);
+        }
+        let mut p = b.start();
+        let deadline = std::time::Instant::now() + WAIT;
+        let mut buf = [0u8; 2048];
+        loop {
+            if let Ok(n) = udp.recv(&mut buf) {
+                if String::from_utf8_lossy(&buf[..n]).contains("Server be/s1 is DOWN") {
+                    break;
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                p.fail("no DOWN line on the UDP log target");
+            }
+        }
+        let needle = "Server be/s1 is DOWN";
+        if !quiet {
+            // haproxyrs writes stdout from a logger thread: the line may come after the
+            // datagram. In quiet mode there is nothing to wait for.
+            wait_line(&p, needle);
+        }
+        // Once the process is gone, its output is all there.
+        p.kill();
+        (p.stdout().contains(needle), p.stderr().contains(needle))
+    };
+    for args in [&["-q"][..], &[], &["-q", "-V"]] {
+        let theirs = shown(Flavor::Haproxy, args);
+        let ours = shown(Flavor::Haproxyrs, args);
+        assert_eq!(ours, theirs, "{args:?}");
+        assert_eq!(ours, (args != ["-q"], args != ["-q"]), "{args:?}");
+    }
+}

@@ -90,6 +90,13 @@ pub fn quiet(opts: &Options, ast: &ConfigAst) -> bool {
     opts.quiet || (!opts.verbose && global_has(ast, "quiet"))
 }
 
+/// Whether the standard streams go to `/dev/null` once the proxy serves, as 2.6 does in
+/// quiet mode (server state changes, `log stdout` lines: nothing shows): `-q`, or the
+/// global `quiet` unless `-d`/`-db` (which cancel the configuration's quiet) or `-V`.
+pub fn quiet_serving(opts: &Options, ast: &ConfigAst) -> bool {
+    opts.quiet || (!opts.verbose && !opts.debug && !opts.foreground && global_has(ast, "quiet"))
+}
+
 /// `zero-warning` in the global section, or `-dW`.
 fn zero_warning(opts: &Options, ast: &ConfigAst) -> bool {
     opts.zero_warning || global_has(ast, "zero-warning")

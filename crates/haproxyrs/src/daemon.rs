@@ -87,11 +87,16 @@ pub fn detach(devnull: &File) -> Result<(), DaemonError> {
     if unsafe { libc::setsid() } == -1 {
         return Err(DaemonError::Detach(io::Error::last_os_error()));
     }
+    silence_stdio(devnull).map_err(DaemonError::Detach)
+}
+
+/// Puts stdin, stdout and stderr on `devnull` (daemon and quiet modes).
+pub fn silence_stdio(devnull: &File) -> io::Result<()> {
     for fd in 0..=2 {
         // SAFETY: dup2 onto the standard descriptors with a valid open fd; Rust's
         // stdin/stdout/stderr handles keep working, now on /dev/null.
         if unsafe { libc::dup2(devnull.as_raw_fd(), fd) } == -1 {
-            return Err(DaemonError::Detach(io::Error::last_os_error()));
+            return Err(io::Error::last_os_error());
         }
     }
     Ok(())

@@ -109,6 +109,7 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
         .as_ref()
         .map(std::path::PathBuf::from)
         .or_else(|| config.global.pidfile.clone());
+    let quiet_serving = check::quiet_serving(opts, &loaded.ast);
     let run = RunOptions {
         no_splice: opts.no_splice,
     };
@@ -127,7 +128,15 @@ pub fn start(opts: &Options, env: &dyn Environment) -> i32 {
             Err(code) => return code,
         }
     } else {
-        // As 2.6, the pid file is only written in daemon mode.
+        // As 2.6, the pid file is only written in daemon mode; in quiet mode nothing more
+        // is shown once serving starts (/dev/null is opened before any chroot).
+        if quiet_serving {
+            let silenced = daemon::open_devnull().and_then(|f| daemon::silence_stdio(&f));
+            if let Err(e) = silenced {
+                out.plain(Level::Alert, &format!("[haproxyrs.main()] /dev/null: {e}"));
+                return 1;
+            }
+        }
         opened.drop_privileges().and_then(|()| opened.serve())
     };
     match served {
