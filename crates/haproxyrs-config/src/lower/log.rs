@@ -98,32 +98,24 @@ pub fn parse_target(cx: &mut Cx, line: &Line, args: &[Word], in_proxy: bool) -> 
         );
         return None;
     };
-    let mut max_level = 7u8;
-    if let Some(level) = words.get(i + 1) {
-        match LEVELS.iter().position(|l| l == level) {
-            Some(l) => max_level = l as u8,
+    // `<level>` filters, `<minlevel>` caps; 2.6 names each in its error.
+    let mut levels = [(7u8, "log level"), (0u8, "minimum log level")];
+    for (k, (level, what)) in levels.iter_mut().enumerate() {
+        let Some(name) = words.get(i + 1 + k) else {
+            break;
+        };
+        match LEVELS.iter().position(|l| l == name) {
+            Some(l) => *level = l as u8,
             None => {
                 cx.alert(
                     &line.span,
-                    format!("log : unknown optional log level '{level}'"),
+                    format!("log : unknown optional {what} '{name}'"),
                 );
                 return None;
             }
         }
     }
-    let mut min_level = 0u8;
-    if let Some(min) = words.get(i + 2) {
-        match LEVELS.iter().position(|l| l == min) {
-            Some(l) => min_level = l as u8,
-            None => {
-                cx.alert(
-                    &line.span,
-                    format!("log : unknown optional minimum log level '{min}'"),
-                );
-                return None;
-            }
-        }
-    }
+    let [(max_level, _), (min_level, _)] = levels;
     if let Some(extra) = words.get(i + 3) {
         cx.alert(
             &line.span,
