@@ -17,6 +17,7 @@ pub mod log;
 pub mod proxy_protocol;
 pub mod runtime;
 pub mod server;
+pub mod stats;
 pub mod tcp;
 
 pub mod http;

@@ -322,6 +322,8 @@ pub struct Frontend {
     pub unique_id_format: Option<sample::LogFormatExpr>,
     pub unique_id_header: Option<String>,
     pub options: ProxyOptions,
+    /// `stats enable` and friends on this proxy (a frontend serves the page too).
+    pub stats: Option<StatsPage>,
     pub disabled: bool,
 }
 
@@ -579,6 +581,8 @@ pub struct StatsPage {
     pub refresh: Option<Duration>,
     pub hide_version: bool,
     pub show_legends: bool,
+    /// `stats scope NAME` (`.`: this proxy): the proxies listed; empty: all.
+    pub scope: Vec<String>,
 }
 
 /// Where a server is: a resolved address, a port or "the client's destination port".

@@ -998,6 +998,11 @@ pub fn stats(cx: &mut Cx, d: &mut ProxyDraft, line: &Line, args: &[Word]) {
             ),
         },
         "hide-version" => page.hide_version = true,
+        "scope" => match args.first() {
+            Some(w) if w.text == "." => page.scope.push(d.name.clone()),
+            Some(w) => page.scope.push(w.text.clone()),
+            None => cx.alert(&line.span, "'scope' needs a proxy name."),
+        },
         "show-desc" if args.is_empty() && cx.global.description.is_none() => {
             cx.diags.push(crate::diag::Diagnostic {
                 level: crate::diag::Level::Warning,

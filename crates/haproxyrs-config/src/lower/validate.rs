@@ -103,6 +103,7 @@ pub fn check(cx: &mut Cx, state: State) -> Option<(Config, InitAddrs)> {
             unique_id_format: p.unique_id_format.clone(),
             unique_id_header: p.unique_id_header.clone(),
             options: p.options.clone(),
+            stats: p.stats.clone(),
             disabled: p.disabled,
         });
     }

@@ -170,4 +170,9 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Emit a finished transaction's log line.
     fn log(&self, _record: &super::log::HttpLogRecord<'_>) {}
+
+    /// The numbers of the stats page, taken when it is asked for.
+    fn stats_snapshot(&self) -> crate::stats::Snapshot {
+        crate::stats::Snapshot::default()
+    }
 }

@@ -383,6 +383,8 @@ struct TxnLog {
     /// `uid` holds this transaction's unique ID.
     uid: bool,
     bad: bool,
+    /// Answered by the stats page (server `<STATS>` in the log).
+    stats: bool,
 }
 
 impl TxnLog {
@@ -447,6 +449,29 @@ where
         log.status = status;
         self.reply(true, close || status == 400 || status == 408, log)
             .await
+    }
+
+    /// Answer a request for the stats page (2.6 logs it with server `<STATS>`).
+    async fn stats_page(
+        &mut self,
+        page: &ir::StatsPage,
+        r: crate::stats::Request,
+        log: &mut TxnLog,
+        close: bool,
+    ) -> End {
+        self.out.clear();
+        log.stats = true;
+        log.term = *b"LR";
+        if crate::stats::authorized(page, &self.req) {
+            let snap = self.eng.stats_snapshot();
+            let head_only = self.req.method() == b"HEAD";
+            crate::stats::page(page, r, snap, head_only, &mut self.out);
+            log.status = 200;
+        } else {
+            crate::stats::unauthorized(page, &mut self.out);
+            log.status = 401;
+        }
+        self.reply(true, close, log).await
     }
 
     /// Wait for and parse the next request head. `None`: the connection ends (logged or not).
@@ -540,6 +565,7 @@ where
             stream_id: 0,
             uid: false,
             bad: false,
+            stats: false,
         };
         let head = match self.read_head(&mut log).await {
             None => return End::Close,
@@ -641,6 +667,12 @@ where
             let close = framing.client_close || body_pending;
             return self.reply(true, close, log).await;
         }
+        // The stats page, when this frontend serves it (a `listen` too) and it is asked for.
+        if let Some((page, r)) = stats_request(fe.stats.as_ref(), &self.req) {
+            return self
+                .stats_page(page, r, log, framing.client_close || body_pending)
+                .await;
+        }
         // 2. Backend selection: `use_backend` rules in order, then `default_backend`.
         let mut chosen = None;
         for rule in &fe.switching {
@@ -683,8 +715,14 @@ where
         log.backend = Some(be_id);
         self.assigned = Some(self.eng.assign(be_id));
         let be = cfg.backend(be_id);
-        // 3. Backend http-request rules and redirects (a `listen` has them once, as frontend).
+        // 3. The backend's stats page, http-request rules and redirects (a `listen` has
+        // them once, as frontend).
         if be.name != fe.name {
+            if let Some((page, r)) = stats_request(be.stats.as_ref(), &self.req) {
+                return self
+                    .stats_page(page, r, log, framing.client_close || body_pending)
+                    .await;
+            }
             ctx.backend = Some(be_id);
             ctx.pages = &self.proxy.be_pages[be_id.0];
             ctx.acls = &be.acls;
@@ -1278,6 +1316,7 @@ where
             .backend
             .map_or(fe.name.as_str(), |b| cfg.backend(b).name.as_str());
         let server = match (log.backend, log.server) {
+            _ if log.stats => "<STATS>",
             (Some(b), Some(s)) => cfg.backend(b).servers[s].name.as_str(),
             _ => "<NOSRV>",
         };
@@ -1325,6 +1364,15 @@ where
             unique_id: log.uid.then_some(self.uid.as_str()),
         }
     }
+}
+
+/// The proxy's stats page and how the request asks for it, if it does.
+fn stats_request<'p>(
+    page: Option<&'p ir::StatsPage>,
+    req: &Message,
+) -> Option<(&'p ir::StatsPage, crate::stats::Request)> {
+    let page = page?;
+    crate::stats::matches(page, req).map(|r| (page, r))
 }
 
 fn request_line(m: &Message, v: &mut Vec<u8>) {

@@ -154,6 +154,7 @@ fn config(
         unique_id_format: None,
         unique_id_header: None,
         options: Default::default(),
+        stats: None,
         disabled: false,
     };
     tweak(&mut fe, &mut be);

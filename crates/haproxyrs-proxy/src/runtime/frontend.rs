@@ -19,6 +19,8 @@ pub struct Shared {
     pub actconn: AtomicU32,
     /// Total accepted connections.
     pub cum_conns: AtomicU64,
+    /// Every enabled frontend, for the stats page (weak: they hold this).
+    pub frontends: std::sync::OnceLock<Vec<std::sync::Weak<FrontendRt>>>,
 }
 
 /// What a session handler needs about its frontend.

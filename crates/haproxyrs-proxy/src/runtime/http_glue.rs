@@ -243,6 +243,10 @@ impl Engine for RtEngine {
         true
     }
 
+    fn stats_snapshot(&self) -> crate::stats::Snapshot {
+        self.snapshot()
+    }
+
     fn log(&self, record: &http::log::HttpLogRecord<'_>) {
         let cfg = self.fe.cfg();
         if !self.fe.logger.is_enabled() || matches!(cfg.log_format, ir::LogFormat::Default) {
@@ -278,6 +282,84 @@ impl Engine for RtEngine {
 }
 
 impl RtEngine {
+    /// The stats page's numbers: every proxy in config order (a `listen` once), its
+    /// frontend's and servers' current counts.
+    fn snapshot(&self) -> crate::stats::Snapshot {
+        use crate::server::ServerState;
+        use crate::stats::{BackendStats, FrontendStats, ProxyStats, ServerStats};
+        let shared = &self.fe.shared;
+        let mut proxies: Vec<(&haproxyrs_config::span::Span, ProxyStats)> = Vec::new();
+        let fronts = shared.frontends.get().map(Vec::as_slice).unwrap_or(&[]);
+        for fe in fronts.iter().filter_map(std::sync::Weak::upgrade) {
+            let c = &shared.config.frontends[fe.idx];
+            let px = ProxyStats {
+                name: c.name.clone(),
+                http: c.mode == ir::Mode::Http,
+                frontend: Some(FrontendStats {
+                    scur: fe.feconn(),
+                    slim: c.maxconn,
+                }),
+                ..ProxyStats::default()
+            };
+            proxies.push((&c.span, px));
+        }
+        for be in &shared.backends {
+            let c = be.cfg();
+            let servers = be
+                .servers
+                .iter()
+                .map(|s| ServerStats {
+                    name: s.name().to_string(),
+                    sid: s.cfg.id,
+                    status: match s.state() {
+                        ServerState::Up if s.cfg.check.is_none() => "no check",
+                        ServerState::Up => "UP",
+                        ServerState::Down => "DOWN",
+                        ServerState::Maint => "MAINT",
+                        ServerState::Drain => "DRAIN",
+                    },
+                    weight: s.weight(),
+                    backup: s.is_backup(),
+                    usable: s.is_usable(),
+                    scur: s.cur_conns(),
+                    qcur: s.queued(),
+                    stot: s.total.load(std::sync::atomic::Ordering::Relaxed),
+                    check: s.cfg.check.as_ref().map(|k| (k.rise, k.fall)),
+                })
+                .collect();
+            let b = BackendStats {
+                scur: be.conns(),
+                qcur: be.queued(),
+                servers,
+            };
+            match proxies.iter_mut().find(|(_, p)| p.name == c.name) {
+                Some((_, p)) => p.backend = Some(b),
+                None => proxies.push((
+                    &c.span,
+                    ProxyStats {
+                        name: c.name.clone(),
+                        http: c.mode == ir::Mode::Http,
+                        backend: Some(b),
+                        ..ProxyStats::default()
+                    },
+                )),
+            }
+        }
+        // 2.6 numbers proxies in the order of their sections.
+        proxies.sort_by(|a, b| (&*a.0.file, a.0.line).cmp(&(&*b.0.file, b.0.line)));
+        crate::stats::Snapshot {
+            pid: std::process::id(),
+            proxies: proxies
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, mut p))| {
+                    p.iid = i as u32 + 1;
+                    p
+                })
+                .collect(),
+        }
+    }
+
     /// The log record of an HTTP transaction for a custom `log-format` line: borrowed
     /// from the transaction's, nothing copied.
     fn to_record<'a>(&'a self, r: &http::log::HttpLogRecord<'a>) -> log::LogRecord<'a> {

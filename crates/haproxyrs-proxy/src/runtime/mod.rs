@@ -190,6 +190,7 @@ impl Opened {
             backends,
             actconn: AtomicU32::new(0),
             cum_conns: AtomicU64::new(0),
+            frontends: std::sync::OnceLock::new(),
         });
         let log_hub = crate::log::LogHub::start(&config);
         let fronts: Vec<Option<Arc<FrontendRt>>> = config
@@ -218,6 +219,9 @@ impl Opened {
             }
         }
         let fronts: Vec<Arc<FrontendRt>> = fronts.into_iter().flatten().collect();
+        let _ = shared
+            .frontends
+            .set(fronts.iter().map(Arc::downgrade).collect());
 
         // Signal handlers first: once a worker serves a connection, a signal is never met
         // by its default action (which would end the process).

@@ -72,7 +72,7 @@ pub fn groups_of(ul: &Userlist, user: &User, visit: &mut dyn FnMut(&str) -> bool
 }
 
 /// Standard base64 into `out`; `None` if invalid or too long.
-fn b64_decode_into(input: &[u8], out: &mut [u8]) -> Option<usize> {
+pub(crate) fn b64_decode_into(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let mut acc: u32 = 0;
     let mut bits = 0;
     let mut n = 0;
