@@ -25,5 +25,6 @@ mod log_format;
 mod log_targets;
 mod preprocess;
 mod samples;
+mod stats_page;
 mod tcp_relay;
 mod tcp_runtime;
