@@ -14,7 +14,7 @@ use crate::support::WAIT;
 
 /// `fe` → `be` (stats with auth, a checked server that refuses, a backup), and a `listen`
 /// with `stats enable` alone.
-const CFG: &str = "global\n  log stdout format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind {{fe0}}\n  default_backend be\nbackend be\n  stats enable\n  stats auth admin:s3cret\n  stats realm Our\\ Stats\n  stats refresh 7s\n  server s1 {{down}} check inter 100 fall 1\n  server s2 {{up}} backup\nlisten li\n  bind {{fe1}}\n  stats enable\n  stats hide-version\n  server s3 {{up}}\n";
+const CFG: &str = "global\n  log stdout format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind {{fe0}}\n  default_backend be\nbackend be\n  stats enable\n  stats auth admin:s3cret\n  stats realm Our\\ Stats\n  stats refresh 7s\n  server s1 {{down}} check inter 100 fall 1\n  server s2 {{up}} backup\nlisten li\n  bind {{fe1}}\n  stats enable\n  stats hide-version\n  stats scope .\n  server s3 {{up}}\n";
 
 fn start(flavor: Flavor, up: &Backend, down: SocketAddr) -> Proxy {
     let p = ProxyBuilder::new(flavor, CFG)
@@ -151,6 +151,8 @@ fn stats_html_page_and_other_paths_forwarded() {
         hidden.contains("<td>s3</td>") && !hidden.contains("haproxyrs "),
         "{hidden}"
     );
+    // `stats scope .`: only `li` is listed there.
+    assert!(!hidden.contains("<td>s1</td>"), "{hidden}");
     assert!(up.requests().is_empty(), "{:?}", up.requests());
     // Not the stats URI: forwarded.
     let other = get(p.fe(1), "/haproxy?stat", None);

@@ -878,6 +878,31 @@ pub fn names_in(kind: SectionKind) -> impl Iterator<Item = &'static str> {
         .map(|k| k.name.split(' ').next().unwrap_or(k.name))
 }
 
+/// What the stats page serves and which of 2.6's CSV columns it leaves empty.
+const STATS_PAGE: &str = "\n## Stats page\n\n\
+    A request whose path (query included) starts with `stats uri` (default `/haproxy?stats`) on a\n\
+    proxy with `stats enable`/`uri` is answered by the proxy, logged with server `<STATS>`:\n\
+    `stats auth` without valid credentials gets 2.6's 401 byte for byte (`stats realm`, default\n\
+    `HAProxy Statistics`); `;csv` gives 2.6's CSV (same header line, one row per frontend,\n\
+    server and backend, proxy by proxy in config order), otherwise a plain HTML table of\n\
+    haproxyrs's own; `stats refresh` sends `refresh: N` unless `;norefresh`; `stats scope`\n\
+    limits the proxies listed; `stats hide-version` hides the version on the HTML page.\n\
+    `stats admin` actions are not served (read-only page); `stats http-request` is refused at\n\
+    start. 2.6 answers a page declared in a `frontend` section only intermittently (some\n\
+    requests go to the backend); haproxyrs always answers it.\n\n\
+    CSV columns filled: `pxname`, `svname`, `qcur` (servers, backends), `scur`, `slim`\n\
+    (frontends with `maxconn`), `stot` (servers), `status` (`OPEN`; `UP`/`DOWN`/`MAINT`/`DRAIN`/\n\
+    `no check` for servers; `UP`/`DOWN` for backends), `weight`, `act`, `bck`, `pid`, `iid`,\n\
+    `sid`, `type`, `check_rise`, `check_fall`, `mode`. **Not filled yet** (empty, where 2.6\n\
+    prints counters): `stot` of frontends and backends, `qmax`, `smax`, `bin`, `bout`, `dreq`,\n\
+    `dresp`, `ereq`, `econ`, `eresp`, `wretr`, `wredis`, `chkfail`, `chkdown`, `lastchg`,\n\
+    `downtime`, `qlimit`, `lbtot`, `rate*`, `check_status`, `check_code`, `check_duration`,\n\
+    `check_desc`, `check_health`, `last_chk`, `hrsp_*`, `req_*`, `cli_abrt`, `srv_abrt`,\n\
+    `comp_*`, `lastsess`, `qtime`/`ctime`/`rtime`/`ttime` and their `_max`, `conn_*`,\n\
+    `intercepted`, `dcon`, `dses`, `wrew`, `connect`, `reuse`, `eint`, `*_conn_cur`,\n\
+    `need_conn_est`, `uweight`, `agg_*`, `addr`, `algo`, and the `ssl_*`, `h2_*`, `h1_*`\n\
+    module columns.\n";
+
 /// The compatibility matrix, as `docs/compatibility.md` holds it. `known_differences` is
 /// the corpus test's known-differences TSV (file, reason), mirrored at the end.
 pub fn compatibility_markdown(known_differences: &str) -> String {
@@ -996,6 +1021,7 @@ pub fn compatibility_markdown(known_differences: &str) -> String {
             );
         }
     }
+    out.push_str(STATS_PAGE);
     out.push_str("\n## Known differences on the real-world corpus\n\n");
     out.push_str("From `tests/corpus-known-differences.tsv` (the corpus parity test fails when this list is stale).\n\n");
     let rows: Vec<&str> = known_differences
