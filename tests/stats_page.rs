@@ -58,6 +58,11 @@ fn rows(csv: &str) -> (String, Vec<Vec<(String, String)>>) {
         "check_fall",
         "qcur",
         "stot",
+        "check_status",
+        "check_code",
+        "check_desc",
+        "check_health",
+        "last_chk",
     ];
     // `stot` of a frontend or backend is not counted yet (docs/compatibility.md).
     let rows = lines
@@ -66,7 +71,8 @@ fn rows(csv: &str) -> (String, Vec<Vec<(String, String)>>) {
             l.split(',')
                 .zip(&cols)
                 .filter(|(_, c)| keep.contains(c) && !(proxy_row && **c == "stot"))
-                .map(|(v, c)| (c.to_string(), v.to_string()))
+                // 2.6 marks a check in progress with `* `.
+                .map(|(v, c)| (c.to_string(), v.trim_start_matches("* ").to_string()))
                 .collect()
         })
         .collect();

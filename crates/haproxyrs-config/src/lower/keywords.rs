@@ -893,11 +893,13 @@ const STATS_PAGE: &str = "\n## Stats page\n\n\
     CSV columns filled: `pxname`, `svname`, `qcur` (servers, backends), `scur`, `slim`\n\
     (frontends with `maxconn`), `stot` (servers), `status` (`OPEN`; `UP`/`DOWN`/`MAINT`/`DRAIN`/\n\
     `no check` for servers; `UP`/`DOWN` for backends), `weight`, `act`, `bck`, `pid`, `iid`,\n\
-    `sid`, `type`, `check_rise`, `check_fall`, `mode`. **Not filled yet** (empty, where 2.6\n\
+    `sid`, `type`, `check_rise`, `check_fall`, `mode`, and after a server's first check\n\
+    `check_status`, `check_code`, `check_duration`, `check_desc`, `check_health`, `last_chk`\n\
+    (2.6's transitional `UP 1/3`-style statuses and its `* ` in-progress mark are not shown).\n\
+    **Not filled yet** (empty, where 2.6\n\
     prints counters): `stot` of frontends and backends, `qmax`, `smax`, `bin`, `bout`, `dreq`,\n\
     `dresp`, `ereq`, `econ`, `eresp`, `wretr`, `wredis`, `chkfail`, `chkdown`, `lastchg`,\n\
-    `downtime`, `qlimit`, `lbtot`, `rate*`, `check_status`, `check_code`, `check_duration`,\n\
-    `check_desc`, `check_health`, `last_chk`, `hrsp_*`, `req_*`, `cli_abrt`, `srv_abrt`,\n\
+    `downtime`, `qlimit`, `lbtot`, `rate*`, `hrsp_*`, `req_*`, `cli_abrt`, `srv_abrt`,\n\
     `comp_*`, `lastsess`, `qtime`/`ctime`/`rtime`/`ttime` and their `_max`, `conn_*`,\n\
     `intercepted`, `dcon`, `dses`, `wrew`, `connect`, `reuse`, `eint`, `*_conn_cur`,\n\
     `need_conn_est`, `uweight`, `agg_*`, `addr`, `algo`, and the `ssl_*`, `h2_*`, `h1_*`\n\

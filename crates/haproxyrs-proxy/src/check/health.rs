@@ -42,6 +42,11 @@ impl Health {
         self.up
     }
 
+    /// The raw counter: 0 (down) to `rise + fall - 1` (full health).
+    pub fn value(&self) -> u32 {
+        self.value
+    }
+
     /// `(value, top)` for the `status: N/M` of health-check logs.
     pub fn counter(&self) -> (u32, u32) {
         if self.up {

@@ -132,6 +132,16 @@ async fn run(job: Job, first: Duration, spread: u32, log: Logger, sem: Arc<Semap
         let srv = &job.be.servers[job.idx];
         let before = health.counter();
         let tr = health.record(outcome.status.passed());
+        if let Ok(mut last) = srv.last_check.lock() {
+            *last = Some(crate::server::LastCheck {
+                status: outcome.status.code(),
+                code: outcome.code,
+                desc: outcome.status.reason(),
+                info: outcome.info.clone(),
+                duration_ms: outcome.duration.as_millis().min(u64::MAX as u128) as u64,
+                health: health.value(),
+            });
+        }
         let result = Some((outcome.status, outcome.code));
         if log_checks && (health.counter() != before || last != result) {
             report::check_result(&job.be, srv, &outcome, &health, &log);

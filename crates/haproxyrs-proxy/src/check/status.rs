@@ -29,7 +29,21 @@ impl Status {
         matches!(self, Status::L4Ok | Status::L7Ok)
     }
 
-    fn reason(self) -> &'static str {
+    /// 2.6's short name, as the stats page shows it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::L4Ok => "L4OK",
+            Status::L4Timeout => "L4TOUT",
+            Status::L4Con => "L4CON",
+            Status::SockErr => "SOCKERR",
+            Status::L7Ok => "L7OK",
+            Status::L7Timeout => "L7TOUT",
+            Status::L7Rsp => "L7RSP",
+            Status::L7Sts => "L7STS",
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
         match self {
             Status::L4Ok => "Layer4 check passed",
             Status::L4Timeout => "Layer4 timeout",

@@ -325,6 +325,7 @@ impl RtEngine {
                     qcur: s.queued(),
                     stot: s.total.load(std::sync::atomic::Ordering::Relaxed),
                     check: s.cfg.check.as_ref().map(|k| (k.rise, k.fall)),
+                    last_check: s.last_check.lock().ok().and_then(|c| c.clone()),
                 })
                 .collect();
             let b = BackendStats {

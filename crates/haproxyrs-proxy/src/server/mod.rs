@@ -55,6 +55,23 @@ pub struct ServerRt {
     pub(crate) lc_seq: AtomicU64,
     /// Woken when a slot of this server frees up.
     pub(crate) slot_freed: Notify,
+    /// The last health check's result, for the stats page (written by the check task).
+    pub last_check: std::sync::Mutex<Option<LastCheck>>,
+}
+
+/// A health check's result as the stats page shows it.
+#[derive(Clone, Debug, Default)]
+pub struct LastCheck {
+    /// 2.6's short name (`L4OK`, `L4CON`, `L7STS`...).
+    pub status: &'static str,
+    /// The response's status code, for layer-7 results.
+    pub code: Option<u16>,
+    pub desc: &'static str,
+    /// The error text or reason phrase (`last_chk`).
+    pub info: String,
+    pub duration_ms: u64,
+    /// The health counter (0 down .. rise+fall-1 full health).
+    pub health: u32,
 }
 
 impl ServerRt {
@@ -76,6 +93,7 @@ impl ServerRt {
             total: AtomicU64::new(0),
             lc_seq: AtomicU64::new(idx as u64),
             slot_freed: Notify::new(),
+            last_check: std::sync::Mutex::new(None),
         }
     }
 

@@ -201,6 +201,16 @@ pub fn render(snap: &Snapshot, out: &mut String) {
                 r.set("check_rise", rise);
                 r.set("check_fall", fall);
             }
+            if let Some(c) = &s.last_check {
+                r.set("check_status", c.status);
+                if let Some(code) = c.code {
+                    r.set("check_code", code);
+                }
+                r.set("check_duration", c.duration_ms);
+                r.set("check_desc", c.desc);
+                r.set("check_health", c.health);
+                r.set("last_chk", &c.info);
+            }
             r.write(out);
         }
         let mut r = Row::new(px, "BACKEND", snap.pid, 1);

@@ -49,6 +49,8 @@ pub struct ServerStats {
     pub stot: u64,
     /// `(rise, fall)` of a checked server.
     pub check: Option<(u32, u32)>,
+    /// Its last check's result (none before the first).
+    pub last_check: Option<crate::server::LastCheck>,
 }
 
 /// Everything the page shows, in 2.6's proxy order.
