@@ -386,3 +386,33 @@ fn quiet_mode_shows_nothing_once_serving() {
         assert_eq!(ours, (args != ["-q"], args != ["-q"]), "{args:?}");
     }
 }
+
+/// HTTP rules see the servers' live state: the usual failover `use_backend spare if {
+/// nbsrv(main) lt 1 }`, and `srv_is_up()` in a header, once the check took `s1` down.
+#[test]
+fn http_rules_see_live_server_state() {
+    const CFG: &str = "global\n  log stdout format raw local0\ndefaults\n  mode http\n  log global\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind {{fe0}}\n  http-request set-header x-up %[srv_is_up(main/s1)]\n  use_backend spare if { nbsrv(main) lt 1 }\n  default_backend main\nbackend main\n  server s1 {{a}} check inter 100 fall 1\nbackend spare\n  server s2 {{b}}\n";
+    let run = |flavor: Flavor| {
+        let spare = Backend::http("spare");
+        let p = ProxyBuilder::new(flavor, CFG)
+            .var("a", refused_addr())
+            .var("b", spare.addr_str())
+            .start();
+        wait_line(&p, "Server main/s1 is DOWN");
+        let got = bodies(&p, 2);
+        let up: Vec<String> = spare
+            .requests()
+            .iter()
+            .map(|m| m.header("x-up").unwrap_or_default().to_string())
+            .collect();
+        (got, up)
+    };
+    let ours = run(Flavor::Haproxyrs);
+    assert_eq!(
+        ours,
+        (vec!["200 spare".to_string(); 2], vec!["0".to_string(); 2])
+    );
+    if crate::support::haproxy::haproxy_available("http_rules_see_live_server_state") {
+        assert_eq!(ours, run(Flavor::Haproxy));
+    }
+}

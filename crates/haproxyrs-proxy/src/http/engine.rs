@@ -28,6 +28,17 @@ pub struct Txn<'a> {
     pub frontend: usize,
     /// The ACLs of the proxy whose rule is being evaluated.
     pub acls: &'a [Acl],
+    /// The servers' live state (health checks, maintenance) for `nbsrv()` and `srv_is_up()`;
+    /// `None`: the configured state (an engine without a runtime, in tests).
+    pub servers: Option<&'a dyn ServerStates>,
+}
+
+/// The live usability of servers, as balancing sees it.
+pub trait ServerStates: std::fmt::Debug + Sync {
+    /// Usable servers of `backend` (`nbsrv`).
+    fn usable(&self, backend: BackendId) -> usize;
+    /// Whether server `server` (index) of `backend` is usable (`srv_is_up`).
+    fn is_usable(&self, backend: BackendId, server: usize) -> bool;
 }
 
 /// A new server connection, from [`Engine::connect`].
@@ -155,6 +166,11 @@ pub trait Engine: Send + Sync + 'static {
     /// Transactions currently holding a slot of `server` of `backend` (`%sc`).
     fn server_conns(&self, _backend: BackendId, _server: usize) -> u32 {
         0
+    }
+
+    /// The servers' live state for the sample fetches that read it; `None`: as configured.
+    fn servers(&self) -> Option<&dyn ServerStates> {
+        None
     }
 
     /// Whether transactions of this frontend are logged at all (saves building the record).

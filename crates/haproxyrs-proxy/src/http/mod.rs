@@ -25,7 +25,7 @@ pub mod rules;
 pub mod session;
 pub mod tunnel;
 
-pub use engine::{ClientIo, Connected, Engine, NotConnected, Txn};
+pub use engine::{ClientIo, Connected, Engine, NotConnected, ServerStates, Txn};
 pub use session::{serve, HttpProxy};
 
 pub mod samples;

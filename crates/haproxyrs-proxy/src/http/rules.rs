@@ -52,6 +52,7 @@ impl<E: Engine> RuleCtx<'_, E> {
             config: self.config,
             frontend: self.frontend,
             acls: self.acls,
+            servers: self.eng.servers(),
         }
     }
 

@@ -73,23 +73,36 @@ impl SampleSource for Txn<'_> {
     fn backend_name(&self) -> Option<&str> {
         self.backend.map(|b| self.config.backend(b).name.as_str())
     }
-    /// Servers not disabled in the configuration (live health state is the runtime's).
+    /// Usable servers: the live state when the engine has one (health checks, maintenance),
+    /// else the servers not disabled in the configuration.
     fn nbsrv(&self, backend: Option<&str>) -> Option<i64> {
-        let be = match backend {
-            Some(n) => self.config.backend(self.config.backend_by_name(n)?),
-            None => self.config.backend(self.backend?),
+        let id = match backend {
+            Some(n) => self.config.backend_by_name(n)?,
+            None => self.backend?,
         };
-        Some(be.servers.iter().filter(|s| !s.disabled).count() as i64)
+        let n = match self.servers {
+            Some(live) => live.usable(id),
+            None => self
+                .config
+                .backend(id)
+                .servers
+                .iter()
+                .filter(|s| !s.disabled)
+                .count(),
+        };
+        Some(n as i64)
     }
     fn srv_is_up(&self, backend: Option<&str>, server: &str) -> Option<bool> {
-        let be = match backend {
-            Some(n) => self.config.backend(self.config.backend_by_name(n)?),
-            None => self.config.backend(self.backend?),
+        let id = match backend {
+            Some(n) => self.config.backend_by_name(n)?,
+            None => self.backend?,
         };
-        be.servers
-            .iter()
-            .find(|s| s.name == server)
-            .map(|s| !s.disabled)
+        let servers = &self.config.backend(id).servers;
+        let idx = servers.iter().position(|s| s.name == server)?;
+        Some(match self.servers {
+            Some(live) => live.is_usable(id, idx),
+            None => !servers[idx].disabled,
+        })
     }
     fn userlist(&self, name: &str) -> Option<&Userlist> {
         self.config.userlists.iter().find(|u| u.name == name)

@@ -685,6 +685,7 @@ where
                 config: &cfg,
                 frontend: self.proxy.frontend,
                 acls: &fe.acls,
+                servers: self.eng.servers(),
             };
             if rule.cond.as_ref().is_none_or(|c| self.eng.cond(c, &txn)) {
                 chosen = match &rule.backend {

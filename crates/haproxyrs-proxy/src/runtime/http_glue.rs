@@ -120,9 +120,23 @@ pub struct RtEngine {
     pub dst: ConnAddr,
 }
 
+impl http::ServerStates for super::frontend::Shared {
+    fn usable(&self, backend: BackendId) -> usize {
+        self.backends[backend.0].usable_servers()
+    }
+    fn is_usable(&self, backend: BackendId, server: usize) -> bool {
+        let servers = &self.backends[backend.0].servers;
+        servers.get(server).is_some_and(|s| s.is_usable())
+    }
+}
+
 impl Engine for RtEngine {
     type Conn = RtConn;
     type Assigned = BackendConnGuard;
+
+    fn servers(&self) -> Option<&dyn http::ServerStates> {
+        Some(&*self.fe.shared)
+    }
 
     fn assign(&self, backend: BackendId) -> BackendConnGuard {
         self.fe.backend(backend).enter()
