@@ -199,7 +199,16 @@ impl Logger {
     pub fn send(&self, level: u8, text: String) {
         for &i in self.sinks.iter() {
             if let Some(sink) = self.all.get(i).filter(|s| !s.is_stream()) {
-                FRAME.with_borrow_mut(|buf| sink.write(level, &text, buf));
+                // The thread's buffer, unless it is gone (a line logged while the thread
+                // exits) or in use: never a panic for a log line.
+                let framed = FRAME.try_with(|buf| {
+                    buf.try_borrow_mut()
+                        .map(|mut buf| sink.write(level, &text, &mut buf))
+                        .is_ok()
+                });
+                if framed != Ok(true) {
+                    sink.write(level, &text, &mut Vec::new());
+                }
             }
         }
         let Some(tx) = self.tx.as_ref().filter(|_| self.streams) else {
