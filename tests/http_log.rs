@@ -278,3 +278,53 @@ fn mask_clock(line: &str) -> String {
         _ => s,
     }
 }
+
+/// `%B` counts the response head as received: what `http-response` rules and a persistence
+/// cookie add afterwards is not counted, as in 2.6 (and `Connection` is cleaned first).
+#[test]
+fn byte_counts_leave_out_what_response_rules_add() {
+    const PLAIN: &str = "\
+global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format \"%B %ST %r\"
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind {{fe0}}
+    default_backend be
+backend be
+    server s1 {{app}}
+";
+    let rules = PLAIN
+        .replace(
+            "    default_backend be\n",
+            "    http-response set-header x-added aaaaaaaaaaaaaaaa\n    default_backend be\n",
+        )
+        .replace(
+            "    server s1 {{app}}\n",
+            "    cookie SRV insert indirect nocache\n    server s1 {{app}} cookie s1\n",
+        );
+    let run = |flavor: Flavor, cfg: &str| -> Vec<String> {
+        let app = Backend::http("app");
+        let p = ProxyBuilder::new(flavor, cfg)
+            .var("app", app.addr_str())
+            .label(&format!("http_log-added-{}", flavor.name()))
+            .start();
+        ["/a", "/b"]
+            .iter()
+            .map(|path| {
+                let req = format!("GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n");
+                p.log_line_of(&req, &format!("GET {path} "))
+            })
+            .collect()
+    };
+    let ours = run(Flavor::Haproxyrs, &rules);
+    assert_eq!(ours, run(Flavor::Haproxyrs, PLAIN));
+    if crate::support::haproxy::haproxy_available("byte_counts_leave_out_what_response_rules_add") {
+        assert_eq!(ours, run(Flavor::Haproxy, &rules));
+    }
+}

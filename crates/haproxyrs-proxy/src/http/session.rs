@@ -1120,6 +1120,10 @@ where
                 Ok(r) => r,
                 Err(_) => return Exchange::Failed(502, *b"PH"),
             };
+        // 2.6 cleans `Connection` as it parses, and `%B` counts the head as it was received:
+        // what the response rules and the persistence cookie add afterwards is not counted.
+        encode::strip_connection_tokens(&mut self.resp);
+        let head_size = htx_head_size(&self.resp);
         // Response rules: backend first, then frontend.
         let mut ctx = RuleCtx {
             eng: self.eng,
@@ -1165,8 +1169,6 @@ where
             || rf.insecure_te
             || effective_mode(fe, be) == HttpConnMode::Close
             || (rf.body == BodyKind::UntilClose && !tunnel);
-        encode::strip_connection_tokens(&mut self.resp);
-        let head_size = htx_head_size(&self.resp);
         if tunnel {
             // keep `connection: upgrade` as the server sent it
         } else if client_close {
