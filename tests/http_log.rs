@@ -146,6 +146,20 @@ fn keep_alive_requests_are_timed_from_their_first_byte() {
 /// `%U` and `%B` in a `log-format`, against 2.6: both count the message in HAProxy's
 /// internal form (the request as received, before `forwardfor` adds to it; chunked bodies
 /// by their payload plus one; `connection: close`/`keep-alive` not at all).
+/// The log line of each of `requests` (each on a new connection, found by its request
+/// line) through `flavor` running `cfg`, whose one server `{{app}}` answers them all.
+fn log_lines(flavor: Flavor, cfg: &str, label: &str, requests: &[String]) -> Vec<String> {
+    let app = Backend::http("app");
+    let p = ProxyBuilder::new(flavor, cfg)
+        .var("app", app.addr_str())
+        .label(&format!("http_log-{label}-{}", flavor.name()))
+        .start();
+    requests
+        .iter()
+        .map(|req| p.log_line_of(req, req.split("\r\n").next().unwrap_or_default()))
+        .collect()
+}
+
 #[test]
 fn byte_counts_match_haproxy() {
     const FMT: &str = "\
@@ -176,19 +190,7 @@ backend be
         "POST /d HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
             .to_string(),
     ];
-    let run = |flavor: Flavor| -> Vec<String> {
-        let app = Backend::http("app");
-        let p = ProxyBuilder::new(flavor, FMT)
-            .var("app", app.addr_str())
-            .label(&format!("http_log-bytes-{}", flavor.name()))
-            .start();
-        let mut got = Vec::new();
-        for req in &requests {
-            let line = req.split("\r\n").next().unwrap_or_default();
-            got.push(p.log_line_of(req, line));
-        }
-        got
-    };
+    let run = |flavor: Flavor| log_lines(flavor, FMT, "bytes", &requests);
     let ours = run(Flavor::Haproxyrs);
     assert!(
         ours.iter().all(|l| !l.starts_with("0 ")),
@@ -308,20 +310,9 @@ backend be
             "    server s1 {{app}}\n",
             "    cookie SRV insert indirect nocache\n    server s1 {{app}} cookie s1\n",
         );
-    let run = |flavor: Flavor, cfg: &str| -> Vec<String> {
-        let app = Backend::http("app");
-        let p = ProxyBuilder::new(flavor, cfg)
-            .var("app", app.addr_str())
-            .label(&format!("http_log-added-{}", flavor.name()))
-            .start();
-        ["/a", "/b"]
-            .iter()
-            .map(|path| {
-                let req = format!("GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n");
-                p.log_line_of(&req, &format!("GET {path} "))
-            })
-            .collect()
-    };
+    let requests = ["/a", "/b"]
+        .map(|path| format!("GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n"));
+    let run = |flavor: Flavor, cfg: &str| log_lines(flavor, cfg, "added", &requests);
     let ours = run(Flavor::Haproxyrs, &rules);
     assert_eq!(ours, run(Flavor::Haproxyrs, PLAIN));
     if crate::support::haproxy::haproxy_available("byte_counts_leave_out_what_response_rules_add") {
