@@ -54,7 +54,7 @@ impl std::fmt::Debug for Msg {
 /// The process' log sinks and the thread that writes to the stream ones.
 #[derive(Debug)]
 pub struct LogHub {
-    targets: Vec<LogTarget>,
+    /// One per distinct target of the config.
     sinks: Arc<[Sink]>,
     /// `None` without stream targets (no thread), or once stopped.
     tx: Mutex<Option<SyncSender<Msg>>>,
@@ -116,7 +116,6 @@ impl LogHub {
             tx = thread.as_ref().map(|_| sender);
         }
         Arc::new(LogHub {
-            targets,
             sinks,
             tx: Mutex::new(tx),
             dropped: Arc::new(AtomicU64::new(0)),
@@ -161,7 +160,7 @@ impl Logger {
     pub fn new(hub: &LogHub, targets: &[LogTarget]) -> Logger {
         let sinks: Vec<usize> = targets
             .iter()
-            .filter_map(|t| hub.targets.iter().position(|h| h == t))
+            .filter_map(|t| hub.sinks.iter().position(|s| s.target == *t))
             .collect();
         Logger {
             streams: sinks.iter().any(|&i| hub.sinks[i].is_stream()),
