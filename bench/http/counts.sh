@@ -11,21 +11,8 @@ trap 'kill $BEPID 2>/dev/null; rm -rf "$tmp"' EXIT
 CARGO_TARGET_DIR="$root/target/bench-http" cargo build --release -q --manifest-path "$root/bench/http/Cargo.toml"
 tools="$root/target/bench-http/release"
 FE=${BENCH_FE_PORT:-23921}; BE=${BENCH_BE_PORT:-23922}
-cat > "$tmp/cfg" <<CFG
-global
-    nbthread 1
-defaults
-    mode http
-    timeout client 10s
-    timeout server 10s
-    timeout connect 5s
-    http-reuse $reuse
-frontend fe
-    bind 127.0.0.1:$FE
-    default_backend be
-backend be
-    server s1 127.0.0.1:$BE
-CFG
+. "$root/bench/http/config.sh"
+config "$reuse" > "$tmp/cfg"
 taskset -c 1 "$tools/backend" $BE & BEPID=$!
 taskset -c 0 "$prog" -db -f "$tmp/cfg" >/dev/null 2>&1 & P=$!
 for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$FE) 2>/dev/null && break; sleep 0.05; done

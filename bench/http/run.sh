@@ -16,26 +16,7 @@ tools="$root/target/bench-http/release"
 FE=${BENCH_FE_PORT:-23911}; BE=${BENCH_BE_PORT:-23912}
 taskset -c 1 "$tools/backend" $BE & BEPID=$!
 
-config() { # $1 = http-reuse mode, $2 = extra frontend lines
-    cat <<CFG
-global
-    nbthread 1
-defaults
-    mode http
-    timeout client 10s
-    timeout server 10s
-    timeout connect 5s
-    http-reuse $1
-frontend fe
-    bind 127.0.0.1:$FE
-$2
-    default_backend be
-backend be
-    server s1 127.0.0.1:$BE
-backend other
-    server s1 127.0.0.1:$BE
-CFG
-}
+. "$root/bench/http/config.sh"
 acls() {
     for i in $(seq 1 20); do
         printf '    acl a%d path_beg /x%d\n    use_backend other if a%d\n' "$i" "$i" "$i"
